@@ -1,0 +1,166 @@
+/**
+ * Binary floating-point formats and the exact conversions between them and decimals
+ * (NOTE-4: exact binary inputs; NOTE-5: rounding to a dtype). The one module where binary
+ * floats and decimals meet: conversions are exact integer arithmetic on BigInt, never via
+ * decimal.js's `new Decimal(number)` (which takes the shortest round-trip string).
+ */
+import { Dec } from './decimal.ts';
+
+export type Dtype = 'float64' | 'float32' | 'bfloat16' | 'float16';
+export const DTYPES: readonly Dtype[] = ['float64', 'float32', 'bfloat16', 'float16'];
+
+export interface Format {
+  /** significand bits, including the implicit one */
+  readonly precision: number;
+  /** exponent of the smallest normal number */
+  readonly emin: number;
+  /** exponent of the largest finite number */
+  readonly emax: number;
+}
+
+export const FORMATS: Readonly<Record<Dtype, Format>> = {
+  float64: { precision: 53, emin: -1022, emax: 1023 },
+  float32: { precision: 24, emin: -126, emax: 127 },
+  bfloat16: { precision: 8, emin: -126, emax: 127 },
+  float16: { precision: 11, emin: -14, emax: 15 },
+};
+
+export function isDtype(x: unknown): x is Dtype {
+  return typeof x === 'string' && (DTYPES as readonly string[]).includes(x);
+}
+
+/** Unit roundoff u = 2^-p of a dtype, as a double (exact: a power of two). */
+export function unitRoundoff(dtype: Dtype): number {
+  return 2 ** -FORMATS[dtype].precision;
+}
+
+const BUF = new DataView(new ArrayBuffer(8));
+
+/** A finite double as sign·m·2^e with integer m (BigInt) — exact. */
+function decompose(x: number): { negative: boolean; m: bigint; e: number } {
+  BUF.setFloat64(0, x);
+  const hi = BUF.getUint32(0);
+  const lo = BUF.getUint32(4);
+  const negative = hi >>> 31 === 1;
+  const biased = (hi >>> 20) & 0x7ff;
+  const frac = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
+  if (biased === 0) return { negative, m: frac, e: -1074 };
+  return { negative, m: frac | (1n << 52n), e: biased - 1075 };
+}
+
+/**
+ * The exact decimal string of a double (NOTE-4): 0.1 → "0.1000000000000000055511151231257827021181583404541015625".
+ * -0 gives "-0"; NaN and infinities give "NaN", "Infinity", "-Infinity".
+ */
+export function exactString(x: number): string {
+  if (Number.isNaN(x)) return 'NaN';
+  if (x === Infinity) return 'Infinity';
+  if (x === -Infinity) return '-Infinity';
+  if (x === 0) return Object.is(x, -0) ? '-0' : '0';
+  const { negative, m, e } = decompose(x);
+  let digits: string;
+  if (e >= 0) {
+    digits = (m << BigInt(e)).toString();
+  } else {
+    // m·2^e = m·5^-e / 10^-e
+    const scaled = (m * 5n ** BigInt(-e)).toString().padStart(-e + 1, '0');
+    const intPart = scaled.slice(0, scaled.length + e);
+    const fracPart = scaled.slice(scaled.length + e).replace(/0+$/, '');
+    digits = fracPart === '' ? intPart : `${intPart}.${fracPart}`;
+  }
+  return negative ? `-${digits}` : digits;
+}
+
+/** The exact value of a double as a decimal (NOTE-4). */
+export function exact(x: number): Dec {
+  return new Dec(exactString(x));
+}
+
+/** Whether a double is exactly representable in a dtype (every dtype is a subset of float64). */
+export function isRepresentable(x: number, dtype: Dtype): boolean {
+  if (!Number.isFinite(x)) return true;
+  return Object.is(roundDoubleToDtype(x, dtype), x);
+}
+
+/** Round a double to a dtype, half-even (NOTE-5). */
+export function roundDoubleToDtype(x: number, dtype: Dtype): number {
+  if (dtype === 'float64' || !Number.isFinite(x)) return x;
+  if (dtype === 'float32') return Math.fround(x);
+  return roundToDtype(exact(x), dtype);
+}
+
+/** |d| = num/den as BigInts, for a finite non-zero decimal. */
+function rational(d: Dec): { num: bigint; den: bigint } {
+  // decimal.js keeps d = ±c·10^(e - digits + 1); use its fixed notation to stay exact.
+  const s = d.abs().toFixed();
+  const dot = s.indexOf('.');
+  if (dot < 0) return { num: BigInt(s), den: 1n };
+  const frac = s.slice(dot + 1);
+  return { num: BigInt(s.slice(0, dot) + frac), den: 10n ** BigInt(frac.length) };
+}
+
+function bitLength(n: bigint): number {
+  return n.toString(2).length;
+}
+
+/**
+ * Round a decimal to the nearest value of a dtype, ties to even, with gradual underflow and
+ * overflow to ±Infinity (NOTE-5). Returns the double that holds that value exactly.
+ * The sign of a zero result follows the sign of the input.
+ */
+export function roundToDtype(d: Dec, dtype: Dtype): number {
+  if (d.isNaN()) return NaN;
+  if (!d.isFinite()) return d.isNegative() ? -Infinity : Infinity;
+  const negative = d.isNegative();
+  if (d.isZero()) return negative ? -0 : 0;
+  const { precision: p, emin, emax } = FORMATS[dtype];
+  const { num, den } = rational(d);
+  // e = floor(log2(num/den)), from bit lengths, then corrected by one exact comparison.
+  let e = bitLength(num) - bitLength(den);
+  const ge = (k: number) => (k >= 0 ? num >= den << BigInt(k) : num << BigInt(-k) >= den);
+  if (!ge(e)) e -= 1;
+  const q0 = Math.max(e, emin) - p + 1; // exponent of the last significand bit
+  // q = num / (den·2^q0), rounded half-even
+  let n = num;
+  let m = den;
+  if (q0 >= 0) m <<= BigInt(q0);
+  else n <<= BigInt(-q0);
+  let q = n / m;
+  const r2 = (n - q * m) * 2n;
+  if (r2 > m || (r2 === m && (q & 1n) === 1n)) q += 1n;
+  let exp = q0;
+  if (q === 1n << BigInt(p)) {
+    q >>= 1n;
+    exp += 1;
+  }
+  if (q !== 0n && exp + bitLength(q) - 1 > emax) return negative ? -Infinity : Infinity;
+  const value = Number(q) * 2 ** exp;
+  return negative ? -value : value;
+}
+
+/** The spacing of the dtype at x: 2^(max(e, emin) - p + 1) where 2^e ≤ |x| < 2^(e+1). */
+export function ulp(x: number, dtype: Dtype): number {
+  const { precision: p, emin } = FORMATS[dtype];
+  const ax = Math.abs(x);
+  const e = ax === 0 || !Number.isFinite(ax) ? emin : Math.max(Math.floor(Math.log2(ax)), emin);
+  // Math.log2 can be off by one near powers of two; correct it exactly.
+  let k = e;
+  if (ax !== 0 && Number.isFinite(ax)) {
+    if (2 ** k > ax) k -= 1;
+    else if (2 ** (k + 1) <= ax) k += 1;
+    k = Math.max(k, emin);
+  }
+  return 2 ** (k - p + 1);
+}
+
+/** The largest finite value of a dtype. */
+export function maxFinite(dtype: Dtype): number {
+  const { precision: p, emax } = FORMATS[dtype];
+  return (2 - 2 ** (1 - p)) * 2 ** emax;
+}
+
+/** The smallest positive subnormal of a dtype. */
+export function minSubnormal(dtype: Dtype): number {
+  const { precision: p, emin } = FORMATS[dtype];
+  return 2 ** (emin - p + 1);
+}

@@ -1,0 +1,81 @@
+/**
+ * Shared notation (spec/notation.md): hyperparameters, per-element state, the step counter,
+ * fresh states and per-step hyperparameter overrides. Every optimizer in reference/ is a
+ * per-element step function of this shape, composed from small named parts.
+ */
+import { Dec, ZERO } from './decimal.ts';
+import { exact } from './dtype.ts';
+
+/** Hyperparameters under the spec's names: numbers are exact decimals, flags booleans. */
+export type Hyper = Readonly<Record<string, Dec | boolean>>;
+
+/** One element's optimizer state, by PyTorch's state names (the step counter is kept apart). */
+export type ElementState = Readonly<Record<string, Dec>>;
+
+export interface ElementResult {
+  readonly param: Dec;
+  readonly state: ElementState;
+}
+
+/**
+ * One optimizer step for one element (NOTE-1): `t` is the number of this step, 1 for the first,
+ * counted after the increment as PyTorch does.
+ */
+export type ElementStep = (param: Dec, grad: Dec, state: ElementState, hyper: Hyper, t: number) => ElementResult;
+
+export interface HyperSpec {
+  readonly name: string;
+  readonly kind: 'number' | 'boolean';
+  /** PyTorch's default where it has one; undefined means required. */
+  readonly default?: number | boolean;
+}
+
+/** A numeric hyperparameter (throws, naming it, when absent or not a number). */
+export function num(h: Hyper, name: string): Dec {
+  const v = h[name];
+  if (typeof v !== 'object') throw new Error(`hyperparameter ${name} must be a number`);
+  return v;
+}
+
+/** A boolean hyperparameter. */
+export function flag(h: Hyper, name: string): boolean {
+  const v = h[name];
+  if (typeof v !== 'boolean') throw new Error(`hyperparameter ${name} must be a boolean`);
+  return v;
+}
+
+/**
+ * NOTE-3: the hyperparameters in force at a step — the case's, overridden by every step's
+ * `hyper` up to and including this one; unnamed ones take their defaults. Numbers are taken
+ * at their exact binary value (NOTE-4).
+ */
+export function resolveHyper(
+  specs: readonly HyperSpec[],
+  base: Readonly<Record<string, unknown>>,
+  overrides: readonly (Readonly<Record<string, unknown>> | undefined)[] = [],
+): Hyper {
+  const merged: Record<string, unknown> = { ...base };
+  for (const o of overrides) if (o) Object.assign(merged, o);
+  const out: Record<string, Dec | boolean> = {};
+  for (const s of specs) {
+    const v = merged[s.name] ?? s.default;
+    if (v === undefined) throw new Error(`hyperparameter ${s.name} is required`);
+    if (s.kind === 'boolean') {
+      if (typeof v !== 'boolean') throw new Error(`hyperparameter ${s.name} must be true or false, got ${JSON.stringify(v)}`);
+      out[s.name] = v;
+    } else {
+      if (typeof v !== 'number' || !Number.isFinite(v)) {
+        throw new Error(`hyperparameter ${s.name} must be a finite number, got ${JSON.stringify(v)}`);
+      }
+      out[s.name] = exact(v);
+    }
+  }
+  const unknown = Object.keys(merged).filter((k) => !specs.some((s) => s.name === k));
+  if (unknown.length > 0) throw new Error(`unknown hyperparameter ${unknown.join(', ')}`);
+  return out;
+}
+
+/** NOTE-2: a fresh element state — every named state value zero, step 0. */
+export function freshState(names: readonly string[]): ElementState {
+  return Object.fromEntries(names.map((n) => [n, ZERO]));
+}
