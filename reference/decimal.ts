@@ -5,7 +5,7 @@
  * Precision: 50 significant digits by default (DESIGN.md, "Reference"), overridable with the
  * environment variable OPTCONF_PRECISION or `setPrecision`. Rounding: half-even.
  */
-import Decimal from 'decimal.js';
+import { Decimal } from 'decimal.js';
 
 export const DEFAULT_PRECISION = 50;
 export const MIN_PRECISION = 50;

@@ -2,26 +2,27 @@
  * Linear interpolation and exponentially weighted averages (spec/ewma.md). The parts that
  * Adam's moments, the notes' momentum and the fastai loss average are built from.
  */
-import { Dec, ONE } from './decimal.ts';
+import { Dec } from './decimal.ts';
 import { num, type ElementStep } from './notation.ts';
+import { oneMinus, type Scalar } from './scalar.ts';
 
 /** EWMA-1: lerp(a, b, w) = w·a + (1−w)·b — "whenever you see α(…) + (1−α)(…)". */
-export function lerp(a: Dec, b: Dec, w: Dec): Dec {
-  return w.times(a).plus(ONE.minus(w).times(b));
+export function lerp<T extends Scalar<T>>(a: T, b: T, w: T): T {
+  return w.times(a).plus(oneMinus(w).times(b));
 }
 
 /** EWMA-2: s_t = β·s_{t−1} + (1−β)·x_t, the exponentially weighted moving average. */
-export function ewmaUpdate(previous: Dec, x: Dec, beta: Dec): Dec {
+export function ewmaUpdate<T extends Scalar<T>>(previous: T, x: T, beta: T): T {
   return lerp(previous, x, beta);
 }
 
 /** EWMA-3: the bias correction 1 − βᵗ of an average started at zero. */
-export function biasCorrection(beta: Dec, t: number): Dec {
-  return ONE.minus(beta.pow(t));
+export function biasCorrection<T extends Scalar<T>>(beta: T, t: number): T {
+  return oneMinus(beta.pow(t));
 }
 
 /** EWMA-3: the debiased average s_t / (1 − βᵗ). */
-export function debias(s: Dec, beta: Dec, t: number): Dec {
+export function debias<T extends Scalar<T>>(s: T, beta: T, t: number): T {
   return s.div(biasCorrection(beta, t));
 }
 
@@ -42,7 +43,7 @@ export const ewmaStep: ElementStep = (avg, loss, _state, h, t) => {
 export function fastaiLossAverage(losses: readonly Dec[], avgMom: Dec): { avg: Dec[]; debiased: Dec[] } {
   const avg: Dec[] = [];
   const debiased: Dec[] = [];
-  let a = new Dec(0);
+  let a: Dec = new Dec(0);
   losses.forEach((loss, i) => {
     a = ewmaUpdate(a, loss, avgMom);
     avg.push(a);

@@ -5,23 +5,24 @@
  */
 import { Dec, ZERO } from './decimal.ts';
 import { exact } from './dtype.ts';
+import type { Scalar } from './scalar.ts';
 
-/** Hyperparameters under the spec's names: numbers are exact decimals, flags booleans. */
-export type Hyper = Readonly<Record<string, Dec | boolean>>;
+/** Hyperparameters under the spec's names: numbers (exact decimals in the reference), flags booleans. */
+export type Hyper<T = Dec> = Readonly<Record<string, T | boolean>>;
 
 /** One element's optimizer state, by PyTorch's state names (the step counter is kept apart). */
-export type ElementState = Readonly<Record<string, Dec>>;
+export type ElementState<T = Dec> = Readonly<Record<string, T>>;
 
-export interface ElementResult {
-  readonly param: Dec;
-  readonly state: ElementState;
+export interface ElementResult<T = Dec> {
+  readonly param: T;
+  readonly state: ElementState<T>;
 }
 
 /**
  * One optimizer step for one element (NOTE-1): `t` is the number of this step, 1 for the first,
- * counted after the increment as PyTorch does.
+ * counted after the increment as PyTorch does. Generic in its arithmetic (reference/scalar.ts).
  */
-export type ElementStep = (param: Dec, grad: Dec, state: ElementState, hyper: Hyper, t: number) => ElementResult;
+export type ElementStep = <T extends Scalar<T>>(param: T, grad: T, state: ElementState<T>, hyper: Hyper<T>, t: number) => ElementResult<T>;
 
 export interface HyperSpec {
   readonly name: string;
@@ -31,14 +32,14 @@ export interface HyperSpec {
 }
 
 /** A numeric hyperparameter (throws, naming it, when absent or not a number). */
-export function num(h: Hyper, name: string): Dec {
+export function num<T>(h: Hyper<T>, name: string): T {
   const v = h[name];
-  if (typeof v !== 'object') throw new Error(`hyperparameter ${name} must be a number`);
+  if (typeof v === 'boolean' || v === undefined) throw new Error(`hyperparameter ${name} must be a number`);
   return v;
 }
 
 /** A boolean hyperparameter. */
-export function flag(h: Hyper, name: string): boolean {
+export function flag<T>(h: Hyper<T>, name: string): boolean {
   const v = h[name];
   if (typeof v !== 'boolean') throw new Error(`hyperparameter ${name} must be a boolean`);
   return v;

@@ -2,40 +2,40 @@
  * RMSprop, the notes' "adaptive learning rate" (spec/rmsprop.md): PyTorch's form and
  * TensorFlow's, the latter being PyTorch's with the denominator and the momentum part replaced.
  */
-import { Dec } from './decimal.ts';
 import { ewmaUpdate } from './ewma.ts';
 import { flag, num, type ElementState, type ElementStep, type Hyper } from './notation.ts';
+import type { Scalar } from './scalar.ts';
 import { descend, l2Gradient } from './sgd.ts';
 
 /** RMSPROP-1: the square average v ← α·v + (1−α)·g′². */
-export function squareAverage(v: Dec, grad: Dec, alpha: Dec): Dec {
+export function squareAverage<T extends Scalar<T>>(v: T, grad: T, alpha: T): T {
   return ewmaUpdate(v, grad.times(grad), alpha);
 }
 
 /** RMSPROP-3: the centered mean-square estimate v − ḡ², with ḡ ← α·ḡ + (1−α)·g′. */
-export function centeredVariance(v: Dec, gradAvg: Dec): Dec {
+export function centeredVariance<T extends Scalar<T>>(v: T, gradAvg: T): T {
   return v.minus(gradAvg.times(gradAvg));
 }
 
 /** RMSPROP-2: ε outside the root, √s + ε (PyTorch). */
-export function epsOutsideRoot(s: Dec, eps: Dec): Dec {
+export function epsOutsideRoot<T extends Scalar<T>>(s: T, eps: T): T {
   return s.sqrt().plus(eps);
 }
 
 /** RMSPROP-7: ε inside the root, √(s + ε) (TensorFlow, Keras). */
-export function epsInsideRoot(s: Dec, eps: Dec): Dec {
+export function epsInsideRoot<T extends Scalar<T>>(s: T, eps: T): T {
   return s.plus(eps).sqrt();
 }
 
 interface RmspropParts {
   /** the denominator from the (centered) mean square: RMSPROP-2 or RMSPROP-7 */
-  readonly denominator: (meanSquare: Dec, eps: Dec) => Dec;
+  denominator<T extends Scalar<T>>(meanSquare: T, eps: T): T;
   /** the parameter and momentum buffer from the normalised gradient g′/den: RMSPROP-4/5 or RMSPROP-7 */
-  readonly apply: (param: Dec, normalised: Dec, buffer: Dec, h: Hyper) => { param: Dec; buffer?: Dec };
+  apply<T extends Scalar<T>>(param: T, normalised: T, buffer: T, h: Hyper<T>): { param: T; buffer?: T };
 }
 
 const canonical: RmspropParts = {
-  denominator: epsOutsideRoot,
+  denominator: (s, eps) => epsOutsideRoot(s, eps),
   apply: (p, n, buf, h) => {
     const momentum = num(h, 'momentum');
     if (momentum.isZero()) return { param: descend(p, num(h, 'lr'), n) };
@@ -50,7 +50,7 @@ export function rmspropStepFrom(parts: RmspropParts): ElementStep {
     const alpha = num(h, 'alpha');
     const g = l2Gradient(grad, param, num(h, 'weight_decay'));
     const squareAvg = squareAverage(state.square_avg, g, alpha);
-    const next: Record<string, Dec> = { square_avg: squareAvg };
+    const next: Record<string, typeof squareAvg> = { square_avg: squareAvg };
     let meanSquare = squareAvg;
     if (flag(h, 'centered')) {
       next.grad_avg = ewmaUpdate(state.grad_avg, g, alpha);
@@ -59,7 +59,7 @@ export function rmspropStepFrom(parts: RmspropParts): ElementStep {
     const normalised = g.div(parts.denominator(meanSquare, num(h, 'eps')));
     const applied = parts.apply(param, normalised, state.momentum_buffer, h);
     if (applied.buffer !== undefined) next.momentum_buffer = applied.buffer;
-    return { param: applied.param, state: next as ElementState };
+    return { param: applied.param, state: next as ElementState<typeof squareAvg> };
   };
 }
 
@@ -71,7 +71,7 @@ export const rmspropStep = rmspropStepFrom(canonical);
  * mom ← μ·mom + lr·g′/√(v + ε), θ ← θ − mom.
  */
 export const rmspropTensorflowStep = rmspropStepFrom({
-  denominator: epsInsideRoot,
+  denominator: (s, eps) => epsInsideRoot(s, eps),
   apply: (p, n, buf, h) => {
     const momentum = num(h, 'momentum');
     const increment = num(h, 'lr').times(n);

@@ -2,48 +2,48 @@
  * Stochastic gradient descent (spec/sgd.md): plain, L2 weight decay, PyTorch's momentum buffer,
  * Nesterov, and the named variants — each the canonical step with one part replaced.
  */
-import { Dec, ONE } from './decimal.ts';
 import { lerp } from './ewma.ts';
-import { flag, num, type ElementStep, type Hyper } from './notation.ts';
+import { flag, num, type ElementResult, type ElementState, type ElementStep, type Hyper } from './notation.ts';
+import { oneMinus, type Scalar } from './scalar.ts';
 
 /** SGD-1: θ ← θ − lr·d, the descent step along a direction d. */
-export function descend(param: Dec, lr: Dec, direction: Dec): Dec {
+export function descend<T extends Scalar<T>>(param: T, lr: T, direction: T): T {
   return param.minus(lr.times(direction));
 }
 
 /** SGD-2: L2 weight decay added to the gradient, g′ = g + λ·θ (coupled). */
-export function l2Gradient(grad: Dec, param: Dec, weightDecay: Dec): Dec {
+export function l2Gradient<T extends Scalar<T>>(grad: T, param: T, weightDecay: T): T {
   return grad.plus(weightDecay.times(param));
 }
 
 /** SGD-3: PyTorch's buffer — b₁ = g′ (no dampening on the first step), then bₜ = μ·bₜ₋₁ + (1−τ)·g′. */
-export function torchMomentumBuffer(buffer: Dec, grad: Dec, momentum: Dec, dampening: Dec, t: number): Dec {
-  return t === 1 ? grad : momentum.times(buffer).plus(ONE.minus(dampening).times(grad));
+export function torchMomentumBuffer<T extends Scalar<T>>(buffer: T, grad: T, momentum: T, dampening: T, t: number): T {
+  return t === 1 ? grad : momentum.times(buffer).plus(oneMinus(dampening).times(grad));
 }
 
 /** SGD-4: the Nesterov direction d = g′ + μ·bₜ, from the buffer just updated. */
-export function nesterovDirection(grad: Dec, buffer: Dec, momentum: Dec): Dec {
+export function nesterovDirection<T extends Scalar<T>>(grad: T, buffer: T, momentum: T): T {
   return grad.plus(momentum.times(buffer));
 }
 
 /** SGD-5: the notes' momentum, a linear interpolation bₜ = β·bₜ₋₁ + (1−β)·g′ from b₀ = 0. */
-export function lerpMomentumBuffer(buffer: Dec, grad: Dec, momentum: Dec): Dec {
+export function lerpMomentumBuffer<T extends Scalar<T>>(buffer: T, grad: T, momentum: T): T {
   return lerp(buffer, grad, momentum);
 }
 
 /** SGD-6: decoupled weight decay scaled by the learning rate, θ ← θ − lr·λ·θ. */
-export function decoupledDecay(param: Dec, lr: Dec, weightDecay: Dec): Dec {
+export function decoupledDecay<T extends Scalar<T>>(param: T, lr: T, weightDecay: T): T {
   return param.minus(lr.times(weightDecay).times(param));
 }
 
 /** The parts an SGD step is composed of; a variant replaces one. */
 interface SgdParts {
   /** the gradient the buffer sees: SGD-2 (L2) or the raw gradient */
-  readonly gradient: (grad: Dec, param: Dec, h: Hyper) => Dec;
+  gradient<T extends Scalar<T>>(grad: T, param: T, h: Hyper<T>): T;
   /** the momentum buffer: SGD-3 or SGD-5 */
-  readonly buffer: (buffer: Dec, grad: Dec, h: Hyper, t: number) => Dec;
-  /** the new parameter from the old, the direction and the buffer: SGD-1 (with SGD-4) */
-  readonly apply: (param: Dec, direction: Dec, h: Hyper) => Dec;
+  buffer<T extends Scalar<T>>(buffer: T, grad: T, h: Hyper<T>, t: number): T;
+  /** the new parameter from the old and the direction: SGD-1 (with SGD-4) */
+  apply<T extends Scalar<T>>(param: T, direction: T, h: Hyper<T>): T;
 }
 
 const canonical: SgdParts = {
@@ -54,7 +54,7 @@ const canonical: SgdParts = {
 
 /** SGD-1, SGD-2, SGD-3, SGD-4: an SGD step built from its parts. */
 export function sgdStepFrom(parts: SgdParts): ElementStep {
-  return (param, grad, state, h, t) => {
+  return <T extends Scalar<T>>(param: T, grad: T, state: ElementState<T>, h: Hyper<T>, t: number): ElementResult<T> => {
     const g = parts.gradient(grad, param, h);
     const momentum = num(h, 'momentum');
     if (momentum.isZero()) return { param: parts.apply(param, g, h), state: {} };
@@ -76,7 +76,7 @@ export const sgdLerpMomentumStep = sgdStepFrom({
 /** SGD-6: decoupled decay (SGDW) in place of L2 — the raw gradient, then θ − lr·λ·θ − lr·d. */
 export const sgdDecoupledDecayStep = sgdStepFrom({
   ...canonical,
-  gradient: (g) => g,
+  gradient: (g, _p, _h) => g,
   apply: (p, d, h) => descend(decoupledDecay(p, num(h, 'lr'), num(h, 'weight_decay')), num(h, 'lr'), d),
 });
 
@@ -85,7 +85,7 @@ export const sgdDecoupledDecayStep = sgdStepFrom({
  * vₜ = μ·vₜ₋₁ − lr·(1−τ)·g′ (v₁ = −lr·g′), θ ← θ + vₜ, Nesterov θ ← θ + μ·vₜ − lr·g′.
  * Equal to SGD-3 while lr is constant; the buffer keeps the old lr when it changes.
  */
-export const sgdLrInBufferStep: ElementStep = (param, grad, state, h, t) => {
+export const sgdLrInBufferStep: ElementStep = <T extends Scalar<T>>(param: T, grad: T, state: ElementState<T>, h: Hyper<T>, t: number): ElementResult<T> => {
   const lr = num(h, 'lr');
   const momentum = num(h, 'momentum');
   const g = canonical.gradient(grad, param, h);
