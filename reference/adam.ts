@@ -65,7 +65,7 @@ export const canonicalAdamParts: AdamParts = {
   apply: (p, d, h) => descend(p, num(h, 'lr'), d),
 };
 
-/** ADAM-1 … ADAM-6: an Adam step built from its parts. */
+/** ADAM-1, ADAM-2, ADAM-3, ADAM-4, ADAM-5, ADAM-6: an Adam step built from its parts. */
 export function adamStepFrom(parts: AdamParts): ElementStep {
   return <T extends Scalar<T>>(param: T, grad: T, state: ElementState<T>, h: Hyper<T>, t: number): ElementResult<T> => {
     const g = parts.gradient(grad, param, h);
@@ -82,7 +82,7 @@ export function adamStepFrom(parts: AdamParts): ElementStep {
   };
 }
 
-/** ADAM-1 … ADAM-6: `torch.optim.Adam`. */
+/** ADAM-1, ADAM-2, ADAM-3, ADAM-4, ADAM-5, ADAM-6: `torch.optim.Adam`. */
 export const adamStep = adamStepFrom(canonicalAdamParts);
 
 /** ADAM-7: the spreadsheet's Adam — no bias correction. */

@@ -50,14 +50,15 @@ export function flag<T>(h: Hyper<T>, name: string): boolean {
  * `hyper` up to and including this one; unnamed ones take their defaults. Numbers are taken
  * at their exact binary value (NOTE-4).
  */
-export function resolveHyper(
+export function resolveHyper<T = Dec>(
   specs: readonly HyperSpec[],
   base: Readonly<Record<string, unknown>>,
   overrides: readonly (Readonly<Record<string, unknown>> | undefined)[] = [],
-): Hyper {
+  convert: (x: number) => T = exact as unknown as (x: number) => T,
+): Hyper<T> {
   const merged: Record<string, unknown> = { ...base };
   for (const o of overrides) if (o) Object.assign(merged, o);
-  const out: Record<string, Dec | boolean> = {};
+  const out: Record<string, T | boolean> = {};
   for (const s of specs) {
     const v = merged[s.name] ?? s.default;
     if (v === undefined) throw new Error(`hyperparameter ${s.name} is required`);
@@ -68,7 +69,7 @@ export function resolveHyper(
       if (typeof v !== 'number' || !Number.isFinite(v)) {
         throw new Error(`hyperparameter ${s.name} must be a finite number, got ${JSON.stringify(v)}`);
       }
-      out[s.name] = exact(v);
+      out[s.name] = convert(v);
     }
   }
   const unknown = Object.keys(merged).filter((k) => !specs.some((s) => s.name === k));

@@ -44,7 +44,7 @@ const canonical: RmspropParts = {
   },
 };
 
-/** RMSPROP-1 … RMSPROP-6: an RMSprop step built from its parts. */
+/** RMSPROP-1, RMSPROP-2, RMSPROP-3, RMSPROP-4, RMSPROP-5, RMSPROP-6: an RMSprop step built from its parts. */
 export function rmspropStepFrom(parts: RmspropParts): ElementStep {
   return (param, grad, state, h, _t) => {
     const alpha = num(h, 'alpha');
@@ -63,7 +63,7 @@ export function rmspropStepFrom(parts: RmspropParts): ElementStep {
   };
 }
 
-/** RMSPROP-1 … RMSPROP-6: `torch.optim.RMSprop`. */
+/** RMSPROP-1, RMSPROP-2, RMSPROP-3, RMSPROP-4, RMSPROP-5, RMSPROP-6: `torch.optim.RMSprop`. */
 export const rmspropStep = rmspropStepFrom(canonical);
 
 /**

@@ -1,5 +1,5 @@
 /**
- * Running a whole case through a reference step (NOTE-1 … NOTE-3): exact inputs, per-step
+ * Running a whole case through a reference step (NOTE-1, NOTE-2, NOTE-3): exact inputs, per-step
  * hyperparameter overrides, the step counter, and the state after every step.
  */
 import { Dec, ZERO } from './decimal.ts';
@@ -54,6 +54,9 @@ export function referenceTrajectory(def: OptimizerDef, input: CaseInput): ExactS
     const h = resolveHyper(def.hyper, input.hyper, input.steps.slice(0, k + 1).map((x) => x.hyper));
     const bad = def.invalid(h);
     if (bad !== undefined) throw new Error(`steps[${k}]: ${bad}`);
+    // NOTE-3: an override may not switch a part of the state on or off (momentum, centered, amsgrad).
+    const namesNow = def.stateNames(h);
+    if (namesNow.join() !== names.join()) throw new Error(`steps[${k}].hyper changes the state (${names.join(', ') || 'none'} → ${namesNow.join(', ') || 'none'}), which NOTE-3 does not allow`);
     step += 1;
     const results = params.map((p, i) => def.step(p, exact(s.grad[i]), states[i], h, step));
     params = results.map((r) => r.param);

@@ -1,0 +1,65 @@
+/**
+ * Rendering a check: the terminal text (per target and clause: verdict, worst error in ulps against
+ * its bound, the minimal failing case, the fingerprint, the replay command) and the JSON file.
+ */
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import type { Case } from './case.ts';
+import { describeFailure, formatUlps } from './compare.ts';
+import type { CheckReport, TargetResult } from './runner.ts';
+
+export const REPORT_FORMAT = 'optconf-report/1';
+
+function caseJson(c: Case): string {
+  const text = JSON.stringify(c);
+  return text.length > 1500 ? `${text.slice(0, 1500)}… (${c.params.length} elements; full case in --json)` : text;
+}
+
+function targetLines(t: TargetResult, replay: string): string[] {
+  const head = `${t.optimizer} ${t.dtype}`.padEnd(18);
+  const against = t.against === t.optimizer ? '' : ` (against ${t.against})`;
+  const counts = `${t.cases} cases${t.skipped ? `, ${t.skipped} unsupported` : ''}`;
+  const lines = [`${head}${t.verdict.toUpperCase().padEnd(8)}${counts}${against}${t.note ? ` — ${t.note}` : ''}`];
+  for (const c of t.clauses) {
+    const worst = c.worst ? `worst ${formatUlps(c.worst.errorUlps)} ulps (bound ${formatUlps(c.worst.boundUlps)})` : '';
+    lines.push(`  ${c.clause.padEnd(10)}${c.verdict.padEnd(9)}${String(c.cases).padStart(4)} cases  ${worst}`.trimEnd());
+  }
+  if (t.failure) {
+    const f = t.failure;
+    lines.push(`  failure: ${f.check ? describeFailure(f.check, t.dtype) : f.message}`);
+    lines.push(`  minimal failing case (${f.shrinks} shrinks): ${caseJson(f.minimalCase)}`);
+    if (t.fingerprint !== undefined) {
+      lines.push(`  fingerprint: ${t.fingerprint.length ? `matches ${t.fingerprint.join(', ')}` : 'matches none of the named variants'}`);
+    }
+    lines.push(`  replay: ${replay} --optimizer ${t.optimizer} --dtype ${t.dtype} --seed ${f.seed}${f.path ? ` (fast-check path ${f.path})` : ''}`);
+  }
+  return lines;
+}
+
+/** The report as terminal text. `replay` is the command prefix that reruns this check. */
+export function formatReport(report: CheckReport, replay = 'optconf run'): string {
+  const lines = [`optconf: ${report.implementation} — seed ${report.seed}, ${report.runs} cases per optimizer and dtype`];
+  for (const t of report.targets) lines.push(...targetLines(t, `${replay} --runs ${report.runs}`));
+  if (report.message) lines.push(report.message);
+  const verdict = { conformant: 'CONFORMANT', 'not-conformant': 'NOT CONFORMANT', 'could-not-run': 'COULD NOT RUN' }[report.verdict];
+  lines.push(`verdict: ${verdict} (exit ${report.exitCode})`);
+  return lines.join('\n');
+}
+
+/**
+ * Writes the JSON report; an existing file is replaced only when it is an earlier optconf report,
+ * so nothing the user wrote is overwritten.
+ */
+export function writeJsonReport(path: string, report: CheckReport): void {
+  if (existsSync(path)) {
+    let format: unknown;
+    try {
+      format = (JSON.parse(readFileSync(path, 'utf8')) as { format?: unknown }).format;
+    } catch {
+      format = undefined;
+    }
+    if (format !== REPORT_FORMAT) throw new Error(`${path} exists and is not an optconf report; not overwriting it`);
+  }
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify({ format: REPORT_FORMAT, ...report }, null, 2)}\n`);
+  renameSync(tmp, path);
+}

@@ -1,0 +1,290 @@
+/**
+ * The conformance runner: for every optimizer and dtype an implementation supports, generate
+ * cases (fast-check, from a printed seed), check each reply against the reference within the error
+ * model, shrink a failure to a minimal case, and fingerprint a failing implementation against the
+ * family's named variants. The in-process API behind `optconf run`.
+ */
+import fc from 'fast-check';
+import { DTYPES, type Dtype } from '../reference/dtype.ts';
+import { FAMILIES, findOptimizer, variantsOf, type Family, type OptimizerDef } from '../reference/registry.ts';
+import { caseArbitrary } from './arbitraries.ts';
+import { toRunRequest, type Case } from './case.ts';
+import { checkCase, type OutputCheck } from './compare.ts';
+import { exercisedClauses } from './exercised.ts';
+import type { Implementation } from './implementation.ts';
+import type { HelloReply, RunReply, RunRequest, Support } from './protocol.ts';
+
+export interface CheckOptions {
+  /** only this family */
+  readonly optimizer?: string;
+  readonly dtype?: Dtype;
+  /** check against this named variant instead of the canonical step */
+  readonly variant?: string;
+  /** cases per optimizer and dtype */
+  readonly runs?: number;
+  readonly seed?: number;
+  readonly profile?: 'default' | 'long';
+  /** run only shard `index` (1-based) of `count`: targets are dealt round-robin */
+  readonly shard?: { readonly index: number; readonly count: number };
+  /** skip fingerprinting a failure against the named variants */
+  readonly fingerprint?: boolean;
+  readonly caseTimeoutMs?: number;
+  readonly startupTimeoutMs?: number;
+  readonly onProgress?: (event: { target: string; done: number; total: number }) => void;
+}
+
+export const DEFAULT_RUNS = 100;
+/** Property evaluations allowed while shrinking one failure (each one is a round trip to the implementation). */
+export const SHRINK_BUDGET = 400;
+
+export interface ClauseResult {
+  readonly clause: string;
+  readonly verdict: 'pass' | 'fail' | 'untested';
+  readonly cases: number;
+  /** the passing output closest to its bound, in ulps, with that bound */
+  readonly worst?: OutputCheck;
+}
+
+export interface Failure {
+  readonly message: string;
+  readonly minimalCase: Case;
+  readonly check?: OutputCheck;
+  readonly seed: number;
+  readonly path?: string;
+  readonly shrinks: number;
+}
+
+export interface TargetResult {
+  readonly optimizer: string;
+  readonly dtype: Dtype;
+  /** the definition checked against: `adam` or a variant */
+  readonly against: string;
+  readonly verdict: 'pass' | 'fail' | 'skipped';
+  readonly seed: number;
+  readonly cases: number;
+  readonly skipped: number;
+  readonly clauses: readonly ClauseResult[];
+  readonly failure?: Failure;
+  /** after a failure: the named variants the implementation matches on every case (empty: none) */
+  readonly fingerprint?: readonly string[];
+  readonly note?: string;
+}
+
+export interface CheckReport {
+  readonly implementation: string;
+  readonly seed: number;
+  readonly runs: number;
+  readonly verdict: 'conformant' | 'not-conformant' | 'could-not-run';
+  readonly exitCode: 0 | 1 | 2;
+  readonly targets: readonly TargetResult[];
+  readonly message?: string;
+}
+
+/** A seed per target, so a target's cases do not depend on which other targets run. */
+export function targetSeed(seed: number, optimizer: string, dtype: Dtype): number {
+  let h = (seed >>> 0) ^ 0x9e3779b9;
+  for (const ch of `${optimizer}/${dtype}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
+  return h | 0;
+}
+
+function withTimeout<T>(promise: Promise<T> | T, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    Promise.resolve(promise),
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no ${what} within ${ms / 1000} s`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** An implementation's reply, with a throw, a hang or garbage turned into an `error` reply. */
+async function ask(impl: Implementation, request: RunRequest, timeoutMs: number): Promise<RunReply> {
+  try {
+    const reply = await withTimeout(impl.run(request), timeoutMs, `reply to case ${request.id}`);
+    if (typeof reply !== 'object' || reply === null || !('op' in reply)) return { op: 'error', id: request.id, message: 'reply is not a protocol message' };
+    return reply;
+  } catch (e) {
+    return { op: 'error', id: request.id, message: `implementation threw: ${(e as Error).message}` };
+  }
+}
+
+interface Target {
+  readonly family: Family;
+  readonly dtype: Dtype;
+  readonly support: Support;
+}
+
+function targetsOf(hello: HelloReply, options: CheckOptions): { targets: Target[]; ignored: string[] } {
+  const targets: Target[] = [];
+  const ignored: string[] = [];
+  for (const support of hello.supports) {
+    if (!(FAMILIES as readonly string[]).includes(support.optimizer)) {
+      ignored.push(support.optimizer);
+      continue;
+    }
+    if (options.optimizer !== undefined && support.optimizer !== options.optimizer) continue;
+    for (const dtype of DTYPES) {
+      if (!support.dtypes.includes(dtype) || (options.dtype !== undefined && dtype !== options.dtype)) continue;
+      targets.push({ family: support.optimizer as Family, dtype, support });
+    }
+  }
+  const sharded = options.shard ? targets.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : targets;
+  return { targets: sharded, ignored };
+}
+
+interface Outcome {
+  readonly ok: boolean;
+  readonly message?: string;
+  readonly check?: OutputCheck;
+  readonly worst?: OutputCheck;
+  readonly skipped?: boolean;
+}
+
+/** Runs the cases of one target against one definition; with `shrink` false it stops at the first failure. */
+async function runProperty(
+  impl: Implementation,
+  def: OptimizerDef,
+  target: Target,
+  seed: number,
+  options: CheckOptions,
+  shrink: boolean,
+  examples: Case[] = [],
+  onCase?: (c: Case, outcome: Outcome) => void,
+) {
+  const arbitrary = caseArbitrary(target.family, target.dtype, { fixed: target.support.fixed, profile: options.profile });
+  const outcomes = new WeakMap<Case, Outcome>();
+  let failures = 0;
+  let afterFailure = 0;
+  let id = 0;
+  const property = fc.asyncProperty(arbitrary, async (c: Case) => {
+    if (failures > 0 && ++afterFailure > SHRINK_BUDGET) return true; // shrink budget spent: keep the smallest so far
+    const reply = await ask(impl, toRunRequest(c, `${target.family}-${target.dtype}-${++id}`), options.caseTimeoutMs ?? 60_000);
+    let outcome: Outcome;
+    if (reply.op === 'unsupported') outcome = { ok: true, skipped: true, message: reply.reason };
+    else if (reply.op === 'error') outcome = { ok: false, message: `implementation error: ${reply.message}` };
+    else {
+      const check = checkCase(def, c, reply.steps);
+      outcome = { ok: check.ok, message: check.message, check: check.failure, worst: check.worst };
+    }
+    outcomes.set(c, outcome);
+    if (failures === 0) onCase?.(c, outcome);
+    if (!outcome.ok) failures++;
+    return outcome.ok;
+  });
+  const details = await fc.check(property, {
+    seed,
+    numRuns: options.runs ?? DEFAULT_RUNS,
+    endOnFailure: !shrink,
+    examples: examples.map((c) => [c] as [Case]),
+  });
+  const counterexample = details.counterexample?.[0];
+  return { details, counterexample, outcome: counterexample ? outcomes.get(counterexample) : undefined };
+}
+
+async function checkTarget(impl: Implementation, target: Target, seed: number, options: CheckOptions): Promise<TargetResult> {
+  const def = findOptimizer(target.family, options.variant);
+  const label = `${target.family}/${target.dtype}`;
+  if (!def) throw new Error(`unknown variant ${JSON.stringify(options.variant)} of ${target.family}`);
+  const stats = new Map<string, { cases: number; worst?: OutputCheck; ratio: number }>(def.clauses.map((c) => [c, { cases: 0, ratio: -1 }]));
+  let cases = 0;
+  let skipped = 0;
+  const total = options.runs ?? DEFAULT_RUNS;
+  const { details, counterexample, outcome } = await runProperty(impl, def, target, seed, options, true, [], (c, o) => {
+    cases++;
+    if (o.skipped) skipped++;
+    else if (o.ok) {
+      for (const clause of exercisedClauses(def, c)) {
+        const s = stats.get(clause)!;
+        s.cases++;
+        const ratio = o.worst ? o.worst.errorUlps / Math.max(o.worst.boundUlps, Number.MIN_VALUE) : 0;
+        if (o.worst && ratio > s.ratio) {
+          s.ratio = ratio;
+          s.worst = o.worst;
+        }
+      }
+    }
+    options.onProgress?.({ target: label, done: cases, total });
+  });
+  const failedClauses = counterexample ? new Set(exercisedClauses(def, counterexample)) : new Set<string>();
+  const clauses: ClauseResult[] = def.clauses.map((clause) => {
+    const s = stats.get(clause)!;
+    const verdict = failedClauses.has(clause) ? 'fail' : s.cases > 0 ? 'pass' : 'untested';
+    return { clause, verdict, cases: s.cases, worst: s.worst };
+  });
+  const base = { optimizer: target.family, dtype: target.dtype, against: def.name, seed, cases, skipped, clauses };
+  if (!details.failed) {
+    if (skipped === cases) return { ...base, verdict: 'skipped', note: 'the implementation answered every case `unsupported`' };
+    return { ...base, verdict: 'pass' };
+  }
+  if (!counterexample) {
+    return { ...base, verdict: 'fail', failure: undefined, note: `the check stopped: ${String(details.errorInstance ?? 'unknown error')}` };
+  }
+  const failure: Failure = {
+    message: outcome?.message ?? 'failed',
+    minimalCase: counterexample,
+    check: outcome?.check,
+    seed,
+    path: details.counterexamplePath ?? undefined,
+    shrinks: details.numShrinks,
+  };
+  const fingerprint = options.fingerprint === false || options.variant !== undefined ? undefined : await fingerprintOf(impl, target, seed, options, counterexample);
+  return { ...base, verdict: 'fail', failure, fingerprint };
+}
+
+/** The named variants of the family that the implementation matches on every case, the minimal failure included. */
+async function fingerprintOf(impl: Implementation, target: Target, seed: number, options: CheckOptions, minimal: Case): Promise<string[]> {
+  const matches: string[] = [];
+  for (const variant of variantsOf(target.family)) {
+    const { details } = await runProperty(impl, variant, target, seed, options, false, [minimal]);
+    if (!details.failed) matches.push(variant.name);
+  }
+  return matches;
+}
+
+/** Checks an implementation against the reference; never throws for anything the implementation does. */
+export async function checkImplementation(impl: Implementation, options: CheckOptions = {}): Promise<CheckReport> {
+  const seed = options.seed ?? (Date.now() ^ (process.pid << 16)) | 0;
+  const runs = options.runs ?? DEFAULT_RUNS;
+  const couldNotRun = (implementation: string, message: string): CheckReport => ({ implementation, seed, runs, verdict: 'could-not-run', exitCode: 2, targets: [], message });
+  let hello: HelloReply;
+  try {
+    hello = await withTimeout(impl.hello(), options.startupTimeoutMs ?? 30_000, 'hello reply');
+  } catch (e) {
+    await Promise.resolve(impl.close?.()).catch(() => undefined);
+    return couldNotRun('(no hello)', `the implementation did not start: ${(e as Error).message}`);
+  }
+  try {
+    if (options.variant !== undefined && options.optimizer !== undefined && !findOptimizer(options.optimizer, options.variant)) {
+      return couldNotRun(hello.implementation, `unknown variant ${JSON.stringify(options.variant)} of ${options.optimizer}`);
+    }
+    const { targets, ignored } = targetsOf(hello, options);
+    if (targets.length === 0) {
+      const asked = [options.optimizer, options.dtype].filter(Boolean).join(' ');
+      return couldNotRun(hello.implementation, `nothing to check: the implementation supports no ${asked || 'known optimizer'}${ignored.length ? ` (unknown: ${ignored.join(', ')})` : ''}`);
+    }
+    const results: TargetResult[] = [];
+    for (const target of targets) {
+      results.push(await checkTarget(impl, target, targetSeed(seed, target.family, target.dtype), options));
+      const dead = (impl as { failure?: string }).failure;
+      if (dead !== undefined) {
+        const checked = new Set(results.map((r) => `${r.optimizer}/${r.dtype}`));
+        const rest = targets.filter((t) => !checked.has(`${t.family}/${t.dtype}`)).map((t) => `${t.family}/${t.dtype}`);
+        return {
+          implementation: hello.implementation,
+          seed,
+          runs,
+          verdict: 'not-conformant',
+          exitCode: 1,
+          targets: results,
+          message: `the implementation stopped answering: ${dead}${rest.length ? `; not checked: ${rest.join(', ')}` : ''}`,
+        };
+      }
+    }
+    const failed = results.some((r) => r.verdict === 'fail');
+    const checkedAny = results.some((r) => r.verdict === 'pass');
+    if (!failed && !checkedAny) return { ...couldNotRun(hello.implementation, 'every case was answered `unsupported`'), targets: results };
+    return { implementation: hello.implementation, seed, runs, verdict: failed ? 'not-conformant' : 'conformant', exitCode: failed ? 1 : 0, targets: results };
+  } finally {
+    await Promise.resolve(impl.close?.()).catch(() => undefined);
+  }
+}
