@@ -64,6 +64,7 @@ export function splitCommand(command: string): string[] {
   return argv;
 }
 
+/** PROTO-1, PROTO-2, PROTO-8: an implementation process — argv, JSON Lines, bounded time and output. */
 export function spawnImplementation(argv: readonly string[], limits: ProcessLimits = DEFAULT_LIMITS): ProcessImplementation {
   const child: ChildProcessWithoutNullStreams = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   const label = argv.join(' ');

@@ -148,6 +148,9 @@ function check<T>(kind: keyof typeof validators, value: unknown): Checked<T> {
   return v(value) ? { ok: true, value: value as T } : { ok: false, error: describeSchemaError(v.errors) };
 }
 
+/** PROTO-5: a run request, checked against its schema. */
 export const checkRunRequest = (value: unknown) => check<RunRequest>('run', value);
+/** PROTO-6: a result, unsupported or error reply, checked against its schema. */
 export const checkRunReply = (value: unknown) => check<RunReply>('reply', value);
+/** PROTO-4: a hello reply with its capabilities, checked against its schema. */
 export const checkHello = (value: unknown) => check<HelloReply>('hello', value);

@@ -158,6 +158,8 @@ async function runProperty(
   let id = 0;
   const property = fc.asyncProperty(arbitrary, async (c: Case) => {
     if (failures > 0 && ++afterFailure > SHRINK_BUDGET) return true; // shrink budget spent: keep the smallest so far
+    // A process that died cannot answer: keep the case that killed it as the failure.
+    if (failures > 0 && (impl as { failure?: string }).failure !== undefined) return true;
     const reply = await ask(impl, toRunRequest(c, `${target.family}-${target.dtype}-${++id}`), options.caseTimeoutMs ?? 60_000);
     let outcome: Outcome;
     if (reply.op === 'unsupported') outcome = { ok: true, skipped: true, message: reply.reason };
@@ -227,7 +229,8 @@ async function checkTarget(impl: Implementation, target: Target, seed: number, o
     path: details.counterexamplePath ?? undefined,
     shrinks: details.numShrinks,
   };
-  const fingerprint = options.fingerprint === false || options.variant !== undefined ? undefined : await fingerprintOf(impl, target, seed, options, counterexample);
+  const dead = (impl as { failure?: string }).failure !== undefined;
+  const fingerprint = dead || options.fingerprint === false || options.variant !== undefined ? undefined : await fingerprintOf(impl, target, seed, options, counterexample);
   return { ...base, verdict: 'fail', failure, fingerprint };
 }
 
@@ -241,7 +244,7 @@ async function fingerprintOf(impl: Implementation, target: Target, seed: number,
   return matches;
 }
 
-/** Checks an implementation against the reference; never throws for anything the implementation does. */
+/** PROTO-4, PROTO-8: checks an implementation against the reference; never throws for anything the implementation does. */
 export async function checkImplementation(impl: Implementation, options: CheckOptions = {}): Promise<CheckReport> {
   const seed = options.seed ?? (Date.now() ^ (process.pid << 16)) | 0;
   const runs = options.runs ?? DEFAULT_RUNS;

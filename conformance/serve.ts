@@ -12,6 +12,7 @@ import { stringifyLine } from './wire.ts';
 /** Lines longer than this are refused whole (a 10⁶-element float64 case is about 25 MB). */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
+/** PROTO-1, PROTO-2: answers hello, run and bye, one reply per request line. */
 export async function serve(impl: Implementation, input: Readable, output: Writable): Promise<void> {
   const send = (m: unknown) =>
     new Promise<void>((resolve) => {

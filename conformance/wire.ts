@@ -4,6 +4,7 @@
  */
 export type WireNumber = number | 'NaN' | 'Infinity' | '-Infinity';
 
+/** PROTO-3: a double as it travels. */
 export function encodeNumber(x: number): WireNumber {
   if (Number.isNaN(x)) return 'NaN';
   if (x === Infinity) return 'Infinity';
@@ -11,7 +12,7 @@ export function encodeNumber(x: number): WireNumber {
   return x;
 }
 
-/** A wire value as a double, or undefined when it is not a number on the wire. */
+/** PROTO-3: a wire value as a double, or undefined when it is not a number on the wire. */
 export function decodeNumber(x: unknown): number | undefined {
   if (typeof x === 'number') return x;
   if (x === 'NaN') return NaN;
@@ -22,7 +23,7 @@ export function decodeNumber(x: unknown): number | undefined {
 
 const NEG_ZERO = '\u0000optconf-negative-zero\u0000';
 
-/** One JSON line, with -0 kept as `-0` (JSON.stringify would write `0`) and non-finite numbers as strings. */
+/** PROTO-3: one JSON line, with -0 kept as `-0` (JSON.stringify would write `0`) and non-finite numbers as strings. */
 export function stringifyLine(message: unknown): string {
   const text = JSON.stringify(message, (_key, value: unknown) => {
     if (typeof value !== 'number') return value;

@@ -80,6 +80,7 @@ const adamStateNames = (h: Hyper) => ['exp_avg', 'exp_avg_sq', ...(flag(h, 'amsg
 const adamBase = { family: 'adam' as const, hyper: adamHyper(0), stateNames: adamStateNames, invalid: adamInvalid };
 const adamwBase = { family: 'adamw' as const, hyper: adamHyper(0.01), stateNames: adamStateNames, invalid: adamInvalid };
 
+/** PROTO-7: every family and variant with its hyperparameters, defaults and state names. */
 export const OPTIMIZERS: readonly OptimizerDef[] = [
   { ...sgdBase, name: 'sgd', summary: 'torch.optim.SGD: L2 decay, PyTorch momentum buffer, dampening, Nesterov', clauses: ['SGD-1', 'SGD-2', 'SGD-3', 'SGD-4'], step: sgdStep },
   { ...sgdBase, name: 'sgd/lerp-momentum', summary: "the notes' momentum, step = β·step + (1−β)·grad", clauses: ['SGD-5'], step: sgdLerpMomentumStep },

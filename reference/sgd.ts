@@ -11,9 +11,9 @@ export function descend<T extends Scalar<T>>(param: T, lr: T, direction: T): T {
   return param.minus(lr.times(direction));
 }
 
-/** SGD-2: L2 weight decay added to the gradient, g′ = g + λ·θ (coupled). */
+/** SGD-2: L2 weight decay added to the gradient, g′ = g + λ·θ (coupled); at λ = 0 the term is absent, as in PyTorch. */
 export function l2Gradient<T extends Scalar<T>>(grad: T, param: T, weightDecay: T): T {
-  return grad.plus(weightDecay.times(param));
+  return weightDecay.isZero() ? grad : grad.plus(weightDecay.times(param));
 }
 
 /** SGD-3: PyTorch's buffer — b₁ = g′ (no dampening on the first step), then bₜ = μ·bₜ₋₁ + (1−τ)·g′. */
@@ -31,9 +31,9 @@ export function lerpMomentumBuffer<T extends Scalar<T>>(buffer: T, grad: T, mome
   return lerp(buffer, grad, momentum);
 }
 
-/** SGD-6: decoupled weight decay scaled by the learning rate, θ ← θ − lr·λ·θ. */
+/** SGD-6: decoupled weight decay scaled by the learning rate, θ ← θ − lr·λ·θ; at λ = 0 the term is absent. */
 export function decoupledDecay<T extends Scalar<T>>(param: T, lr: T, weightDecay: T): T {
-  return param.minus(lr.times(weightDecay).times(param));
+  return weightDecay.isZero() ? param : param.minus(lr.times(weightDecay).times(param));
 }
 
 /** The parts an SGD step is composed of; a variant replaces one. */

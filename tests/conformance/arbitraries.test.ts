@@ -1,0 +1,257 @@
+/**
+ * The conformance arbitraries (conformance/arbitraries.ts): exact inputs (NOTE-4), valid
+ * float32-exact hyperparameters, pins, states with the family's names (NOTE-2), schedules
+ * (NOTE-3), determinism, and a distribution that reaches where variants part.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { caseArbitrary, summariseCase } from '../../conformance/arbitraries.ts';
+import { fastRound } from '../../conformance/arbitraries/magnitudes.ts';
+import type { Case } from '../../conformance/case.ts';
+import { DTYPES, exact, isRepresentable, maxFinite, roundDoubleToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
+import { resolveHyper } from '../../reference/notation.ts';
+import { FAMILIES, findOptimizer, type Family } from '../../reference/registry.ts';
+import { referenceTrajectory } from '../../reference/trajectory.ts';
+
+const SEED = 20240611;
+const sample = (family: Family, dtype: Dtype, numRuns: number, seed = SEED, profile?: 'default' | 'long'): Case[] =>
+  fc.sample(caseArbitrary(family, dtype, { profile }), { seed, numRuns });
+
+const def = (family: Family) => {
+  const d = findOptimizer(family);
+  if (!d) throw new Error(`no optimizer ${family}`);
+  return d;
+};
+
+/** Every tensor of a case: params, each step's grad, each state array. */
+function tensors(c: Case): [string, readonly number[]][] {
+  const out: [string, readonly number[]][] = [['params', c.params], ...c.steps.map((s, k): [string, readonly number[]] => [`steps[${k}].grad`, s.grad])];
+  if (c.state) for (const [k, v] of Object.entries(c.state)) if (Array.isArray(v)) out.push([`state.${k}`, v]);
+  return out;
+}
+
+/** Representable without decimals: finite, within range, an integer multiple of the dtype's spacing. */
+const fastRepresentable = (x: number, dtype: Dtype): boolean =>
+  Number.isFinite(x) && Math.abs(x) <= maxFinite(dtype) && (dtype === 'float64' || Number.isInteger(x / ulp(x, dtype)));
+
+/** Hyperparameters in force at each step (NOTE-3). */
+const hyperAt = (c: Case): Record<string, number | boolean>[] => {
+  let h: Record<string, number | boolean> = { ...c.hyper };
+  return c.steps.map((s) => (h = { ...h, ...(s.hyper ?? {}) }));
+};
+
+/** JSON that keeps −0, for comparing samples exactly. */
+const exactJson = (x: unknown): string => JSON.stringify(x, (_k, v: unknown) => (Object.is(v, -0) ? '-0' : v));
+
+describe('conformance arbitraries', () => {
+  it('NOTE-4 · every generated value is exactly representable in its dtype', () => {
+    for (const family of FAMILIES) {
+      for (const dtype of DTYPES) {
+        for (const c of sample(family, dtype, 40)) {
+          expect(c.optimizer).toBe(family);
+          expect(c.dtype).toBe(dtype);
+          for (const [where, values] of tensors(c)) {
+            expect(values.length, `${summariseCase(c)}: ${where} length`).toBe(c.params.length);
+            // Exact (decimal) check on short vectors, the fast one everywhere.
+            const bad = values.findIndex((x) => !fastRepresentable(x, dtype) || (values.length <= 64 && !isRepresentable(x, dtype)));
+            expect(bad, `${summariseCase(c)}: ${where}[${bad}] = ${values[bad]} not exact in ${dtype}`).toBe(-1);
+            if (family === 'ewma') expect(values.every((x) => x >= 0), `${where}: EWMA averages and losses are ≥ 0`).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it('NOTE-5 · the fast rounding used for derived state values agrees with roundDoubleToDtype', () => {
+    const doubles = fc.sample(fc.double({ min: -60000, max: 60000, noNaN: true }), { seed: SEED, numRuns: 400 });
+    const tiny = fc.sample(fc.double({ min: -1e-4, max: 1e-4, noNaN: true }), { seed: SEED, numRuns: 400 });
+    for (const dtype of ['bfloat16', 'float16'] as const) {
+      for (const x of [...doubles, ...tiny, 2 ** -24 * 1.5, 2 ** -25, 65519.99, 1 + 2 ** -11]) {
+        expect(Object.is(fastRound(x, dtype), roundDoubleToDtype(x, dtype)), `round ${x} to ${dtype}`).toBe(true);
+      }
+    }
+  });
+
+  it('NOTE-4 · hyperparameters are float32-exact, finite, the family\'s own and valid at every step', () => {
+    for (const family of FAMILIES) {
+      const d = def(family);
+      const names = d.hyper.map((s) => s.name);
+      for (const dtype of DTYPES) {
+        for (const c of sample(family, dtype, 40)) {
+          expect(Object.keys(c.hyper), `${family} hyperparameter names`).toEqual(names);
+          hyperAt(c).forEach((h, k) => {
+            for (const [name, v] of Object.entries(h)) {
+              if (typeof v !== 'number') continue;
+              expect(Number.isFinite(v) && Math.fround(v) === v, `${summariseCase(c)}: step ${k} ${name}=${v} is not float32-exact`).toBe(true);
+              if (dtype === 'float16' || dtype === 'bfloat16') expect(isRepresentable(v, dtype), `${name}=${v} in ${dtype}`).toBe(true);
+            }
+            expect(d.invalid(resolveHyper(d.hyper, h)), `${summariseCase(c)}: step ${k}`).toBeUndefined();
+          });
+          for (const s of c.steps) if (s.hyper) expect(Object.keys(s.hyper)).toEqual(['lr']);
+        }
+      }
+    }
+  });
+
+  it('NOTE-1 · NOTE-3 · the reference runs short generated cases without error or overflow', () => {
+    for (const family of FAMILIES) {
+      for (const dtype of DTYPES) {
+        const cases = sample(family, dtype, 30, SEED + 1).filter((c) => c.params.length <= 8 && c.steps.length <= 12).slice(0, 6);
+        for (const c of cases) {
+          const trajectory = referenceTrajectory(def(family), c);
+          expect(trajectory).toHaveLength(c.steps.length);
+          const limit = exact(maxFinite(dtype));
+          for (const [k, step] of trajectory.entries()) {
+            const values = [...step.params, ...Object.values(step.state).flatMap((v) => (Array.isArray(v) ? v : []))];
+            expect(values.every((v) => v.abs().lte(limit)), `${summariseCase(c)}: overflow in ${dtype} at step ${k + 1}`).toBe(true);
+          }
+        }
+      }
+    }
+  });
+
+  it('NOTE-1 · float16 runs of 20–60 steps stay within 65504', () => {
+    for (const family of FAMILIES) {
+      const cases = sample(family, 'float16', 80, SEED + 2).filter((c) => c.params.length <= 8 && c.steps.length >= 20).slice(0, 2);
+      for (const c of cases) {
+        const last = referenceTrajectory(def(family), c).at(-1)!;
+        const limit = exact(maxFinite('float16'));
+        expect(last.params.every((v) => v.abs().lte(limit)), summariseCase(c)).toBe(true);
+      }
+    }
+  });
+
+  it("NOTE-2 · generated states have the family's state names and plausible values", () => {
+    for (const family of FAMILIES) {
+      const d = def(family);
+      let seen = 0;
+      for (const dtype of DTYPES) {
+        for (const c of sample(family, dtype, 60, SEED + 3)) {
+          if (c.state === null) continue;
+          seen += 1;
+          const s = c.state;
+          expect(Number.isInteger(s.step) && s.step >= 1 && s.step <= 1000, `step ${s.step}`).toBe(true);
+          const names = d.stateNames(resolveHyper(d.hyper, c.hyper));
+          expect(Object.keys(s).sort(), summariseCase(c)).toEqual(['step', ...names].sort());
+          const arr = (name: string) => s[name] as readonly number[];
+          const nonNegative = ['exp_avg_sq', 'square_avg', 'max_exp_avg_sq'].filter((n) => names.includes(n));
+          for (const n of nonNegative) expect(arr(n).every((x) => x >= 0), `${n} ≥ 0`).toBe(true);
+          if (names.includes('max_exp_avg_sq')) expect(arr('max_exp_avg_sq').every((x, i) => x >= arr('exp_avg_sq')[i]), 'max_exp_avg_sq ≥ exp_avg_sq').toBe(true);
+          if (names.includes('grad_avg')) {
+            // exact: g² as a decimal against square_avg
+            const ok = arr('grad_avg').every((g, i) => exact(g).times(exact(g)).lte(exact(arr('square_avg')[i])));
+            expect(ok, 'grad_avg² ≤ square_avg').toBe(true);
+          }
+        }
+      }
+      expect(family === 'ewma' ? seen === 0 : seen > 0, `${family}: ${seen} mid-run states`).toBe(true);
+    }
+  });
+
+  it('NOTE-3 · pins hold everywhere, including per-step overrides', () => {
+    const pins: [Family, Record<string, number | boolean>][] = [
+      ['adam', { weight_decay: 0, amsgrad: false }],
+      ['adamw', { lr: Math.fround(0.001), beta2: Math.fround(0.999) }],
+      ['sgd', { nesterov: true }],
+      ['sgd', { momentum: Math.fround(0.9), dampening: Math.fround(0.5) }],
+      ['rmsprop', { centered: true, lr: Math.fround(0.01) }],
+      ['ewma', { beta: Math.fround(0.98) }],
+    ];
+    for (const [family, fixed] of pins) {
+      const d = def(family);
+      for (const c of fc.sample(caseArbitrary(family, 'float32', { fixed }), { seed: SEED, numRuns: 100 })) {
+        hyperAt(c).forEach((h) => {
+          for (const [k, v] of Object.entries(fixed)) expect(h[k], `${family} pin ${k}`).toBe(v);
+          expect(d.invalid(resolveHyper(d.hyper, h))).toBeUndefined();
+        });
+        if (fixed.lr !== undefined) expect(c.steps.every((s) => s.hyper === undefined)).toBe(true);
+      }
+    }
+    expect(() => caseArbitrary('adam', 'float32', { fixed: { momentum: 0.9 } })).toThrow(/no hyperparameter momentum/);
+    expect(() => caseArbitrary('sgd', 'float32', { fixed: { nesterov: true, momentum: 0 } })).toThrow(/nesterov/);
+    expect(() => caseArbitrary('adam', 'float32', { fixed: { beta1: 1 } })).toThrow(/beta1/);
+  });
+
+  it('NOTE-4 · the same seed gives the same cases, another seed others', () => {
+    for (const family of FAMILIES) {
+      const a = exactJson(sample(family, 'bfloat16', 30, 99));
+      expect(exactJson(sample(family, 'bfloat16', 30, 99))).toBe(a);
+      expect(exactJson(sample(family, 'bfloat16', 30, 100))).not.toBe(a);
+    }
+  });
+
+  it('NOTE-3 · the distribution reaches |g| near ε, lr changes, long vectors, −0, mid-run states and runs of 20+ steps', () => {
+    for (const family of FAMILIES) {
+      const cases = sample(family, 'float32', 300, SEED + 4);
+      const count = (p: (c: Case) => boolean) => cases.filter(p).length;
+      const grads = (c: Case) => c.steps.flatMap((s) => s.grad);
+      const nearEps = count((c) => typeof c.hyper.eps === 'number' && grads(c).some((g) => g !== 0 && Math.abs(g) < 10 * (c.hyper.eps as number)));
+      const lrChanges = count((c) => hyperAt(c).some((h, k) => k > 0 && h.lr !== hyperAt(c)[k - 1].lr));
+      const long = count((c) => c.params.length > 4096);
+      const negZero = count((c) => [c.params, ...c.steps.map((s) => s.grad)].some((v) => v.some((x) => Object.is(x, -0))));
+      const midRun = count((c) => c.state !== null);
+      const longRuns = count((c) => c.steps.length >= 20);
+      const firstSteps = count((c) => c.state === null && c.steps.length <= 3);
+      const tag = `${family}: nearEps ${nearEps}, lrChanges ${lrChanges}, long ${long}, −0 ${negZero}, midRun ${midRun}, 20+ steps ${longRuns}, ≤3 fresh ${firstSteps}`;
+      if (family === 'rmsprop' || family === 'adam' || family === 'adamw') expect(nearEps, tag).toBeGreaterThanOrEqual(30);
+      if (family !== 'ewma') expect(lrChanges, tag).toBeGreaterThanOrEqual(15);
+      if (family !== 'ewma') expect(midRun, tag).toBeGreaterThanOrEqual(30);
+      else expect(midRun, tag).toBe(0);
+      expect(long, tag).toBeGreaterThanOrEqual(5);
+      expect(long, tag).toBeLessThanOrEqual(35);
+      expect(cases.filter((c) => c.params.length > 4096).every((c) => c.steps.length <= 3), tag).toBe(true);
+      expect(cases.filter((c) => c.params.length <= 4096).every((c) => c.params.length <= 8), tag).toBe(true);
+      if (family !== 'ewma') expect(negZero, tag).toBeGreaterThanOrEqual(30);
+      expect(longRuns, tag).toBeGreaterThanOrEqual(20);
+      expect(firstSteps, tag).toBeGreaterThanOrEqual(60);
+      if (family === 'sgd') {
+        expect(count((c) => (c.hyper.momentum as number) > 0 && c.hyper.dampening !== 0), tag).toBeGreaterThanOrEqual(30);
+        expect(count((c) => c.hyper.nesterov === true), tag).toBeGreaterThanOrEqual(10);
+      }
+      if (family === 'rmsprop') expect(count((c) => c.hyper.centered === true && (c.hyper.momentum as number) > 0), tag).toBeGreaterThanOrEqual(20);
+      if (family === 'adam') expect(count((c) => c.hyper.amsgrad === true), tag).toBeGreaterThanOrEqual(50);
+      if (family === 'adam' || family === 'sgd' || family === 'rmsprop') {
+        // λ·θ ≈ g: some element where the decay term is within a factor 8 of the gradient
+        const matched = count((c) => (c.hyper.weight_decay as number) > 0 && c.params.some((p, i) => {
+          const g = Math.abs(c.steps[0].grad[i]);
+          const d = Math.abs((c.hyper.weight_decay as number) * p);
+          return g > 0 && d > g / 8 && d < g * 8;
+        }));
+        expect(matched, tag).toBeGreaterThanOrEqual(15);
+      }
+    }
+  });
+
+  it('NOTE-4 · 16-bit cases have subnormals, no β rounded to 1 and the dtype\'s ε', () => {
+    for (const dtype of ['float16', 'bfloat16'] as const) {
+      const cases = sample('adam', dtype, 200, SEED + 5);
+      const tiny = 2 ** (dtype === 'float16' ? -14 : -126);
+      const subnormal = cases.filter((c) => tensors(c).some(([, v]) => v.some((x) => x !== 0 && Math.abs(x) < tiny))).length;
+      expect(subnormal, `${dtype}: ${subnormal} cases with subnormals`).toBeGreaterThanOrEqual(20);
+      for (const c of cases) {
+        expect(c.hyper.beta1 as number).toBeLessThan(1);
+        expect(c.hyper.beta2 as number).toBeLessThan(1);
+        expect(roundDoubleToDtype(c.hyper.eps as number, dtype)).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  it('NOTE-3 · the long profile adds 100,000+ elements (≤ 2 steps) and 200+ step runs', () => {
+    const cases = fc.sample(caseArbitrary('adamw', 'float32', { profile: 'long' }), { seed: SEED, numRuns: 60 });
+    const huge = cases.filter((c) => c.params.length >= 100_000);
+    expect(huge.length).toBeGreaterThan(0);
+    expect(huge.every((c) => c.steps.length <= 2)).toBe(true);
+    expect(cases.some((c) => c.steps.length >= 200 && c.params.length <= 8)).toBe(true);
+  });
+
+  it('NOTE-4 · failures shrink to the canonical case: one element, one step, defaults', () => {
+    const r = fc.check(fc.property(caseArbitrary('adam', 'float32'), (c) => c.hyper.amsgrad !== true), { seed: SEED });
+    expect(r.failed).toBe(true);
+    const c = r.counterexample![0];
+    expect(c.params.length).toBe(1);
+    expect(c.steps.length).toBe(1);
+    expect(c.state).toBeNull();
+    expect(c.hyper.weight_decay).toBe(0);
+    expect(summariseCase(c)).toMatch(/^adam float32 n=1 steps=1 .*amsgrad; fresh$/);
+  });
+});
