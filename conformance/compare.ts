@@ -27,6 +27,47 @@ export interface OutputCheck {
   readonly boundUlps: number;
 }
 
+/** One compared output, kept for plotting (conformance/report-html.ts). */
+export interface OutputSample {
+  readonly step: number;
+  readonly element: number;
+  readonly output: string;
+  /** |reference value| of the output */
+  readonly magnitude: number;
+  readonly errorUlps: number;
+  readonly boundUlps: number;
+}
+
+/**
+ * A bounded, deterministic uniform sample (reservoir sampling driven by a seeded mulberry32, never
+ * Math.random), so the same check keeps the same samples and a report is reproducible.
+ */
+export class Reservoir<T> {
+  readonly items: T[] = [];
+  private seen = 0;
+  private state: number;
+  constructor(readonly capacity: number, seed = 0) {
+    this.state = seed >>> 0;
+  }
+  private next(): number {
+    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+  }
+  add(item: T): void {
+    this.seen++;
+    if (this.items.length < this.capacity) this.items.push(item);
+    else {
+      const j = Math.floor(this.next() * this.seen);
+      if (j < this.capacity) this.items[j] = item;
+    }
+  }
+}
+
+/** Outputs sampled per case when asked (`checkCase(…, { samples })`). */
+export const SAMPLES_PER_CASE = 64;
+
 export interface CaseCheck {
   readonly ok: boolean;
   /** the output whose error came closest to (or furthest past) its bound */
@@ -34,6 +75,8 @@ export interface CaseCheck {
   /** why the reply could not be compared (wrong length, missing state, …) or the first failure in words */
   readonly message?: string;
   readonly failure?: OutputCheck;
+  /** with `options.samples`: at most `options.maxSamples` compared outputs, the failing one included */
+  readonly samples?: readonly OutputSample[];
 }
 
 /** Outputs compared to an exact decimal (float64) or to a float64 evaluation with its own error bound. */
@@ -47,7 +90,7 @@ export function compareOutput(expected: Expected, got: number, dtype: Dtype): { 
   const { bounded } = expected;
   const expectedValue = expected.exact !== undefined ? roundToDtype(expected.exact, dtype) : roundToDtype(exact(bounded.v), dtype);
   const unit = ulp(expectedValue, dtype);
-  const allowed = ORDER_FACTOR * bounded.e + (expected.exact !== undefined ? 0 : 2 * bounded.r);
+  const allowed = ORDER_FACTOR * bounded.bound + (expected.exact !== undefined ? 0 : 2 * bounded.r);
   const expectedText = expected.exact !== undefined ? expected.exact.toSignificantDigits(25).toString() : String(bounded.v);
   if (!Number.isFinite(allowed)) return { errorUlps: 0, boundUlps: Infinity, ok: true, expected: expectedText };
   if (Number.isNaN(got)) return { errorUlps: Infinity, boundUlps: allowed / unit, ok: false, expected: expectedText };
@@ -72,7 +115,19 @@ function ownStates(reply: readonly WireStepOutput[], names: readonly string[], n
 }
 
 /** PREC-6, PREC-7: a whole case's reply, step by step, from the implementation's own state when it returns one. */
-export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOutput[]): CaseCheck {
+export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOutput[], options: { samples?: boolean; maxSamples?: number } = {}): CaseCheck {
+  const sampled = options.samples ? new Reservoir<OutputSample>(options.maxSamples ?? SAMPLES_PER_CASE) : undefined;
+  const sample = (r: OutputCheck): OutputSample => ({
+    step: r.step,
+    element: r.element,
+    output: r.output,
+    magnitude: Math.abs(Number(r.expected)),
+    errorUlps: r.errorUlps,
+    boundUlps: r.boundUlps,
+  });
+  // The failing output is the one a reader wants to see: it always takes the last place.
+  const samples = (failure?: OutputCheck) =>
+    sampled === undefined ? {} : { samples: failure ? [...sampled.items.slice(0, Math.max(0, sampled.capacity - 1)), sample(failure)] : sampled.items };
   const n = c.params.length;
   const p = precisionOf(c.dtype);
   const useDecimal = c.dtype === 'float64';
@@ -124,7 +179,8 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
         for (const [output, expected, got] of outputs) {
           const r = compareOutput(expected, got, c.dtype);
           const check: OutputCheck = { step: k + 1, element: i, output, got, expected: r.expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };
-          if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, c.dtype) };
+          if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, c.dtype), ...samples(check) };
+          sampled?.add(sample(check));
           const ratio = r.boundUlps === Infinity ? 0 : r.errorUlps / Math.max(r.boundUlps, Number.MIN_VALUE);
           if (ratio > worstRatio) {
             worstRatio = ratio;
@@ -149,9 +205,9 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       }
     }
   } catch (e) {
-    return { ok: false, message: (e as Error).message };
+    return { ok: false, message: (e as Error).message, ...samples() };
   }
-  return { ok: true, worst };
+  return { ok: true, worst, ...samples() };
 }
 
 export function describeFailure(f: OutputCheck, dtype: Dtype): string {

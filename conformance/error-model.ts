@@ -31,7 +31,12 @@ export function precisionOf(dtype: Dtype): Precision {
   return { u, us: sixteenBit ? 2 ** -24 : u, eta, etaS: sixteenBit ? minSubnormal('float32') / 2 : eta };
 }
 
-/** PREC-2, PREC-3, PREC-4: a float64 value with the error bounds of an honest implementation and of itself. */
+/**
+ * PREC-2, PREC-3, PREC-4: a float64 value with the error bounds of an honest implementation and of
+ * itself. `w` is the underflow channel of PREC-2: absolute errors of results that underflow,
+ * carried as if every scalar factor of magnitude below 1 had been applied before them (another
+ * honest order), so a later division by a small value amplifies them unscaled.
+ */
 export class Bounded implements Scalar<Bounded> {
   constructor(
     readonly v: number,
@@ -40,6 +45,7 @@ export class Bounded implements Scalar<Bounded> {
     /** true for values computed from hyperparameters only (lr, βᵗ, 1 − β): scalar arithmetic */
     readonly scalar: boolean,
     readonly p: Precision,
+    readonly w: number = 0,
   ) {}
 
   /** A tensor value known exactly (an input element in the dtype). */
@@ -52,6 +58,11 @@ export class Bounded implements Scalar<Bounded> {
     return new Bounded(v, 0, 0, true, p);
   }
 
+  /** The total bound on |honest implementation − exact|: rounding and underflow channels. */
+  get bound(): number {
+    return this.e + this.w;
+  }
+
   private lift(y: Bounded | number): Bounded {
     return typeof y === 'number' ? Bounded.hyper(y, this.p) : y;
   }
@@ -61,20 +72,22 @@ export class Bounded implements Scalar<Bounded> {
     return this.scalar && tensorResult ? this.e + this.p.us * Math.abs(this.v) : this.e;
   }
 
-  /** One rounding of a result of magnitude |v| + propagated error (PREC-2). */
-  private result(v: number, propagated: number, refPropagated: number, scalar: boolean): Bounded {
+  /** One rounding of a result of magnitude |v| + propagated error (PREC-2); `w` gets one underflow for a tensor result. */
+  private result(v: number, propagated: number, refPropagated: number, scalar: boolean, w: number): Bounded {
     const mag = Math.abs(v);
     const u = scalar ? this.p.us : this.p.u;
     const eta = scalar ? this.p.etaS : this.p.eta;
     const e = propagated + u * (mag + propagated) + eta;
     const r = refPropagated + U64 * (mag + refPropagated) + ETA64;
-    return new Bounded(v, Number.isNaN(e) ? Infinity : e, Number.isNaN(r) ? Infinity : r, scalar, this.p);
+    const under = scalar ? 0 : w + this.p.eta;
+    const finite = (x: number) => (Number.isNaN(x) ? Infinity : x);
+    return new Bounded(v, finite(e), finite(r), scalar, this.p, finite(under));
   }
 
   plus(other: Bounded | number): Bounded {
     const y = this.lift(other);
     const scalar = this.scalar && y.scalar;
-    return this.result(this.v + y.v, this.errorIn(!scalar) + y.errorIn(!scalar), this.r + y.r, scalar);
+    return this.result(this.v + y.v, this.errorIn(!scalar) + y.errorIn(!scalar), this.r + y.r, scalar, this.w + y.w);
   }
 
   minus(other: Bounded | number): Bounded {
@@ -87,7 +100,10 @@ export class Bounded implements Scalar<Bounded> {
     const ey = y.errorIn(!scalar);
     const e = Math.abs(this.v) * ey + Math.abs(y.v) * ex + ex * ey;
     const r = Math.abs(this.v) * y.r + Math.abs(y.v) * this.r + this.r * y.r;
-    return this.result(this.v * y.v, e, r, scalar);
+    // A scalar factor below 1 may have been applied earlier in another order: it does not shrink `w`.
+    const scale = (s: Bounded) => (s.scalar ? Math.max(Math.abs(s.v), 1) : Math.abs(s.v));
+    const w = scale(this) * y.w + scale(y) * this.w + this.w * y.w;
+    return this.result(this.v * y.v, e, r, scalar, w);
   }
 
   div(y: Bounded): Bounded {
@@ -95,25 +111,32 @@ export class Bounded implements Scalar<Bounded> {
     const ex = this.errorIn(!scalar);
     const ey = y.errorIn(!scalar);
     const q = this.v / y.v;
-    const margin = Math.abs(y.v) - ey;
+    const margin = Math.abs(y.v) - ey - y.w;
     const refMargin = Math.abs(y.v) - y.r;
     // A denominator that may be zero within its error bounds nothing (PREC-4).
     const e = margin > 0 ? (ex + Math.abs(q) * ey) / margin : Infinity;
     const r = refMargin > 0 ? (this.r + Math.abs(q) * y.r) / refMargin : Infinity;
-    return this.result(q, e, r, scalar);
+    const divisor = y.scalar ? Math.min(Math.abs(y.v), 1) : margin;
+    // A tensor numerator may have been scaled by a later scalar first and underflowed by η (another honest order).
+    const numeratorUnderflow = this.scalar ? 0 : this.p.eta;
+    const w = divisor > 0 ? (this.w + numeratorUnderflow + Math.abs(q) * y.w) / divisor : Infinity;
+    return this.result(q, e, r, scalar, w);
   }
 
   sqrt(): Bounded {
-    const ex = this.e;
     const root = Math.sqrt(Math.max(this.v, 0));
-    // |√a − √b| ≤ min(|a − b|/√a, √|a − b|); an argument that may be negative bounds nothing (PREC-4).
-    const e = this.v - ex < 0 && ex > 0 ? Infinity : Math.min(root > 0 ? ex / root : Infinity, Math.sqrt(ex));
-    const r = this.v - this.r < 0 && this.r > 0 ? Infinity : Math.min(root > 0 ? this.r / root : Infinity, Math.sqrt(this.r));
-    return this.result(this.v < 0 ? NaN : root, e, r, this.scalar);
+    // |√a − √b| ≤ min(|a − b|/√a, √|a − b|) for a, b ≥ 0.
+    const through = (err: number) => (err === 0 ? 0 : Math.min(root > 0 ? err / root : Infinity, Math.sqrt(err)));
+    // An argument that may be negative within its bound bounds nothing (PREC-4).
+    const mayBeNegative = this.bound > 0 && this.v - this.bound < 0;
+    const refMayBeNegative = this.r > 0 && this.v - this.r < 0;
+    const e = mayBeNegative ? Infinity : through(this.e);
+    const r = refMayBeNegative ? Infinity : through(this.r);
+    return this.result(this.v < 0 ? NaN : root, e, r, this.scalar, mayBeNegative ? Infinity : through(this.w));
   }
 
   neg(): Bounded {
-    return new Bounded(-this.v, this.e, this.r, this.scalar, this.p);
+    return new Bounded(-this.v, this.e, this.r, this.scalar, this.p, this.w);
   }
 
   /** βᵗ: propagated input error plus t roundings, which covers a running product (PREC-3). */
@@ -123,12 +146,12 @@ export class Bounded implements Scalar<Bounded> {
     const u = this.scalar ? this.p.us : this.p.u;
     const e = slope * this.e + n * u * Math.abs(v) + this.p.etaS;
     const r = slope * this.r + 2 * U64 * Math.abs(v) + ETA64;
-    return new Bounded(v, e, r, this.scalar, this.p);
+    return new Bounded(v, e, r, this.scalar, this.p, slope * this.w);
   }
 
   max(y: Bounded): Bounded {
     const pick = this.v >= y.v ? this : y;
-    return new Bounded(pick.v, Math.max(this.e, y.e), Math.max(this.r, y.r), this.scalar && y.scalar, this.p);
+    return new Bounded(pick.v, Math.max(this.e, y.e), Math.max(this.r, y.r), this.scalar && y.scalar, this.p, Math.max(this.w, y.w));
   }
 
   isZero(): boolean {

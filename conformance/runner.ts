@@ -9,7 +9,7 @@ import { DTYPES, type Dtype } from '../reference/dtype.ts';
 import { FAMILIES, findOptimizer, variantsOf, type Family, type OptimizerDef } from '../reference/registry.ts';
 import { caseArbitrary } from './arbitraries.ts';
 import { toRunRequest, type Case } from './case.ts';
-import { checkCase, type OutputCheck } from './compare.ts';
+import { checkCase, Reservoir, type OutputCheck, type OutputSample } from './compare.ts';
 import { exercisedClauses } from './exercised.ts';
 import type { Implementation } from './implementation.ts';
 import type { HelloReply, RunReply, RunRequest, Support } from './protocol.ts';
@@ -31,7 +31,11 @@ export interface CheckOptions {
   readonly caseTimeoutMs?: number;
   readonly startupTimeoutMs?: number;
   readonly onProgress?: (event: { target: string; done: number; total: number }) => void;
+  /** compared outputs kept per target for plotting (default SAMPLES_PER_TARGET; 0: none) */
+  readonly samples?: number;
 }
+
+export const SAMPLES_PER_TARGET = 2000;
 
 export const DEFAULT_RUNS = 100;
 /** Property evaluations allowed while shrinking one failure (each one is a round trip to the implementation). */
@@ -68,6 +72,13 @@ export interface TargetResult {
   /** after a failure: the named variants the implementation matches on every case (empty: none) */
   readonly fingerprint?: readonly string[];
   readonly note?: string;
+  /** a bounded, deterministic sample of the outputs compared (passing cases and the first failing one), for plots */
+  readonly samples?: readonly TargetSample[];
+}
+
+/** A compared output and the number of the case (1-based, in generation order) it came from. */
+export interface TargetSample extends OutputSample {
+  readonly case: number;
 }
 
 export interface CheckReport {
@@ -138,6 +149,7 @@ interface Outcome {
   readonly check?: OutputCheck;
   readonly worst?: OutputCheck;
   readonly skipped?: boolean;
+  readonly samples?: readonly OutputSample[];
 }
 
 /** Runs the cases of one target against one definition; with `shrink` false it stops at the first failure. */
@@ -150,6 +162,7 @@ async function runProperty(
   shrink: boolean,
   examples: Case[] = [],
   onCase?: (c: Case, outcome: Outcome) => void,
+  sampling = false,
 ) {
   const arbitrary = caseArbitrary(target.family, target.dtype, { fixed: target.support.fixed, profile: options.profile });
   const outcomes = new WeakMap<Case, Outcome>();
@@ -165,8 +178,9 @@ async function runProperty(
     if (reply.op === 'unsupported') outcome = { ok: true, skipped: true, message: reply.reason };
     else if (reply.op === 'error') outcome = { ok: false, message: `implementation error: ${reply.message}` };
     else {
-      const check = checkCase(def, c, reply.steps);
-      outcome = { ok: check.ok, message: check.message, check: check.failure, worst: check.worst };
+      // Samples only before the first failure: shrinking re-runs cases that would skew the plots.
+      const check = checkCase(def, c, reply.steps, { samples: sampling && failures === 0 });
+      outcome = { ok: check.ok, message: check.message, check: check.failure, worst: check.worst, samples: check.samples };
     }
     outcomes.set(c, outcome);
     if (failures === 0) onCase?.(c, outcome);
@@ -183,6 +197,27 @@ async function runProperty(
   return { details, counterexample, outcome: counterexample ? outcomes.get(counterexample) : undefined };
 }
 
+/** The case cut down to one element and the steps up to a failure: optimizers act element-wise. */
+export function narrowCase(c: Case, element: number, steps: number): Case {
+  const pick = (a: readonly number[]) => [a[element]];
+  const state = c.state === null ? null : Object.fromEntries(Object.entries(c.state).map(([k, v]) => [k, typeof v === 'number' ? v : pick(v)]));
+  return { ...c, params: pick(c.params), state: state as Case['state'], steps: c.steps.slice(0, steps).map((s) => ({ ...s, grad: pick(s.grad) })) };
+}
+
+/**
+ * fast-check shrinks vector length poorly; an element-wise failure is tried again on its element
+ * alone, and the narrower case is kept when it still fails (a bug past element 4096 keeps the long one).
+ */
+async function narrowFailure(impl: Implementation, def: OptimizerDef, c: Case, outcome: Outcome | undefined, options: CheckOptions): Promise<{ c: Case; outcome?: Outcome }> {
+  const at = outcome?.check;
+  if (!at || (c.params.length === 1 && c.steps.length === at.step)) return { c, outcome };
+  const narrow = narrowCase(c, at.element, at.step);
+  const reply = await ask(impl, toRunRequest(narrow, 'narrowed'), options.caseTimeoutMs ?? 60_000);
+  if (reply.op !== 'result') return { c, outcome };
+  const check = checkCase(def, narrow, reply.steps);
+  return check.ok ? { c, outcome } : { c: narrow, outcome: { ok: false, message: check.message, check: check.failure } };
+}
+
 async function checkTarget(impl: Implementation, target: Target, seed: number, options: CheckOptions): Promise<TargetResult> {
   const def = findOptimizer(target.family, options.variant);
   const label = `${target.family}/${target.dtype}`;
@@ -191,8 +226,13 @@ async function checkTarget(impl: Implementation, target: Target, seed: number, o
   let cases = 0;
   let skipped = 0;
   const total = options.runs ?? DEFAULT_RUNS;
-  const { details, counterexample, outcome } = await runProperty(impl, def, target, seed, options, true, [], (c, o) => {
+  const sampleCap = options.samples ?? SAMPLES_PER_TARGET;
+  const samples = new Reservoir<TargetSample>(sampleCap, seed);
+  let failing: TargetSample[] = [];
+  const { details, counterexample: shrunk, outcome: shrunkOutcome } = await runProperty(impl, def, target, seed, options, true, [], (c, o) => {
     cases++;
+    if (o.ok) for (const s of o.samples ?? []) samples.add({ ...s, case: cases });
+    else failing = (o.samples ?? []).map((s) => ({ ...s, case: cases }));
     if (o.skipped) skipped++;
     else if (o.ok) {
       for (const clause of exercisedClauses(def, c)) {
@@ -206,14 +246,19 @@ async function checkTarget(impl: Implementation, target: Target, seed: number, o
       }
     }
     options.onProgress?.({ target: label, done: cases, total });
-  });
+  }, sampleCap > 0);
+  const narrowed = shrunk && (impl as { failure?: string }).failure === undefined ? await narrowFailure(impl, def, shrunk, shrunkOutcome, options) : undefined;
+  const counterexample = narrowed?.c ?? shrunk;
+  const outcome = narrowed?.outcome ?? shrunkOutcome;
   const failedClauses = counterexample ? new Set(exercisedClauses(def, counterexample)) : new Set<string>();
   const clauses: ClauseResult[] = def.clauses.map((clause) => {
     const s = stats.get(clause)!;
     const verdict = failedClauses.has(clause) ? 'fail' : s.cases > 0 ? 'pass' : 'untested';
     return { clause, verdict, cases: s.cases, worst: s.worst };
   });
-  const base = { optimizer: target.family, dtype: target.dtype, against: def.name, seed, cases, skipped, clauses };
+  // The first failing case's samples are kept whole (they show where it went wrong), within the cap.
+  const kept = sampleCap > 0 ? [...samples.items.slice(0, Math.max(0, sampleCap - failing.length)), ...failing.slice(-sampleCap)] : undefined;
+  const base = { optimizer: target.family, dtype: target.dtype, against: def.name, seed, cases, skipped, clauses, ...(kept ? { samples: kept } : {}) };
   if (!details.failed) {
     if (skipped === cases) return { ...base, verdict: 'skipped', note: 'the implementation answered every case `unsupported`' };
     return { ...base, verdict: 'pass' };

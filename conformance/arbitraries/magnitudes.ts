@@ -5,7 +5,7 @@
  * 16-bit dtypes and vectors that mix magnitudes.
  */
 import fc from 'fast-check';
-import { FORMATS, type Dtype } from '../../reference/dtype.ts';
+import { FORMATS, maxFinite, type Dtype } from '../../reference/dtype.ts';
 
 /**
  * Options for every weighted `fc.oneof` here: cross-shrinking lets a counterexample move to the
@@ -90,7 +90,8 @@ export function fastRound(x: number, dtype: Dtype): number {
   let q = Math.floor(y);
   const rest = y - q;
   if (rest > 0.5 || (rest === 0.5 && q % 2 === 1)) q += 1;
-  const r = q * spacing;
+  // Derived state values (v ≥ m², max_exp_avg_sq ≥ v) must stay values of the dtype: clamp, don't overflow.
+  const r = Math.min(q * spacing, maxFinite(dtype));
   return x < 0 ? -r : r;
 }
 

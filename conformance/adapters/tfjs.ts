@@ -1,0 +1,161 @@
+/**
+ * TensorFlow.js 4.22 (CPU backend) as an in-process implementation: `tf.train.sgd`/`momentum`,
+ * `adam` and `rmsprop` on a float32 `tf.variable`, checked against the spec's PyTorch semantics.
+ *
+ * What tfjs can and cannot be asked (read from tfjs-core 4.22 `dist/optimizers/*.js`):
+ * - No weight decay anywhere, no dampening, no AMSGrad: pinned to 0 / false in `hello`.
+ * - An optimizer cannot start from a given state (its moments are created lazily as zeros and
+ *   `setWeights` takes tfjs's own names), so `state !== null` is unsupported and no state is returned.
+ * - Learning-rate changes: SGD and Momentum cache `−lr` as a scalar tensor at construction and
+ *   only `setLearningRate` refreshes it (assigning `learningRate` does nothing); Adam and RMSprop
+ *   read `this.learningRate` on every `applyGradients`, so assigning it works.
+ * - Other changes: Momentum also caches μ as a scalar and `setMomentum` does not refresh it;
+ *   Adam's bias correction is a running product of β (`accBeta ← accBeta·β`), so a β change would
+ *   not give 1 − βᵗ. Cases that change those (or nesterov, centered) are unsupported.
+ * - tfjs's RMSprop is TensorFlow's (ε inside the root, lr inside the momentum accumulator); it is
+ *   offered as `rmsprop` anyway, honestly, so the suite can say what it computes instead.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { findOptimizer } from '../../reference/registry.ts';
+import type { Implementation } from '../implementation.ts';
+import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type Support, type WireHyper, type WireStepOutput } from '../protocol.ts';
+import { encodeNumber } from '../wire.ts';
+import { decodeArray, hyperPerStep, type FloatHyper } from './float.ts';
+
+const SUPPORTS: readonly Support[] = [
+  { optimizer: 'sgd', dtypes: ['float32'], fixed: { dampening: 0, weight_decay: 0 }, returnsState: false },
+  { optimizer: 'adam', dtypes: ['float32'], fixed: { weight_decay: 0, amsgrad: false }, returnsState: false },
+  // Centered RMSprop is pinned off: tfjs 4.22 computes √(v − ḡ² − ε), ε subtracted, which matches
+  // neither PyTorch (RMSPROP-3) nor TensorFlow's kernel (RMSPROP-7) and gives NaN for a zero gradient.
+  { optimizer: 'rmsprop', dtypes: ['float32'], fixed: { weight_decay: 0, centered: false }, returnsState: false },
+];
+
+/** Hyperparameters a step may change, per optimizer: those tfjs re-reads (or lets us refresh) each step. */
+const CHANGEABLE: Readonly<Record<string, readonly string[]>> = {
+  sgd: ['lr'],
+  adam: ['lr', 'eps'],
+  rmsprop: ['lr', 'alpha', 'momentum', 'eps'],
+};
+
+/** The fields tfjs 4.22 reads on every `applyGradients` (protected in its typings, public in JS). */
+interface Rereads {
+  learningRate: number;
+  epsilon: number;
+  decay: number;
+  momentum: number;
+}
+
+/** One tfjs optimizer for a case, and how a step's hyperparameters reach it. */
+interface Driver {
+  readonly optimizer: tf.Optimizer;
+  set(h: FloatHyper): void;
+}
+
+function driver(name: string, h: FloatHyper): Driver {
+  const n = (k: string) => h[k] as number;
+  if (name === 'sgd') {
+    const sgd = n('momentum') === 0 ? tf.train.sgd(n('lr')) : tf.train.momentum(n('lr'), n('momentum'), h.nesterov as boolean);
+    // SGD caches −lr as a scalar tensor; only setLearningRate refreshes it
+    return { optimizer: sgd, set: (s) => sgd.setLearningRate(s.lr as number) };
+  }
+  if (name === 'adam') {
+    const adam = tf.train.adam(n('lr'), n('beta1'), n('beta2'), n('eps'));
+    const fields = adam as unknown as Rereads;
+    return {
+      optimizer: adam,
+      set: (s) => {
+        fields.learningRate = s.lr as number;
+        fields.epsilon = s.eps as number;
+      },
+    };
+  }
+  const rms = tf.train.rmsprop(n('lr'), n('alpha'), n('momentum'), n('eps'), h.centered as boolean);
+  const fields = rms as unknown as Rereads;
+  return {
+    optimizer: rms,
+    set: (s) => {
+      fields.learningRate = s.lr as number;
+      fields.decay = s.alpha as number;
+      fields.momentum = s.momentum as number;
+      fields.epsilon = s.eps as number;
+    },
+  };
+}
+
+/** Why tfjs cannot run this case as asked, or undefined. */
+function unsupportedReason(request: RunRequest, hypers: readonly FloatHyper[]): string | undefined {
+  const support = SUPPORTS.find((s) => s.optimizer === request.optimizer);
+  if (!support) return `tfjs has no ${request.optimizer} here (sgd, adam, rmsprop)`;
+  if (request.variant !== undefined && request.variant !== '' && request.variant !== request.optimizer) return `no variants (${request.variant})`;
+  if (!support.dtypes.includes(request.dtype)) return `tfjs optimizers run in float32 only, not ${request.dtype}`;
+  if (request.state !== null) return 'tfjs optimizers cannot start from a given state';
+  for (const [k, h] of hypers.entries()) {
+    for (const [name, value] of Object.entries(support.fixed ?? ({} as WireHyper))) {
+      if (h[name] !== value) return `steps[${k}]: tfjs has no ${name} (pinned to ${String(value)})`;
+    }
+    if (k > 0) {
+      const changed = Object.keys(h).filter((name) => h[name] !== hypers[k - 1][name] && !CHANGEABLE[request.optimizer].includes(name));
+      if (changed.length > 0) return `steps[${k}]: tfjs cannot change ${changed.join(', ')} mid-run`;
+    }
+  }
+  return undefined;
+}
+
+let backend: Promise<void> | undefined;
+
+/** The CPU backend, set once per process. */
+function cpuBackend(): Promise<void> {
+  backend ??= tf.setBackend('cpu').then((ok) => {
+    if (!ok) throw new Error('tfjs could not initialise its cpu backend');
+    // the backend prints a "install tfjs-node" banner on its first write; it is noise in a report
+    (tf.backend() as unknown as { firstUse?: boolean }).firstUse = false;
+  });
+  return backend;
+}
+
+async function runTfjs(request: RunRequest): Promise<RunReply> {
+  const id = request.id;
+  try {
+    const def = findOptimizer(request.optimizer);
+    if (!def || !SUPPORTS.some((s) => s.optimizer === request.optimizer)) {
+      return { op: 'unsupported', id, reason: `tfjs has no ${request.optimizer} here (sgd, adam, rmsprop)` };
+    }
+    const hypers = hyperPerStep(def, request);
+    const reason = unsupportedReason(request, hypers);
+    if (reason !== undefined) return { op: 'unsupported', id, reason };
+    await cpuBackend();
+    const params = decodeArray(request.params, 'params', Math.fround);
+    // inside tidy so the initial tensor (not the variable) is disposed
+    const variable = tf.tidy(() => tf.variable(tf.tensor1d(params, 'float32')));
+    const d = driver(request.optimizer, hypers[0]);
+    const steps: WireStepOutput[] = [];
+    try {
+      request.steps.forEach((s, k) => {
+        if (s.grad.length !== params.length) throw new Error(`steps[${k}].grad has ${s.grad.length} elements, params has ${params.length}`);
+        const grad = decodeArray(s.grad, `steps[${k}].grad`, Math.fround);
+        d.set(hypers[k]);
+        // tidy disposes the gradient tensor and every intermediate of the update
+        tf.tidy(() => d.optimizer.applyGradients({ [variable.name]: tf.tensor1d(grad, 'float32') }));
+        steps.push({ params: Array.from(variable.dataSync(), encodeNumber) });
+      });
+    } finally {
+      d.optimizer.dispose();
+      // MomentumOptimizer.dispose does not dispose SGD's cached −lr scalar
+      (d.optimizer as unknown as { c?: tf.Tensor }).c?.dispose();
+      variable.dispose();
+    }
+    return { op: 'result', id, steps };
+  } catch (e) {
+    return { op: 'error', id, message: (e as Error).message };
+  }
+}
+
+/** TensorFlow.js 4.22's optimizers on its CPU backend, float32, fresh state only. */
+export function tfjsImplementation(): Implementation {
+  const hello = async (): Promise<HelloReply> => {
+    await cpuBackend();
+    return { op: 'hello', protocol: PROTOCOL, implementation: `tfjs-core ${tf.version_core} (cpu)`, supports: SUPPORTS };
+  };
+  return { hello, run: runTfjs };
+}

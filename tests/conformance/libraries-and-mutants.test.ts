@@ -1,0 +1,86 @@
+/**
+ * The runner on real libraries and on deliberately wrong optimizers: TensorFlow.js 4.22 (CPU,
+ * in process) passes sgd, momentum and adam and is fingerprinted as TensorFlow's RMSprop; every
+ * mutant of conformance/mutants.ts is rejected, and those that compute a named variant are named.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { tfjsImplementation } from '../../conformance/adapters/tfjs.ts';
+import { MUTANTS } from '../../conformance/mutants.ts';
+import { formatReport } from '../../conformance/report.ts';
+import { checkImplementation } from '../../conformance/runner.ts';
+
+describe('TensorFlow.js 4.22 CPU backend', () => {
+  it('SGD-1 · SGD-3 · SGD-4 · tfjs sgd and momentum (Nesterov too) pass in float32', async () => {
+    const report = await checkImplementation(tfjsImplementation(), { optimizer: 'sgd', dtype: 'float32', runs: 60, seed: 4 });
+    expect(report.verdict, formatReport(report)).toBe('conformant');
+    const clauses = Object.fromEntries(report.targets[0].clauses.map((c) => [c.clause, c.verdict]));
+    expect(clauses).toMatchObject({ 'SGD-1': 'pass', 'SGD-3': 'pass', 'SGD-4': 'pass' });
+  });
+
+  it('ADAM-2 · ADAM-3 · ADAM-4 · ADAM-5 · tfjs adam passes in float32 (its 1 − f32(β₂) admitted by PREC-3)', async () => {
+    const report = await checkImplementation(tfjsImplementation(), { optimizer: 'adam', dtype: 'float32', runs: 60, seed: 4 });
+    expect(report.verdict, formatReport(report)).toBe('conformant');
+  });
+
+  it('RMSPROP-7 · tfjs rmsprop fails PyTorch’s form and is fingerprinted as rmsprop/tensorflow', async () => {
+    const report = await checkImplementation(tfjsImplementation(), { optimizer: 'rmsprop', dtype: 'float32', runs: 60, seed: 4 });
+    const text = formatReport(report);
+    expect(report.verdict, text).toBe('not-conformant');
+    expect(report.targets[0].fingerprint, text).toEqual(['rmsprop/tensorflow']);
+    expect(text).toContain('fingerprint: matches rmsprop/tensorflow');
+  });
+
+  it('RMSPROP-7 · checked against the rmsprop/tensorflow variant, tfjs rmsprop is conformant', async () => {
+    const report = await checkImplementation(tfjsImplementation(), { optimizer: 'rmsprop', dtype: 'float32', variant: 'tensorflow', runs: 60, seed: 4 });
+    expect(report.verdict, formatReport(report)).toBe('conformant');
+  });
+});
+
+/** The named variant each mutant computes, where it computes one exactly. */
+const EXPECTED_FINGERPRINT: Readonly<Record<string, string>> = {
+  'sgd/lerp-momentum': 'sgd/lerp-momentum',
+  'adam/eps-inside-root': 'adam/eps-inside-sqrt',
+  'adam/eps-hat': 'adam/eps-hat',
+  'adam/no-bias-correction': 'adam/no-bias-correction',
+  'adamw/l2-coupled': 'adamw/l2-coupled',
+  'adamw/decay-not-lr-scaled': 'adamw/paper',
+};
+
+describe('the corpus of wrong optimizers', () => {
+  const verdicts: string[] = [];
+  afterAll(() => {
+    const killed = verdicts.filter((v) => v === 'not-conformant').length;
+    console.log(`mutant kill rate: ${killed}/${MUTANTS.length} (${((100 * killed) / MUTANTS.length).toFixed(0)}%)`);
+  });
+
+  it('has at least the mutants the issue names', () => {
+    const names = MUTANTS.map((m) => m.name);
+    for (const required of [
+      'adam/eps-inside-root',
+      'adam/no-bias-correction',
+      'adam/bias-correction-t-plus-1',
+      'adamw/l2-coupled',
+      'adamw/decay-after-update',
+      'sgd/dampening-on-first-step',
+      'sgd/nesterov-old-buffer',
+      'adam/bfloat16-state',
+      'adam/bias-correction-stops-after-10',
+      'adam/eps-doubled-past-4096',
+      'sgd/lr-in-buffer',
+    ]) {
+      expect(names).toContain(required);
+    }
+  });
+
+  for (const mutant of MUTANTS) {
+    const fingerprint = EXPECTED_FINGERPRINT[mutant.name];
+    it(`${mutant.name} is rejected${fingerprint ? ` and fingerprinted as ${fingerprint}` : ''} — ${mutant.description}`, async () => {
+      const report = await checkImplementation(mutant.impl(), { optimizer: mutant.optimizer, dtype: mutant.dtype, runs: 60, seed: 1 });
+      verdicts.push(report.verdict);
+      const text = formatReport(report);
+      expect(report.verdict, text).toBe('not-conformant');
+      expect(report.exitCode).toBe(1);
+      if (fingerprint) expect(report.targets[0].fingerprint, text).toEqual([fingerprint]);
+    });
+  }
+});
