@@ -84,8 +84,8 @@ function driver(name: string, h: FloatHyper): Driver {
 }
 
 /** Why tfjs cannot run this case as asked, or undefined. */
-function unsupportedReason(request: RunRequest, hypers: readonly FloatHyper[]): string | undefined {
-  const support = SUPPORTS.find((s) => s.optimizer === request.optimizer);
+function unsupportedReason(request: RunRequest, hypers: readonly FloatHyper[], supports: readonly Support[]): string | undefined {
+  const support = supports.find((s) => s.optimizer === request.optimizer);
   if (!support) return `tfjs has no ${request.optimizer} here (sgd, adam, rmsprop)`;
   if (request.variant !== undefined && request.variant !== '' && request.variant !== request.optimizer) return `no variants (${request.variant})`;
   if (!support.dtypes.includes(request.dtype)) return `tfjs optimizers run in float32 only, not ${request.dtype}`;
@@ -114,15 +114,15 @@ function cpuBackend(): Promise<void> {
   return backend;
 }
 
-async function runTfjs(request: RunRequest): Promise<RunReply> {
+async function runTfjs(request: RunRequest, supports: readonly Support[]): Promise<RunReply> {
   const id = request.id;
   try {
     const def = findOptimizer(request.optimizer);
-    if (!def || !SUPPORTS.some((s) => s.optimizer === request.optimizer)) {
+    if (!def || !supports.some((s) => s.optimizer === request.optimizer)) {
       return { op: 'unsupported', id, reason: `tfjs has no ${request.optimizer} here (sgd, adam, rmsprop)` };
     }
     const hypers = hyperPerStep(def, request);
-    const reason = unsupportedReason(request, hypers);
+    const reason = unsupportedReason(request, hypers, supports);
     if (reason !== undefined) return { op: 'unsupported', id, reason };
     await cpuBackend();
     const params = decodeArray(request.params, 'params', Math.fround);
@@ -152,10 +152,17 @@ async function runTfjs(request: RunRequest): Promise<RunReply> {
 }
 
 /** TensorFlow.js 4.22's optimizers on its CPU backend, float32, fresh state only. */
-export function tfjsImplementation(): Implementation {
+/**
+ * TensorFlow.js's sgd, momentum, adam and rmsprop, float32. `centeredRmsprop: true` lifts the pin
+ * on centered RMSprop, to show what tfjs computes there.
+ */
+export function tfjsImplementation(options: { centeredRmsprop?: boolean } = {}): Implementation {
+  const supports = options.centeredRmsprop
+    ? SUPPORTS.map((s) => (s.optimizer === 'rmsprop' ? { ...s, fixed: { weight_decay: 0 } } : s))
+    : SUPPORTS;
   const hello = async (): Promise<HelloReply> => {
     await cpuBackend();
-    return { op: 'hello', protocol: PROTOCOL, implementation: `tfjs-core ${tf.version_core} (cpu)`, supports: SUPPORTS };
+    return { op: 'hello', protocol: PROTOCOL, implementation: `tfjs-core ${tf.version_core} (cpu)`, supports };
   };
-  return { hello, run: runTfjs };
+  return { hello, run: (request) => runTfjs(request, supports) };
 }
