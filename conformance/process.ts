@@ -74,6 +74,8 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
   let bufferedBytes = 0;
   const lines: string[] = [];
   let waiter: ((line: string | Error) => void) | undefined;
+  // A write waiting for 'drain' to a process that is gone would wait forever: fail() ends it.
+  let drainWaiter: (() => void) | undefined;
 
   const fail = (why: string) => {
     if (failure === undefined) failure = why;
@@ -81,6 +83,9 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
     const w = waiter;
     waiter = undefined;
     w?.(new Error(failure));
+    const d = drainWaiter;
+    drainWaiter = undefined;
+    d?.();
   };
 
   child.stderr.on('data', (chunk: Buffer) => {
@@ -133,7 +138,16 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
   async function send(message: unknown): Promise<void> {
     if (failure !== undefined) throw new Error(failure);
     const text = `${stringifyLine(message)}\n`;
-    if (!child.stdin.write(text)) await new Promise<void>((resolve) => child.stdin.once('drain', () => resolve()));
+    if (!child.stdin.write(text)) {
+      await new Promise<void>((resolve) => {
+        drainWaiter = resolve;
+        child.stdin.once('drain', () => {
+          drainWaiter = undefined;
+          resolve();
+        });
+      });
+      if (failure !== undefined) throw new Error(failure);
+    }
   }
 
   /** Reads one reply line as JSON; lines already queued from before the request mean a flood or a stray reply. */

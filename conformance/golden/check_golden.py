@@ -1,0 +1,154 @@
+#!/usr/bin/env python3
+"""Check torch.optim against the optconf golden traces (spec/golden-format.md), in Python.
+
+Standard library (json, hashlib, fractions) and torch only: no TypeScript, no optconf runner.
+It verifies every file's SHA-256 against manifest.json, then replays each case that torch.optim
+has (SGD, Adam, AdamW, RMSprop; float32 and float64) and checks every output after every step:
+|got - expected| <= allowed, with `expected` the file's decimal string read exactly and
+`allowed` the file's allowed error for that dtype ("Infinity": anything passes; 0: got must
+equal the correctly rounded `value`). Variants and families torch does not have are skipped.
+
+    python3 conformance/golden/check_golden.py [FOLDER]
+
+Prints one line per failure and a summary `N passed, M failed (K skipped)`; exits 1 on any
+failure or hash mismatch.
+"""
+
+import hashlib
+import json
+import math
+import os
+import sys
+from fractions import Fraction
+
+import torch
+
+TORCH = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+def number(x):
+    return SPECIAL[x] if isinstance(x, str) else float(x)
+
+
+def torch_kwargs(hyper):
+    args = {k: v for k, v in hyper.items() if k not in ("beta1", "beta2")}
+    if "beta1" in hyper or "beta2" in hyper:
+        args["betas"] = (hyper.get("beta1", 0.9), hyper.get("beta2", 0.999))
+    return args
+
+
+def apply_overrides(group, hyper):
+    for k, v in hyper.items():
+        if k == "beta1":
+            group["betas"] = (v, group["betas"][1])
+        elif k == "beta2":
+            group["betas"] = (group["betas"][0], v)
+        else:
+            group[k] = v
+
+
+def load_state(optimizer, p, family, state, dtype):
+    step = state["step"]
+    arrays = {k: torch.tensor([number(x) for x in v], dtype=dtype) for k, v in state.items() if k != "step"}
+    if family == "sgd":
+        if step >= 1 and "momentum_buffer" in arrays:
+            optimizer.state[p] = {"momentum_buffer": arrays["momentum_buffer"]}
+        return
+    group = optimizer.param_groups[0]
+    n = p.numel()
+    names = {"adam": ["exp_avg", "exp_avg_sq"], "adamw": ["exp_avg", "exp_avg_sq"], "rmsprop": ["square_avg"]}[family]
+    if family in ("adam", "adamw") and group["amsgrad"]:
+        names.append("max_exp_avg_sq")
+    if family == "rmsprop" and group["momentum"] > 0:
+        names.append("momentum_buffer")
+    if family == "rmsprop" and group["centered"]:
+        names.append("grad_avg")
+    loaded = {k: arrays.get(k, torch.zeros(n, dtype=dtype)) for k in names}
+    # torch 1.13 keeps Adam's step as a float32 tensor and RMSprop's as an int.
+    loaded["step"] = torch.tensor(float(step)) if family in ("adam", "adamw") else step
+    optimizer.state[p] = loaded
+
+
+def run(case, dtype):
+    """The case through torch.optim: per step, params and state as lists of doubles."""
+    family = case["optimizer"]
+    p = torch.tensor([number(x) for x in case["params"]], dtype=dtype, requires_grad=True)
+    optimizer = TORCH[family]([p], **torch_kwargs(case["hyper"]))
+    group = optimizer.param_groups[0]
+    if case["state"] is not None:
+        apply_overrides(group, case["steps"][0].get("hyper", {}))
+        load_state(optimizer, p, family, case["state"], dtype)
+    out = []
+    for s in case["steps"]:
+        apply_overrides(group, s.get("hyper", {}))
+        p.grad = torch.tensor([number(x) for x in s["grad"]], dtype=dtype)
+        optimizer.step()
+        state = {k: v.detach().double().tolist() for k, v in optimizer.state[p].items()
+                 if isinstance(v, torch.Tensor) and k != "step"}
+        out.append((p.detach().double().tolist(), state))
+    return out
+
+
+def within(got, exact, value, allowed):
+    if allowed == "Infinity":
+        return True
+    if allowed == 0 or not math.isfinite(got):
+        return got == number(value)
+    return abs(Fraction(got) - Fraction(exact)) <= Fraction(allowed)
+
+
+def check_file(golden, dtype):
+    """The first failure of one file in one dtype, as text, or None."""
+    replies = run(golden["case"], DTYPES[dtype])
+    for expected, (params, state) in zip(golden["expected"], replies):
+        want = expected["dtypes"][dtype]
+        outputs = [("params", params, expected["params"], want["params"])]
+        for name, exact in expected["state"].items():
+            if name == "step":
+                continue
+            if name not in state:
+                return f"step {expected['step']}: torch keeps no state {name}"
+            outputs.append((name, state[name], exact, want["state"][name]))
+        for name, got, exact, w in outputs:
+            for i, g in enumerate(got):
+                if not within(g, exact[i], w["value"][i], w["allowed"][i]):
+                    return (f"step {expected['step']} {name}[{i}]: got {g!r}, expected {exact[i]} "
+                            f"(allowed {w['allowed'][i]}, {w['allowed_ulps'][i]} ulps)")
+    return None
+
+
+def main(argv):
+    folder = argv[0] if argv else os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    passed = failed = skipped = 0
+    for entry in manifest["files"]:
+        path = os.path.join(folder, entry["file"])
+        with open(path, "rb") as f:
+            data = f.read()
+        if hashlib.sha256(data).hexdigest() != entry["sha256"]:
+            print(f"FAIL {entry['file']}: SHA-256 does not match manifest.json")
+            failed += 1
+            continue
+        golden = json.loads(data, parse_int=lambda s: -0.0 if s == "-0" else int(s))
+        case = golden["case"]
+        dtypes = [d for d in golden["dtypes"] if d in DTYPES]
+        if case["optimizer"] not in TORCH or case.get("variant") or not dtypes:
+            skipped += 1
+            continue
+        for dtype in dtypes:
+            problem = check_file(golden, dtype)
+            if problem is None:
+                passed += 1
+            else:
+                failed += 1
+                print(f"FAIL {entry['file']} {dtype}: {problem}")
+    print(f"torch {torch.__version__}: {passed} passed, {failed} failed "
+          f"({skipped} files skipped: variants and families torch.optim does not have)")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

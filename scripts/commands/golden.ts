@@ -1,0 +1,50 @@
+/** `optconf golden verify`: check an implementation against the golden trace files (GOLD-6; exit 0 conformant, 1 not, 2 could not run). */
+import { Option, type Command } from 'commander';
+import { DTYPES } from '../../reference/dtype.ts';
+import { FAMILIES } from '../../reference/registry.ts';
+import { GOLDEN_DIR } from '../../conformance/golden-store.ts';
+import { verifyGolden } from '../../conformance/golden-verify.ts';
+import { spawnImplementation, splitCommand } from '../../conformance/process.ts';
+import { referenceImplementation } from '../../conformance/reference-implementation.ts';
+import { formatReport, writeJsonReport } from '../../conformance/report.ts';
+import type { CheckReport } from '../../conformance/runner.ts';
+import { dtypeArg, progress } from './options.ts';
+
+export function register(program: Command): void {
+  const golden = program.command('golden').description('golden trace files (regenerate them with `npm run golden`)');
+  golden
+    .command('verify')
+    .description('check an implementation against the golden files; exit 0 conformant, 1 not conformant, 2 could not run')
+    .requiredOption('--impl <command>', "the implementation's command and arguments (run without a shell), or 'reference'")
+    .addOption(new Option('--optimizer <name>', 'only the files of this optimizer family').choices(FAMILIES))
+    .option('--dtype <dtype>', `only this dtype (${DTYPES.join(', ')})`, dtypeArg)
+    .option('--file <name...>', 'only these golden files (names as in manifest.json)')
+    .option('--dir <folder>', 'the golden folder', GOLDEN_DIR)
+    .option('--json <file>', 'also write the report as JSON')
+    // The report's replay line carries --runs and --seed (written for `optconf run`); accepted and ignored here.
+    .addOption(new Option('--runs <n>').hideHelp())
+    .addOption(new Option('--seed <s>').hideHelp())
+    .action(async (opts) => {
+      const bar = progress();
+      let report: CheckReport;
+      try {
+        const impl = opts.impl === 'reference' ? referenceImplementation : spawnImplementation(splitCommand(opts.impl));
+        report = await verifyGolden(impl, { dir: opts.dir, optimizer: opts.optimizer, dtype: opts.dtype, files: opts.file, onProgress: bar.update });
+      } catch (e) {
+        bar.stop();
+        console.error(`optconf golden verify: ${(e as Error).message}`);
+        process.exit(2);
+      }
+      bar.stop();
+      console.log(formatReport(report, `optconf golden verify --impl ${JSON.stringify(opts.impl)}`));
+      if (opts.json) {
+        try {
+          writeJsonReport(opts.json, report);
+        } catch (e) {
+          console.error(`optconf golden verify: ${(e as Error).message}`);
+          process.exit(2);
+        }
+      }
+      process.exit(report.exitCode);
+    });
+}

@@ -1,0 +1,70 @@
+/**
+ * `npm run golden`: regenerate conformance/golden/ from the reference alone (spec/golden-format.md,
+ * GOLD-5). `npm run golden -- --check` regenerates in memory and fails (exit 1), naming the
+ * file, when any byte differs, a file is missing or extra, a file does not match the schema or
+ * the manifest's SHA-256. A progress bar on a terminal, nothing otherwise.
+ */
+import { SingleBar } from 'cli-progress';
+import { Command } from 'commander';
+import { fileURLToPath } from 'node:url';
+import { GOLDEN_DIR, checkGolden, generateGolden, writeGolden, type GenerateProgress } from '../conformance/golden-store.ts';
+
+function progressBar(): { update?: (p: GenerateProgress) => void; stop: () => void } {
+  if (!process.stderr.isTTY) return { stop: () => undefined };
+  const bar = new SingleBar({ format: ' golden [{bar}] {value}/{total} {file}', stream: process.stderr, clearOnComplete: true, hideCursor: true });
+  let started = false;
+  return {
+    update: (p) => {
+      if (!started) {
+        bar.start(p.total, p.done, { file: p.file });
+        started = true;
+      } else bar.update(p.done, { file: p.file });
+    },
+    stop: () => bar.stop(),
+  };
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command()
+    .name('npm run golden --')
+    .description('regenerate the golden trace files from the reference, or check them (--check)')
+    .option('--check', 'regenerate in memory and compare byte for byte, validate schema and manifest; exit 1 on any difference')
+    .option('--force', 'delete files in the golden folder that the generator did not write')
+    .option('--dir <folder>', 'the golden folder', GOLDEN_DIR)
+    .exitOverride();
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch {
+    return 2;
+  }
+  const opts = program.opts<{ check?: boolean; force?: boolean; dir: string }>();
+  const bar = progressBar();
+  const started = Date.now();
+  try {
+    if (opts.check) {
+      const problems = checkGolden(opts.dir, bar.update);
+      bar.stop();
+      for (const p of problems) console.error(`golden: ${p}`);
+      const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      if (problems.length > 0) {
+        console.error(`golden: ${problems.length} problem(s) in ${opts.dir}; run \`npm run golden\` to regenerate (${seconds} s)`);
+        return 1;
+      }
+      console.error(`golden: ${opts.dir} matches its regeneration, its schema and its manifest (${seconds} s)`);
+      return 0;
+    }
+    const files = generateGolden(bar.update);
+    bar.stop();
+    writeGolden(opts.dir, files, { force: opts.force, log: (line) => console.error(`golden: ${line}`) });
+    console.error(`golden: wrote ${files.size} files to ${opts.dir} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+    return 0;
+  } catch (e) {
+    bar.stop();
+    console.error(`golden: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  process.exitCode = await main(process.argv.slice(2));
+}
