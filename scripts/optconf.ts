@@ -3,6 +3,8 @@
  * over conformance/.
  */
 import { Command } from 'commander';
+import { register as registerExplain } from './commands/explain.ts';
+import { register as registerGolden } from './commands/golden.ts';
 import { register as registerList } from './commands/list.ts';
 import { register as registerReference } from './commands/reference.ts';
 import { register as registerRun } from './commands/run.ts';
@@ -22,5 +24,7 @@ program
 registerReference(program);
 registerRun(program);
 registerList(program);
+registerGolden(program);
+registerExplain(program);
 
 await program.parseAsync(process.argv);

@@ -4,8 +4,11 @@ import { DTYPES } from '../../reference/dtype.ts';
 import { FAMILIES } from '../../reference/registry.ts';
 import { spawnImplementation, splitCommand } from '../../conformance/process.ts';
 import { referenceImplementation } from '../../conformance/reference-implementation.ts';
-import { formatReport, writeJsonReport } from '../../conformance/report.ts';
+import { assertHtmlReplaceable, writeHtmlReport } from '../../conformance/report-html.ts';
+import { assertJunitReplaceable, writeJunitReport } from '../../conformance/report-junit.ts';
+import { assertJsonReplaceable, formatReport, writeJsonReport } from '../../conformance/report.ts';
 import { checkImplementation, DEFAULT_RUNS, type CheckReport } from '../../conformance/runner.ts';
+import { specClauses } from '../traceability.ts';
 import { dtypeArg, integer, progress, shardArg } from './options.ts';
 
 export function register(program: Command): void {
@@ -21,7 +24,19 @@ export function register(program: Command): void {
   .option('--shard <i/N>', 'run shard i of N (targets dealt round-robin)', shardArg)
   .addOption(new Option('--profile <name>', 'case profile').choices(['default', 'long']).default('default'))
   .option('--json <file>', 'also write the report as JSON')
+  .option('--report <file>', 'also write a self-contained HTML report (plots of the errors, the minimal case)')
+  .option('--junit <file>', 'also write a JUnit XML report for CI (one test case per clause per target)')
   .action(async (opts) => {
+    // Refuse a user's file before a long run, not after it.
+    try {
+      if (opts.json) assertJsonReplaceable(opts.json);
+      if (opts.report) assertHtmlReplaceable(opts.report);
+      if (opts.junit) assertJunitReplaceable(opts.junit);
+    } catch (e) {
+      console.error(`optconf run: ${(e as Error).message}`);
+      process.exit(2);
+    }
+    const started = Date.now();
     const bar = progress();
     let report: CheckReport;
     try {
@@ -35,6 +50,8 @@ export function register(program: Command): void {
         shard: opts.shard,
         profile: opts.profile,
         onProgress: bar.update,
+        // Samples feed only the HTML plots; without --report they would only swell the JSON.
+        samples: opts.report ? undefined : 0,
       });
     } catch (e) {
       bar.stop();
@@ -42,10 +59,13 @@ export function register(program: Command): void {
       process.exit(2);
     }
     bar.stop();
-    console.log(formatReport(report, `optconf run --impl ${JSON.stringify(opts.impl)}`));
-    if (opts.json) {
+    const replay = `optconf run --impl ${JSON.stringify(opts.impl)}`;
+    console.log(formatReport(report, replay));
+    if (opts.json || opts.report || opts.junit) {
       try {
-        writeJsonReport(opts.json, report);
+        if (opts.json) writeJsonReport(opts.json, report);
+        if (opts.report) writeHtmlReport(opts.report, report, { replay, clauseTitles: new Map(specClauses().map((c) => [c.id, c.title])) });
+        if (opts.junit) writeJunitReport(opts.junit, report, { replay, elapsedMs: Date.now() - started });
       } catch (e) {
         console.error(`optconf run: ${(e as Error).message}`);
         process.exit(2);

@@ -1,0 +1,84 @@
+/**
+ * The reviewer's interface: `optconf explain ID` leads from a cited clause to its text, the functions
+ * implementing it, the tests checking it and the golden files exercising it; `optconf list`.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { closeMatches, explain, goldenFilesFor, normaliseId, UnknownClause } from '../../scripts/commands/explain.ts';
+import { specClauses, traceability } from '../../scripts/traceability.ts';
+import { optconf } from './cli.ts';
+import { scratch } from './helpers.ts';
+
+describe('ADAMW-1 · optconf explain', () => {
+  const map = traceability();
+
+  it('ADAMW-1 · prints the clause heading and body, the implementing functions with file:line, and the tests with file:line and title', () => {
+    const r = optconf('explain', 'ADAMW-1');
+    expect(r.status, r.stderr).toBe(0);
+    const out = r.stdout;
+    expect(out.split('\n')[0]).toBe('ADAMW-1 · Decoupled decay scaled by the learning rate');
+    expect(out).toMatch(/^spec\/adamw\.md:\d+ {2}\(cite as spec\/adamw\.md#ADAMW-1\)$/m);
+    expect(out).toContain('θₜ = θₜ₋₁ − lr·λ·θₜ₋₁ − lr·m̂/(√v̂ + ε)');
+    // the body stops at the next clause
+    expect(out).not.toContain('ADAMW-2 · The moments see the raw gradient');
+    for (const site of map.implementedBy.get('ADAMW-1')!) expect(out).toContain(`  ${site.name}  ${site.file}:${site.line}`);
+    expect(out).toMatch(/^ {2}lrScaledDecayApply {2}reference\/adamw\.ts:\d+$/m);
+    const tests = map.testedBy.get('ADAMW-1')!;
+    expect(tests.length).toBeGreaterThan(0);
+    for (const t of tests) expect(out).toContain(`  ${t.file}:${t.line}  ${t.name}`);
+    expect(out).toMatch(/^Golden files:\n {2}(no golden files|none of the \d+ golden files exercises ADAMW-1|conformance\/golden\/\S+\.json)/m);
+  });
+
+  it('ADAMW-1 · the line numbers point at the clause heading, the function and the test title', () => {
+    const line = (file: string, n: number) => readFileSync(file, 'utf8').split('\n')[n - 1];
+    const clause = specClauses().find((c) => c.id === 'ADAMW-1')!;
+    expect(line(clause.file, clause.line)).toContain('<a id="ADAMW-1"></a>');
+    for (const s of map.implementedBy.get('ADAMW-1')!) expect(line(s.file, s.line)).toContain(s.name);
+    for (const s of map.testedBy.get('ADAMW-1')!) expect(line(s.file, s.line)).toContain(s.name.slice(0, 20));
+  });
+
+  it('ADAMW-1 · accepts the citation forms a reviewer pastes', () => {
+    expect(normaliseId('spec/adamw.md#ADAMW-1')).toBe('ADAMW-1');
+    expect(normaliseId(' adamw-1 ')).toBe('ADAMW-1');
+    expect(explain('spec/adamw.md#ADAMW-1', map)).toBe(explain('ADAMW-1', map));
+  });
+
+  it('ADAMW-1 · golden files are found by their top-level `clauses` array; an empty folder says so', () => {
+    const dir = scratch();
+    expect(goldenFilesFor('ADAMW-1', dir)).toEqual({ total: 0, matching: [] });
+    expect(explain('ADAMW-1', map, dir)).toMatch(/Golden files:\n {2}no golden files$/);
+    mkdirSync(join(dir, 'sub'));
+    writeFileSync(join(dir, 'adamw-float32.json'), JSON.stringify({ clauses: ['ADAMW-1', 'ADAMW-2'], steps: [] }));
+    writeFileSync(join(dir, 'adam-float32.json'), JSON.stringify({ clauses: ['ADAM-5'], note: 'mentions ADAMW-1 elsewhere' }));
+    writeFileSync(join(dir, 'broken.json'), '{ not json');
+    writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ files: [{ path: 'adamw-float32.json', sha256: '0' }] }));
+    expect(goldenFilesFor('ADAMW-1', dir)).toEqual({ total: 2, matching: ['conformance/golden/adamw-float32.json'] });
+    expect(explain('ADAMW-1', map, dir)).toMatch(/Golden files:\n {2}conformance\/golden\/adamw-float32\.json$/);
+    expect(explain('ADAMW-3', map, dir)).toMatch(/Golden files:\n {2}none of the 2 golden files exercises ADAMW-3$/);
+  });
+
+  it('ADAMW-1 · an unknown ID exits 2 naming the close matches', () => {
+    // lower case, so the traceability scan does not read this test as citing a clause that does not exist
+    const r = optconf('explain', 'adamw-9');
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^optconf explain: unknown clause "adamw-9"; did you mean ADAMW-3, ADAMW-2, ADAMW-1, ADAM-9\b/);
+    expect(() => explain('nothing-like-it', map)).toThrow(UnknownClause);
+    expect(closeMatches('rmsprop-8'.toUpperCase(), map.clauses.map((c) => c.id))[0]).toBe('RMSPROP-7');
+    expect(closeMatches('ADAM7', map.clauses.map((c) => c.id))).toContain('ADAM-7');
+  });
+});
+
+describe('PROTO-7 · optconf list', () => {
+  it('PROTO-7 · lists every family with its hyperparameters, every variant with its summary, and every clause with its title', () => {
+    const r = optconf('list');
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^adam {2}\(lr=0\.001, beta1=0\.9, beta2=0\.999, eps=1e-8, weight_decay=0, amsgrad=false\)$/m);
+    expect(r.stdout).toMatch(/^ {2}adam\/eps-inside-sqrt +variant +ε inside the square root, m̂\/√\(v̂ \+ ε\)$/m);
+    for (const c of specClauses()) expect(r.stdout).toContain(`  ${c.id.padEnd(10)} ${c.title.replace(/^[A-Z]+-\d+\s*·\s*/, '')}`);
+    expect(optconf('list', 'clauses').stdout).not.toContain('canonical');
+    expect(optconf('list', 'optimizers').stdout).not.toContain('Clauses (optconf explain ID)');
+    expect(optconf('list', 'bogus').status).toBe(2);
+  });
+});

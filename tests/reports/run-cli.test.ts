@@ -1,0 +1,74 @@
+/**
+ * `optconf run --report/--junit/--json` end to end, the progress bar (on a terminal only) and the
+ * refusal to overwrite a user's file before anything runs.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { XMLValidator } from 'fast-xml-parser';
+import { describe, expect, it } from 'vitest';
+import { HTML_MARK } from '../../conformance/report-html.ts';
+import { JUNIT_MARK } from '../../conformance/report-junit.ts';
+import { ROOT } from '../../scripts/traceability.ts';
+import { optconf } from './cli.ts';
+import { scratch } from './helpers.ts';
+
+const run = ['run', '--impl', 'reference', '--optimizer', 'adam', '--dtype', 'float32', '--variant', 'eps-inside-sqrt', '--runs', '20', '--seed', '1'];
+
+describe('PROTO-8 · optconf run writes the reports', () => {
+  it('PROTO-8 · --report, --junit and --json write all three; stdout is the terminal report; stderr stays quiet off a terminal', () => {
+    const dir = scratch();
+    const [html, xml, json] = ['r.html', 'r.xml', 'r.json'].map((f) => join(dir, f));
+    const r = optconf(...run, '--report', html, '--junit', xml, '--json', json);
+    expect(r.status).toBe(1);
+    expect(r.stderr, 'no progress bar when stderr is not a terminal').toBe('');
+    expect(r.stdout).toMatch(/verdict: NOT CONFORMANT \(exit 1\)$/m);
+    const page = readFileSync(html, 'utf8');
+    expect(page).toContain(HTML_MARK);
+    // The CLI passes the clause titles from spec/.
+    expect(page).toContain('Variant `adam/eps-inside-sqrt`');
+    expect(page).toContain('optconf run --impl &quot;reference&quot; --runs 20 --optimizer adam --dtype float32 --variant adam/eps-inside-sqrt --seed 1');
+    const junit = readFileSync(xml, 'utf8');
+    expect(junit).toContain(JUNIT_MARK);
+    expect(XMLValidator.validate(junit)).toBe(true);
+    expect(JSON.parse(readFileSync(json, 'utf8')).verdict).toBe('not-conformant');
+  });
+
+  it('PROTO-8 · the replay line reruns the same check: same cases, same failure', () => {
+    const first = optconf('run', '--impl', 'reference', '--optimizer', 'adam', '--variant', 'eps-hat', '--runs', '15', '--seed', '42');
+    const replay = /replay: optconf run --impl "reference" (.*?)(?: \(fast-check|$)/m.exec(first.stdout)?.[1];
+    expect(replay, first.stdout).toBeDefined();
+    const again = optconf('run', '--impl', 'reference', ...replay!.split(' '));
+    const failureOf = (text: string, dtype: string) => new RegExp(`^${'adam ' + dtype}[\\s\\S]*?minimal failing case.*$`, 'm').exec(text)?.[0];
+    const dtype = /--dtype (\w+)/.exec(replay!)![1];
+    expect(failureOf(again.stdout, dtype)).toBe(failureOf(first.stdout, dtype));
+  });
+
+  it('PROTO-8 · a user’s file given as --report or --junit is refused before the check runs, and left as it was', () => {
+    const dir = scratch();
+    const mine = join(dir, 'index.html');
+    writeFileSync(mine, 'my page');
+    const r = optconf(...run, '--report', mine, '--json', join(dir, 'r.json'));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/index\.html exists and is not an optconf HTML report; not overwriting it/);
+    expect(r.stdout).toBe('');
+    expect(readFileSync(mine, 'utf8')).toBe('my page');
+    expect(existsSync(join(dir, 'r.json')), 'nothing written when one output is refused').toBe(false);
+    const xml = join(dir, 'build.xml');
+    writeFileSync(xml, '<project/>');
+    expect(optconf(...run, '--junit', xml).status).toBe(2);
+    expect(readFileSync(xml, 'utf8')).toBe('<project/>');
+  });
+
+  // `script` (util-linux) gives the command a pseudo-terminal, as a user's shell would.
+  const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
+  it.skipIf(!hasScript)('PROTO-8 · on a terminal a progress bar shows each target’s cases', () => {
+    const dir = scratch();
+    const log = join(dir, 'tty.log');
+    const command = `${JSON.stringify(process.execPath)} bin/optconf.js run --impl reference --optimizer sgd --dtype float32 --runs 40 --seed 1 > /dev/null`;
+    const r = spawnSync('script', ['-qec', command, log], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    expect(r.status).toBe(0);
+    const tty = readFileSync(log, 'utf8');
+    expect(tty).toMatch(/sgd\/float32 \[[=-]{40}\] 40\/40 cases/);
+  });
+});
