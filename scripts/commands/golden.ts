@@ -4,18 +4,17 @@ import { DTYPES } from '../../reference/dtype.ts';
 import { FAMILIES } from '../../reference/registry.ts';
 import { GOLDEN_DIR } from '../../conformance/golden-store.ts';
 import { verifyGolden } from '../../conformance/golden-verify.ts';
-import { spawnImplementation, splitCommand } from '../../conformance/process.ts';
-import { referenceImplementation } from '../../conformance/reference-implementation.ts';
 import { formatReport, writeJsonReport } from '../../conformance/report.ts';
 import type { CheckReport } from '../../conformance/runner.ts';
 import { dtypeArg, progress } from './options.ts';
+import { IMPL_HELP, implementationFor } from '../../conformance/builtin.ts';
 
 export function register(program: Command): void {
   const golden = program.command('golden').description('golden trace files (regenerate them with `npm run golden`)');
   golden
     .command('verify')
     .description('check an implementation against the golden files; exit 0 conformant, 1 not conformant, 2 could not run')
-    .requiredOption('--impl <command>', "the implementation's command and arguments (run without a shell), or 'reference'")
+    .requiredOption('--impl <command>', IMPL_HELP)
     .addOption(new Option('--optimizer <name>', 'only the files of this optimizer family').choices(FAMILIES))
     .option('--dtype <dtype>', `only this dtype (${DTYPES.join(', ')})`, dtypeArg)
     .option('--file <name...>', 'only these golden files (names as in manifest.json)')
@@ -28,7 +27,7 @@ export function register(program: Command): void {
       const bar = progress();
       let report: CheckReport;
       try {
-        const impl = opts.impl === 'reference' ? referenceImplementation : spawnImplementation(splitCommand(opts.impl));
+        const impl = implementationFor(opts.impl);
         report = await verifyGolden(impl, { dir: opts.dir, optimizer: opts.optimizer, dtype: opts.dtype, files: opts.file, onProgress: bar.update });
       } catch (e) {
         bar.stop();

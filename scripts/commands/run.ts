@@ -2,20 +2,19 @@
 import { Option, type Command } from 'commander';
 import { DTYPES } from '../../reference/dtype.ts';
 import { FAMILIES } from '../../reference/registry.ts';
-import { spawnImplementation, splitCommand } from '../../conformance/process.ts';
-import { referenceImplementation } from '../../conformance/reference-implementation.ts';
 import { assertHtmlReplaceable, writeHtmlReport } from '../../conformance/report-html.ts';
 import { assertJunitReplaceable, writeJunitReport } from '../../conformance/report-junit.ts';
 import { assertJsonReplaceable, formatReport, writeJsonReport } from '../../conformance/report.ts';
 import { checkImplementation, DEFAULT_RUNS, type CheckReport } from '../../conformance/runner.ts';
 import { specClauses } from '../traceability.ts';
 import { dtypeArg, integer, progress, shardArg } from './options.ts';
+import { IMPL_HELP, implementationFor } from '../../conformance/builtin.ts';
 
 export function register(program: Command): void {
   program
   .command('run')
   .description('check an implementation against the reference; exit 0 conformant, 1 not conformant, 2 could not run')
-  .requiredOption('--impl <command>', "the implementation's command and arguments (run without a shell), or 'reference'")
+  .requiredOption('--impl <command>', IMPL_HELP)
   .addOption(new Option('--optimizer <name>', 'only this optimizer').choices(FAMILIES))
   .option('--dtype <dtype>', `only this dtype (${DTYPES.join(', ')})`, dtypeArg)
   .option('--variant <name>', 'check against a named variant instead of the canonical step (see `optconf list`)')
@@ -40,7 +39,7 @@ export function register(program: Command): void {
     const bar = progress();
     let report: CheckReport;
     try {
-      const impl = opts.impl === 'reference' ? referenceImplementation : spawnImplementation(splitCommand(opts.impl));
+      const impl = implementationFor(opts.impl);
       report = await checkImplementation(impl, {
         optimizer: opts.optimizer,
         dtype: opts.dtype,
