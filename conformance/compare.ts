@@ -6,11 +6,12 @@
  * float64 evaluation, its own error folded into the tolerance (PREC-6).
  */
 import type { Dec } from '../reference/decimal.ts';
-import { exact, roundToDtype, ulp, type Dtype } from '../reference/dtype.ts';
+import { exact, FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../reference/dtype.ts';
 import { freshState, resolveHyper, type ElementState } from '../reference/notation.ts';
 import type { OptimizerDef } from '../reference/registry.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
+import { evaluateStep, exactFields, type Fields } from './kernel.ts';
 import type { WireStepOutput } from './protocol.ts';
 import { decodeNumber } from './wire.ts';
 
@@ -88,33 +89,77 @@ export interface Expected {
 /** PREC-1, PREC-5, PREC-6: one output against its reference value and allowed error, in ulps. */
 export function compareOutput(expected: Expected, got: number, dtype: Dtype): { errorUlps: number; boundUlps: number; ok: boolean; expected: string } {
   const { bounded } = expected;
-  const expectedValue = expected.exact !== undefined ? roundToDtype(expected.exact, dtype) : roundToDtype(exact(bounded.v), dtype);
-  const unit = ulp(expectedValue, dtype);
-  const allowed = ORDER_FACTOR * bounded.bound + (expected.exact !== undefined ? 0 : 2 * bounded.r);
   const expectedText = expected.exact !== undefined ? expected.exact.toSignificantDigits(25).toString() : String(bounded.v);
-  if (!Number.isFinite(allowed)) return { errorUlps: 0, boundUlps: Infinity, ok: true, expected: expectedText };
-  if (Number.isNaN(got)) return { errorUlps: Infinity, boundUlps: allowed / unit, ok: false, expected: expectedText };
-  if (!Number.isFinite(got)) return { errorUlps: got === expectedValue ? 0 : Infinity, boundUlps: allowed / unit, ok: got === expectedValue, expected: expectedText };
-  const error = expected.exact !== undefined ? exact(got).minus(expected.exact).abs().toNumber() : Math.abs(got - bounded.v) * (1 + 2 ** -52);
-  return { errorUlps: error / unit, boundUlps: allowed / unit, ok: error <= allowed, expected: expectedText };
+  return { ...compareFields(bounded.v, bounded.bound, bounded.r, expected.exact, got, dtype), expected: expectedText };
 }
 
-function decodeArray(values: unknown, n: number, what: string): number[] {
+/** Wire numbers (or a reply already parsed into a Float64Array, conformance/stream-json.ts) as doubles. */
+function decodeArray(values: unknown, n: number, what: string): Float64Array {
+  if (values instanceof Float64Array) {
+    if (values.length !== n) throw new Error(`${what} has ${values.length} elements, expected ${n}`);
+    return values;
+  }
   if (!Array.isArray(values)) throw new Error(`${what} is missing`);
   if (values.length !== n) throw new Error(`${what} has ${values.length} elements, expected ${n}`);
-  return values.map((x, i) => {
-    const d = decodeNumber(x);
-    if (d === undefined) throw new Error(`${what}[${i}] is not a number: ${JSON.stringify(x)}`);
-    return d;
-  });
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = decodeNumber(values[i]);
+    if (d === undefined) throw new Error(`${what}[${i}] is not a number: ${JSON.stringify(values[i])}`);
+    out[i] = d;
+  }
+  return out;
 }
+
+const isArrayLike = (x: unknown): x is ArrayLike<unknown> => Array.isArray(x) || x instanceof Float64Array;
 
 /** Whether a reply carries a usable state after every step (names, lengths, step counter). */
 function ownStates(reply: readonly WireStepOutput[], names: readonly string[], n: number): boolean {
-  return reply.every((s) => s.state !== undefined && names.every((name) => Array.isArray(s.state?.[name]) && (s.state?.[name] as unknown[]).length === n));
+  return reply.every((s) => s.state !== undefined && names.every((name) => isArrayLike(s.state?.[name]) && (s.state?.[name] as ArrayLike<unknown>).length === n));
 }
 
-/** PREC-6, PREC-7: a whole case's reply, step by step, from the implementation's own state when it returns one. */
+const toF64 = (a: readonly number[]) => Float64Array.from(a);
+
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0; // the high word's index (little-endian: 1)
+
+/**
+ * PREC-1: `ulp(x, dtype)` of reference/dtype.ts, read from the double's exponent bits instead of
+ * Math.log2 (the same power of two; tests/conformance/kernel.test.ts checks it). float64 keeps `ulp`.
+ */
+export function fastUlp(x: number, dtype: Dtype): number {
+  if (dtype === 'float64') return ulp(x, dtype);
+  const { precision: p, emin } = FORMATS[dtype];
+  F64[0] = x;
+  const biased = (U32[HI] >>> 20) & 0x7ff;
+  // zero, subnormal doubles and non-finite values take emin, as `ulp` does
+  const e = biased === 0 || biased === 0x7ff ? emin : Math.max(biased - 1023, emin);
+  const k = e - p + 1;
+  F64[0] = 0;
+  U32[HI] = (k + 1023) << 20;
+  return F64[0];
+}
+
+/**
+ * PREC-1, PREC-5, PREC-6: one output against its reference value, as `compareOutput` computes it,
+ * from the fields of a bounded value (v, e + w, r) and, for float64, the exact decimal.
+ */
+function compareFields(v: number, bound: number, r: number, exactValue: Dec | undefined, got: number, dtype: Dtype): { errorUlps: number; boundUlps: number; ok: boolean } {
+  const expectedValue = exactValue !== undefined ? roundToDtype(exactValue, dtype) : roundDoubleToDtype(v, dtype);
+  const unit = fastUlp(expectedValue, dtype);
+  const allowed = ORDER_FACTOR * bound + (exactValue !== undefined ? 0 : 2 * r);
+  if (!Number.isFinite(allowed)) return { errorUlps: 0, boundUlps: Infinity, ok: true };
+  if (Number.isNaN(got)) return { errorUlps: Infinity, boundUlps: allowed / unit, ok: false };
+  if (!Number.isFinite(got)) return { errorUlps: got === expectedValue ? 0 : Infinity, boundUlps: allowed / unit, ok: got === expectedValue };
+  const error = exactValue !== undefined ? exact(got).minus(exactValue).abs().toNumber() : Math.abs(got - v) * (1 + 2 ** -52);
+  return { errorUlps: error / unit, boundUlps: allowed / unit, ok: error <= allowed };
+}
+
+/**
+ * PREC-6, PREC-7: a whole case's reply, step by step, from the implementation's own state when it
+ * returns one. The bounds come from the compiled error model (conformance/kernel.ts), bit for bit
+ * those of `Bounded`; float64 outputs are also compared with the decimal reference.
+ */
 export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOutput[], options: { samples?: boolean; maxSamples?: number } = {}): CaseCheck {
   const sampled = options.samples ? new Reservoir<OutputSample>(options.maxSamples ?? SAMPLES_PER_CASE) : undefined;
   const sample = (r: OutputCheck): OutputSample => ({
@@ -137,16 +182,14 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
   const fromOwnState = ownStates(reply, names, n);
 
   let t = c.state?.step ?? 0;
-  const initialState = (name: string): number[] => (c.state === null || (t === 0 && c.state[name] === undefined) ? new Array(n).fill(0) : (c.state[name] as number[]));
-  let params: { b: Bounded; d?: Dec }[] = c.params.map((x) => ({ b: Bounded.input(x, p), d: useDecimal ? exact(x) : undefined }));
-  let states: { b: ElementState<Bounded>; d?: ElementState<Dec> }[] = [];
+  const initialState = (name: string): readonly number[] => (c.state === null || (t === 0 && c.state[name] === undefined) ? new Array<number>(n).fill(0) : (c.state[name] as number[]));
   const initial = names.map(initialState);
-  for (let i = 0; i < n; i++) {
-    states.push({
-      b: Object.fromEntries(names.map((name, k) => [name, Bounded.input(initial[k][i], p)])),
-      d: useDecimal ? (c.state === null ? freshState(names) : Object.fromEntries(names.map((name, k) => [name, exact(initial[k][i])]))) : undefined,
-    });
-  }
+  let params: Fields = exactFields(toF64(c.params as number[]));
+  let states: Record<string, Fields> = Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k] as number[]))]));
+  let decParams: Dec[] | undefined = useDecimal ? c.params.map((x) => exact(x)) : undefined;
+  let decStates: ElementState<Dec>[] | undefined = useDecimal
+    ? c.params.map((_, i) => (c.state === null ? freshState(names) : Object.fromEntries(names.map((name, k) => [name, exact(initial[k][i])]))))
+    : undefined;
 
   let worst: OutputCheck | undefined;
   let worstRatio = -1;
@@ -158,50 +201,67 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       t += 1;
       const out = reply[k];
       const gotParams = decodeArray(out.params, n, `step ${k + 1} params`);
-      const gotState: Record<string, number[]> = {};
-      const stepGrad = c.steps[k].grad;
-      const nextParams: typeof params = [];
-      const nextStates: typeof states = [];
+      const gotState: Record<string, Float64Array> = {};
+      const grad = exactFields(toF64(c.steps[k].grad as number[]));
+      const rb = evaluateStep(def, hb, t, p, params, grad, states, names);
+      const outNames = Object.keys(rb.state);
+      const nextDec: { param: Dec; state: ElementState<Dec> }[] = [];
+      const outputs: { name: string; f: Fields; got: Float64Array; dec?: (i: number) => Dec }[] = [];
       for (let i = 0; i < n; i++) {
-        const rb = def.step(params[i].b, Bounded.input(stepGrad[i], p), states[i].b, hb, t);
-        const rd = hd && params[i].d !== undefined && states[i].d ? def.step(params[i].d as Dec, exact(stepGrad[i]), states[i].d as ElementState<Dec>, hd, t) : undefined;
-        const outputs: [string, Expected, number][] = [['params', { bounded: rb.param, exact: rd?.param }, gotParams[i]]];
-        if (fromOwnState || out.state !== undefined) {
-          for (const name of Object.keys(rb.state)) {
-            if (out.state?.[name] === undefined) {
-              if (fromOwnState) throw new Error(`step ${k + 1} state.${name} is missing`);
-              continue;
+        const rd = hd && decParams && decStates ? def.step(decParams[i], exact(c.steps[k].grad[i]), decStates[i], hd, t) : undefined;
+        if (rd) nextDec.push(rd);
+        if (i === 0) {
+          // which outputs are compared, decided once (the arrays decoded as the first element needs them)
+          outputs.push({ name: 'params', f: rb.param, got: gotParams });
+          if (fromOwnState || out.state !== undefined) {
+            for (const name of outNames) {
+              if (out.state?.[name] === undefined) {
+                if (fromOwnState) throw new Error(`step ${k + 1} state.${name} is missing`);
+                continue;
+              }
+              gotState[name] ??= decodeArray(out.state[name], n, `step ${k + 1} state.${name}`);
+              outputs.push({ name, f: rb.state[name], got: gotState[name] });
             }
-            gotState[name] ??= decodeArray(out.state[name], n, `step ${k + 1} state.${name}`);
-            outputs.push([name, { bounded: rb.state[name], exact: rd?.state[name] }, gotState[name][i]]);
           }
         }
-        for (const [output, expected, got] of outputs) {
-          const r = compareOutput(expected, got, c.dtype);
-          const check: OutputCheck = { step: k + 1, element: i, output, got, expected: r.expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };
-          if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, c.dtype), ...samples(check) };
-          sampled?.add(sample(check));
+        for (let j = 0; j < outputs.length; j++) {
+          const o = outputs[j];
+          const f = o.f;
+          const e = f.e === null ? 0 : f.e[i] + (f.w as Float64Array)[i];
+          const rr = f.r === null ? 0 : f.r[i];
+          const exactValue = rd ? (j === 0 ? rd.param : rd.state[o.name]) : undefined;
+          const got = o.got[i];
+          const r = compareFields(f.v[i], e, rr, exactValue, got, c.dtype);
           const ratio = r.boundUlps === Infinity ? 0 : r.errorUlps / Math.max(r.boundUlps, Number.MIN_VALUE);
-          if (ratio > worstRatio) {
-            worstRatio = ratio;
-            worst = check;
+          if (!r.ok || sampled !== undefined || ratio > worstRatio) {
+            const expected = exactValue !== undefined ? exactValue.toSignificantDigits(25).toString() : String(f.v[i]);
+            const check: OutputCheck = { step: k + 1, element: i, output: o.name, got, expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };
+            if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, c.dtype), ...samples(check) };
+            sampled?.add(sample(check));
+            if (ratio > worstRatio) {
+              worstRatio = ratio;
+              worst = check;
+            }
           }
         }
-        nextParams.push({ b: rb.param, d: rd?.param });
-        nextStates.push({ b: rb.state, d: rd?.state });
       }
       if (fromOwnState) {
         // PREC-7: continue from the implementation's own state, taken as exact inputs.
         const counter = out.state?.step;
         if (counter !== t) throw new Error(`step ${k + 1} state.step is ${JSON.stringify(counter)}, expected ${t}`);
-        params = gotParams.map((x) => ({ b: Bounded.input(x, p), d: useDecimal ? exact(x) : undefined }));
-        states = gotParams.map((_, i) => ({
-          b: Object.fromEntries(names.map((name) => [name, Bounded.input(gotState[name][i], p)])),
-          d: useDecimal ? Object.fromEntries(names.map((name) => [name, exact(gotState[name][i])])) : undefined,
-        }));
+        params = exactFields(gotParams);
+        states = Object.fromEntries(names.map((name) => [name, exactFields(gotState[name])]));
+        if (useDecimal) {
+          decParams = Array.from(gotParams, (x) => exact(x));
+          decStates = Array.from(gotParams, (_, i) => Object.fromEntries(names.map((name) => [name, exact(gotState[name][i])])));
+        }
       } else {
-        params = nextParams;
-        states = nextStates;
+        params = rb.param;
+        states = rb.state as Record<string, Fields>;
+        if (useDecimal) {
+          decParams = nextDec.map((r) => r.param);
+          decStates = nextDec.map((r) => r.state);
+        }
       }
     }
   } catch (e) {

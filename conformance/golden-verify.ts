@@ -61,6 +61,8 @@ export function compareGoldenOutput(got: number, expected: string, want: GoldenD
 }
 
 function decodeArray(values: unknown, n: number, what: string): number[] {
+  // a reply read by the streaming reader (conformance/stream-json.ts) holds its numbers in a Float64Array
+  if (values instanceof Float64Array) values = Array.from(values);
   if (!Array.isArray(values)) throw new Error(`${what} is missing`);
   if (values.length !== n) throw new Error(`${what} has ${values.length} elements, expected ${n}`);
   return values.map((x, i) => {

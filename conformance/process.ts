@@ -8,6 +8,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Implementation } from './implementation.ts';
 import { PROTOCOL, checkHello, checkRunReply, type HelloReply, type RunReply, type RunRequest } from './protocol.ts';
+import { JsonLineReader, lineChunks, type ParsedLine } from './stream-json.ts';
 import { stringifyLine } from './wire.ts';
 
 export interface ProcessLimits {
@@ -29,6 +30,8 @@ export interface ProcessImplementation extends Implementation {
   readonly failure: string | undefined;
   /** the last part of what it wrote to stderr */
   stderrTail(): string;
+  /** the process id (for resource measurements) */
+  readonly pid: number | undefined;
 }
 
 /** Splits a shell-like command string into an argv (quotes and backslashes; no expansion). */
@@ -70,10 +73,10 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
   const label = argv.join(' ');
   let stderr = '';
   let failure: string | undefined;
-  let buffered: Buffer[] = [];
-  let bufferedBytes = 0;
-  const lines: string[] = [];
-  let waiter: ((line: string | Error) => void) | undefined;
+  // Replies are parsed as their bytes arrive (numbers straight into Float64Arrays): a large reply never exists as one string.
+  const reader = new JsonLineReader();
+  const lines: ParsedLine[] = [];
+  let waiter: ((line: ParsedLine | Error) => void) | undefined;
   // A write waiting for 'drain' to a process that is gone would wait forever: fail() ends it.
   let drainWaiter: (() => void) | undefined;
 
@@ -92,26 +95,16 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
     stderr = (stderr + chunk.toString('utf8')).slice(-limits.maxStderrBytes);
   });
   child.stdout.on('data', (chunk: Buffer) => {
-    let start = 0;
-    for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, start)) {
-      buffered.push(chunk.subarray(start, i));
-      lines.push(Buffer.concat(buffered).toString('utf8'));
-      buffered = [];
-      bufferedBytes = 0;
-      start = i + 1;
-    }
-    if (start < chunk.length) {
-      buffered.push(chunk.subarray(start));
-      bufferedBytes += chunk.length - start;
-    }
-    if (bufferedBytes > limits.maxReplyBytes) {
+    if (failure !== undefined) return;
+    lines.push(...reader.push(chunk));
+    if (reader.pendingBytes > limits.maxReplyBytes) {
       fail(`reply exceeded ${limits.maxReplyBytes} bytes without a newline (output flood)`);
       return;
     }
     if (waiter && lines.length > 0) {
       const w = waiter;
       waiter = undefined;
-      w(lines.shift() as string);
+      w(lines.shift() as ParsedLine);
     }
   });
   child.on('error', (e) => fail(`could not start ${JSON.stringify(argv[0])}: ${e.message}`));
@@ -122,8 +115,8 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
     /* a closed pipe is reported by 'exit' */
   });
 
-  function nextLine(timeoutMs: number, what: string): Promise<string> {
-    if (lines.length > 0) return Promise.resolve(lines.shift() as string);
+  function nextLine(timeoutMs: number, what: string): Promise<ParsedLine> {
+    if (lines.length > 0) return Promise.resolve(lines.shift() as ParsedLine);
     if (failure !== undefined) return Promise.reject(new Error(failure));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => fail(`no ${what} within ${timeoutMs / 1000} s (killed)`), timeoutMs);
@@ -135,9 +128,7 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
     });
   }
 
-  async function send(message: unknown): Promise<void> {
-    if (failure !== undefined) throw new Error(failure);
-    const text = `${stringifyLine(message)}\n`;
+  async function write(text: string): Promise<void> {
     if (!child.stdin.write(text)) {
       await new Promise<void>((resolve) => {
         drainWaiter = resolve;
@@ -150,20 +141,32 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
     }
   }
 
+  /** PROTO-1: one message a line; a large one is written in pieces (stream-json.ts), the same bytes as stringifyLine's. */
+  async function send(message: unknown): Promise<void> {
+    if (failure !== undefined) throw new Error(failure);
+    if (!isLarge(message)) return write(`${stringifyLine(message)}\n`);
+    let batch = '';
+    for (const piece of lineChunks(message)) {
+      batch += piece;
+      if (batch.length >= 1 << 20) {
+        await write(batch);
+        batch = '';
+      }
+    }
+    if (batch !== '') await write(batch);
+  }
+
   /** Reads one reply line as JSON; lines already queued from before the request mean a flood or a stray reply. */
   async function exchange(message: unknown, timeoutMs: number, what: string): Promise<unknown> {
     if (lines.length > 0) {
       const stray = lines.splice(0);
-      fail(`unrequested output before the ${what}: ${clip(stray[0])}`);
+      fail(`unrequested output before the ${what}: ${clip(lineHead(stray[0]))}`);
       throw new Error(failure);
     }
     await send(message);
     const line = await nextLine(timeoutMs, what);
-    try {
-      return JSON.parse(line);
-    } catch {
-      throw new Error(`non-JSON ${what}: ${clip(line)}`);
-    }
+    if (!line.ok) throw new Error(`non-JSON ${what}: ${clip(line.head)}`);
+    return line.value;
   }
 
   return {
@@ -171,6 +174,7 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
       return failure;
     },
     stderrTail: () => tail(stderr),
+    pid: child.pid,
     async hello(): Promise<HelloReply> {
       let reply: unknown;
       try {
@@ -190,12 +194,13 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
       } catch (e) {
         return { op: 'error', id: request.id, message: (e as Error).message };
       }
-      const checked = checkRunReply(reply);
+      // the schema sees number arrays read into Float64Arrays as empty arrays: they hold only numbers
+      const checked = checkRunReply(skeleton(reply));
       if (!checked.ok) return { op: 'error', id: request.id, message: `malformed reply: ${checked.error}` };
       if (checked.value.id !== request.id) {
         return { op: 'error', id: request.id, message: `reply has id ${JSON.stringify(checked.value.id)}, expected ${JSON.stringify(request.id)}` };
       }
-      return checked.value;
+      return reply as RunReply;
     },
     async close(): Promise<void> {
       if (child.exitCode !== null || child.signalCode !== null) return;
@@ -211,6 +216,26 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
       clearTimeout(timer);
     },
   };
+}
+
+/** Whether a message is worth writing in pieces (a run request with large arrays). */
+function isLarge(message: unknown): boolean {
+  const m = message as { params?: unknown; steps?: unknown };
+  const len = (a: unknown) => (Array.isArray(a) || a instanceof Float64Array ? a.length : 0);
+  return len(m.params) * (1 + len(m.steps)) > 100_000;
+}
+
+/** A reply with every Float64Array (numbers only, by construction) replaced by an empty array, for schema validation. */
+function skeleton(v: unknown): unknown {
+  if (v instanceof Float64Array) return [];
+  if (Array.isArray(v)) return v.map(skeleton);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, skeleton(x)]));
+  return v;
+}
+
+function lineHead(line: ParsedLine | undefined): string {
+  if (line === undefined) return '';
+  return line.ok ? JSON.stringify(line.value, (_k, x: unknown) => (x instanceof Float64Array ? Array.from(x.subarray(0, 50)) : x)).slice(0, 300) : line.head;
 }
 
 function clip(s: string | undefined): string {

@@ -94,3 +94,11 @@ export function writeJsonReport(path: string, report: CheckReport): void {
   writeFileSync(tmp, `${JSON.stringify({ format: REPORT_FORMAT, ...report }, null, 2)}\n`);
   renameSync(tmp, path);
 }
+
+/** Reads a JSON report written by `writeJsonReport` (for `optconf merge`). */
+export function readJsonReport(path: string): CheckReport {
+  const parsed = JSON.parse(readFileSync(path, 'utf8')) as { format?: unknown } & CheckReport;
+  if (parsed.format !== REPORT_FORMAT) throw new Error(`${path} is not an optconf report (${REPORT_FORMAT})`);
+  const { format: _format, ...report } = parsed;
+  return report as CheckReport;
+}

@@ -24,7 +24,10 @@ export interface CheckOptions {
   readonly runs?: number;
   readonly seed?: number;
   readonly profile?: 'default' | 'long';
-  /** run only shard `index` (1-based) of `count`: targets are dealt round-robin */
+  /**
+   * run only shard `index` (1-based) of `count`: within every target, generated case k (1-based, the
+   * same sequence for the same seed) belongs to shard ((k − 1) mod count) + 1; `mergeReports` joins them
+   */
   readonly shard?: { readonly index: number; readonly count: number };
   /** skip fingerprinting a failure against the named variants */
   readonly fingerprint?: boolean;
@@ -74,6 +77,17 @@ export interface TargetResult {
   readonly note?: string;
   /** a bounded, deterministic sample of the outputs compared (passing cases and the first failing one), for plots */
   readonly samples?: readonly TargetSample[];
+  /** in a sharded run: the shard, and each of its cases in generation order, so that `mergeReports` rebuilds the unsharded result */
+  readonly shard?: { readonly index: number; readonly count: number; readonly cases: readonly CaseLog[] };
+}
+
+/** One generated case of a sharded run: its number in the unsharded sequence and what it gave. */
+export interface CaseLog {
+  readonly case: number;
+  readonly ok: boolean;
+  readonly skipped?: boolean;
+  readonly clauses: readonly string[];
+  readonly worst?: OutputCheck;
 }
 
 /** A compared output and the number of the case (1-based, in generation order) it came from. */
@@ -139,8 +153,7 @@ function targetsOf(hello: HelloReply, options: CheckOptions): { targets: Target[
       targets.push({ family: support.optimizer as Family, dtype, support });
     }
   }
-  const sharded = options.shard ? targets.filter((_, i) => i % options.shard!.count === options.shard!.index - 1) : targets;
-  return { targets: sharded, ignored };
+  return { targets, ignored };
 }
 
 interface Outcome {
@@ -161,15 +174,19 @@ async function runProperty(
   options: CheckOptions,
   shrink: boolean,
   examples: Case[] = [],
-  onCase?: (c: Case, outcome: Outcome) => void,
+  onCase?: (c: Case, outcome: Outcome, index: number) => void,
   sampling = false,
+  shard?: { readonly index: number; readonly count: number },
 ) {
   const arbitrary = caseArbitrary(target.family, target.dtype, { fixed: target.support.fixed, profile: options.profile });
   const outcomes = new WeakMap<Case, Outcome>();
   let failures = 0;
   let afterFailure = 0;
   let id = 0;
+  let generated = 0;
   const property = fc.asyncProperty(arbitrary, async (c: Case) => {
+    // Sharding: before the first failure, calls are the generated cases in order; another shard's pass unasked.
+    if (failures === 0 && shard !== undefined && generated++ % shard.count !== shard.index - 1) return true;
     if (failures > 0 && ++afterFailure > SHRINK_BUDGET) return true; // shrink budget spent: keep the smallest so far
     // A process that died cannot answer: keep the case that killed it as the failure.
     if (failures > 0 && (impl as { failure?: string }).failure !== undefined) return true;
@@ -183,7 +200,7 @@ async function runProperty(
       outcome = { ok: check.ok, message: check.message, check: check.failure, worst: check.worst, samples: check.samples };
     }
     outcomes.set(c, outcome);
-    if (failures === 0) onCase?.(c, outcome);
+    if (failures === 0) onCase?.(c, outcome, shard === undefined ? id : generated);
     if (!outcome.ok) failures++;
     return outcome.ok;
   });
@@ -218,35 +235,45 @@ async function narrowFailure(impl: Implementation, def: OptimizerDef, c: Case, o
   return check.ok ? { c, outcome } : { c: narrow, outcome: { ok: false, message: check.message, check: check.failure } };
 }
 
+type ClauseStats = Map<string, { cases: number; worst?: OutputCheck; ratio: number }>;
+
+/** One passing case's contribution to its clauses: a count each, and the worst output if it is the new worst (ties keep the earlier case). */
+function addCaseToStats(stats: ClauseStats, clauses: readonly string[], worst: OutputCheck | undefined): void {
+  for (const clause of clauses) {
+    const s = stats.get(clause);
+    if (!s) continue;
+    s.cases++;
+    const ratio = worst ? worst.errorUlps / Math.max(worst.boundUlps, Number.MIN_VALUE) : 0;
+    if (worst && ratio > s.ratio) {
+      s.ratio = ratio;
+      s.worst = worst;
+    }
+  }
+}
+
 async function checkTarget(impl: Implementation, target: Target, seed: number, options: CheckOptions): Promise<TargetResult> {
   const def = findOptimizer(target.family, options.variant);
   const label = `${target.family}/${target.dtype}`;
   if (!def) throw new Error(`unknown variant ${JSON.stringify(options.variant)} of ${target.family}`);
-  const stats = new Map<string, { cases: number; worst?: OutputCheck; ratio: number }>(def.clauses.map((c) => [c, { cases: 0, ratio: -1 }]));
+  const stats: ClauseStats = new Map(def.clauses.map((c) => [c, { cases: 0, ratio: -1 }]));
   let cases = 0;
   let skipped = 0;
   const total = options.runs ?? DEFAULT_RUNS;
   const sampleCap = options.samples ?? SAMPLES_PER_TARGET;
   const samples = new Reservoir<TargetSample>(sampleCap, seed);
   let failing: TargetSample[] = [];
-  const { details, counterexample: shrunk, outcome: shrunkOutcome } = await runProperty(impl, def, target, seed, options, true, [], (c, o) => {
+  const log: CaseLog[] = [];
+  const { details, counterexample: shrunk, outcome: shrunkOutcome } = await runProperty(impl, def, target, seed, options, true, [], (c, o, index) => {
     cases++;
-    if (o.ok) for (const s of o.samples ?? []) samples.add({ ...s, case: cases });
-    else failing = (o.samples ?? []).map((s) => ({ ...s, case: cases }));
+    const number = options.shard ? index : cases;
+    if (o.ok) for (const s of o.samples ?? []) samples.add({ ...s, case: number });
+    else failing = (o.samples ?? []).map((s) => ({ ...s, case: number }));
+    const exercised = o.skipped || !o.ok ? [] : exercisedClauses(def, c);
+    if (options.shard) log.push({ case: index, ok: o.ok, ...(o.skipped ? { skipped: true } : {}), clauses: exercised, ...(o.worst ? { worst: o.worst } : {}) });
     if (o.skipped) skipped++;
-    else if (o.ok) {
-      for (const clause of exercisedClauses(def, c)) {
-        const s = stats.get(clause)!;
-        s.cases++;
-        const ratio = o.worst ? o.worst.errorUlps / Math.max(o.worst.boundUlps, Number.MIN_VALUE) : 0;
-        if (o.worst && ratio > s.ratio) {
-          s.ratio = ratio;
-          s.worst = o.worst;
-        }
-      }
-    }
+    else if (o.ok) addCaseToStats(stats, exercised, o.worst);
     options.onProgress?.({ target: label, done: cases, total });
-  }, sampleCap > 0);
+  }, sampleCap > 0, options.shard);
   const narrowed = shrunk && (impl as { failure?: string }).failure === undefined ? await narrowFailure(impl, def, shrunk, shrunkOutcome, options) : undefined;
   const counterexample = narrowed?.c ?? shrunk;
   const outcome = narrowed?.outcome ?? shrunkOutcome;
@@ -258,7 +285,17 @@ async function checkTarget(impl: Implementation, target: Target, seed: number, o
   });
   // The first failing case's samples are kept whole (they show where it went wrong), within the cap.
   const kept = sampleCap > 0 ? [...samples.items.slice(0, Math.max(0, sampleCap - failing.length)), ...failing.slice(-sampleCap)] : undefined;
-  const base = { optimizer: target.family, dtype: target.dtype, against: def.name, seed, cases, skipped, clauses, ...(kept ? { samples: kept } : {}) };
+  const base = {
+    optimizer: target.family,
+    dtype: target.dtype,
+    against: def.name,
+    seed,
+    cases,
+    skipped,
+    clauses,
+    ...(kept ? { samples: kept } : {}),
+    ...(options.shard ? { shard: { ...options.shard, cases: log } } : {}),
+  };
   if (!details.failed) {
     if (skipped === cases) return { ...base, verdict: 'skipped', note: 'the implementation answered every case `unsupported`' };
     return { ...base, verdict: 'pass' };
@@ -335,4 +372,70 @@ export async function checkImplementation(impl: Implementation, options: CheckOp
   } finally {
     await Promise.resolve(impl.close?.()).catch(() => undefined);
   }
+}
+
+/**
+ * PROTO-8: the reports of `optconf run --shard i/N` for i = 1…N (same implementation, seed and runs)
+ * joined into the report the unsharded run gives: each target's cases in generation order, cut at
+ * the first failing one (the unsharded run stops generating there), per-clause counts and worst
+ * outputs recomputed, the failure and fingerprint taken from the shard that met it.
+ */
+export function mergeReports(reports: readonly CheckReport[]): CheckReport {
+  if (reports.length === 0) throw new Error('nothing to merge');
+  const first = reports[0];
+  for (const r of reports) {
+    if (r.seed !== first.seed || r.runs !== first.runs) throw new Error(`reports differ in seed or runs (${first.seed}/${first.runs} against ${r.seed}/${r.runs}): not shards of one run`);
+    if (r.implementation !== first.implementation) throw new Error(`reports are of different implementations (${first.implementation}, ${r.implementation})`);
+  }
+  const broken = reports.find((r) => r.verdict === 'could-not-run' && r.targets.length === 0);
+  if (broken) return { ...broken, targets: [] };
+  const groups = new Map<string, TargetResult[]>();
+  for (const r of reports) {
+    for (const t of r.targets) {
+      if (!t.shard) throw new Error(`target ${t.optimizer}/${t.dtype} has no shard record: merge only reports of \`optconf run --shard i/N\``);
+      const key = `${t.optimizer}/${t.dtype}/${t.against}`;
+      groups.set(key, [...(groups.get(key) ?? []), t]);
+    }
+  }
+  const targets: TargetResult[] = [];
+  for (const [key, parts] of groups) {
+    const count = parts[0].shard!.count;
+    const indices = parts.map((t) => t.shard!.index).sort((a, b) => a - b);
+    if (parts.some((t) => t.shard!.count !== count) || indices.join() !== Array.from({ length: count }, (_, i) => i + 1).join()) {
+      throw new Error(`${key}: shards ${indices.join(', ')} of ${count} — every shard 1…${count} must be given once`);
+    }
+    targets.push(mergeTarget(parts));
+  }
+  const messages = reports.map((r) => r.message).filter((m): m is string => m !== undefined);
+  const failed = targets.some((t) => t.verdict === 'fail');
+  const checkedAny = targets.some((t) => t.verdict === 'pass');
+  const base = { implementation: first.implementation, seed: first.seed, runs: first.runs, targets };
+  if (messages.length > 0 && reports.some((r) => r.verdict === 'not-conformant')) return { ...base, verdict: 'not-conformant', exitCode: 1, message: messages.join('; ') };
+  if (!failed && !checkedAny) return { ...base, verdict: 'could-not-run', exitCode: 2, message: 'every case was answered `unsupported`' };
+  return { ...base, verdict: failed ? 'not-conformant' : 'conformant', exitCode: failed ? 1 : 0 };
+}
+
+function mergeTarget(parts: readonly TargetResult[]): TargetResult {
+  const t0 = parts[0];
+  const def = findOptimizer(t0.optimizer, t0.against);
+  if (!def) throw new Error(`unknown definition ${t0.against}`);
+  const all = parts.flatMap((t) => t.shard!.cases.map((c) => ({ c, owner: t }))).sort((a, b) => a.c.case - b.c.case);
+  const firstFailure = all.find((x) => !x.c.ok);
+  const kept = firstFailure ? all.filter((x) => x.c.case <= firstFailure.c.case) : all;
+  const stats: ClauseStats = new Map(def.clauses.map((c) => [c, { cases: 0, ratio: -1 }]));
+  for (const { c } of kept) if (c.ok && !c.skipped) addCaseToStats(stats, c.clauses, c.worst);
+  const cases = kept.length;
+  const skipped = kept.filter((x) => x.c.skipped).length;
+  const owner = firstFailure?.owner;
+  const failedClauses = new Set(owner?.failure ? exercisedClauses(def, owner.failure.minimalCase) : []);
+  const clauses: ClauseResult[] = def.clauses.map((clause) => {
+    const s = stats.get(clause)!;
+    return { clause, verdict: failedClauses.has(clause) ? 'fail' : s.cases > 0 ? 'pass' : 'untested', cases: s.cases, worst: s.worst };
+  });
+  const last = firstFailure?.c.case ?? Infinity;
+  const samples = parts.flatMap((t) => (t.samples ?? []).filter((s) => s.case <= last)).sort((a, b) => a.case - b.case).slice(-SAMPLES_PER_TARGET);
+  const base = { optimizer: t0.optimizer, dtype: t0.dtype, against: t0.against, seed: t0.seed, cases, skipped, clauses, ...(samples.length ? { samples } : {}) };
+  if (owner) return { ...base, verdict: 'fail', failure: owner.failure, fingerprint: owner.fingerprint, ...(owner.note ? { note: owner.note } : {}) };
+  if (skipped === cases) return { ...base, verdict: 'skipped', note: 'the implementation answered every case `unsupported`' };
+  return { ...base, verdict: 'pass' };
 }

@@ -7,18 +7,30 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Implementation } from './implementation.ts';
 import { PROTOCOL, checkRunRequest } from './protocol.ts';
-import { stringifyLine } from './wire.ts';
+import { lineChunks } from './stream-json.ts';
 
 /** Lines longer than this are refused whole (a 10⁶-element float64 case is about 25 MB). */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
 /** PROTO-1, PROTO-2: answers hello, run and bye, one reply per request line. */
 export async function serve(impl: Implementation, input: Readable, output: Writable): Promise<void> {
-  const send = (m: unknown) =>
+  const write = (text: string) =>
     new Promise<void>((resolve) => {
-      if (output.write(`${stringifyLine(m)}\n`)) resolve();
+      if (output.write(text)) resolve();
       else output.once('drain', () => resolve());
     });
+  // A large reply is written in pieces (the same bytes as stringifyLine's), never as one string.
+  const send = async (m: unknown) => {
+    let batch = '';
+    for (const piece of lineChunks(m)) {
+      batch += piece;
+      if (batch.length >= 1 << 20) {
+        await write(batch);
+        batch = '';
+      }
+    }
+    if (batch !== '') await write(batch);
+  };
   const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
     if (line.trim() === '') continue;

@@ -4,7 +4,7 @@
  */
 import { Dec } from './decimal.ts';
 import { num, type ElementStep } from './notation.ts';
-import { oneMinus, type Scalar } from './scalar.ts';
+import { memoize, oneMinus, type Scalar } from './scalar.ts';
 
 /** EWMA-1: lerp(a, b, w) = w·a + (1−w)·b — "whenever you see α(…) + (1−α)(…)". */
 export function lerp<T extends Scalar<T>>(a: T, b: T, w: T): T {
@@ -18,7 +18,7 @@ export function ewmaUpdate<T extends Scalar<T>>(previous: T, x: T, beta: T): T {
 
 /** EWMA-3: the bias correction 1 − βᵗ of an average started at zero. */
 export function biasCorrection<T extends Scalar<T>>(beta: T, t: number): T {
-  return oneMinus(beta.pow(t));
+  return memoize(beta, `biasCorrection:${t}`, () => oneMinus(beta.pow(t)));
 }
 
 /** EWMA-3: the debiased average s_t / (1 − βᵗ). */

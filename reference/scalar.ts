@@ -20,9 +20,28 @@ export interface Scalar<T> {
   max?(y: T): T;
 }
 
-/** 1 − w, the complement weight of an interpolation (EWMA-1) or a dampening. */
+const MEMO = new WeakMap<object, Map<string, unknown>>();
+
+/**
+ * A value computed from `x` alone (and `key`), computed once per object: the per-step scalars
+ * 1 − β, βᵗ, 1 − βᵗ are the same for every element of a tensor, and hyperparameters are one object
+ * per step. It changes no value — the same operations on the same operands — and the key carries
+ * the arithmetic's precision where it has one (decimal.js), so a changed context recomputes.
+ */
+export function memoize<T extends object, R>(x: T, key: string, compute: () => R): R {
+  const precision = (x.constructor as { precision?: unknown }).precision;
+  const k = precision === undefined ? key : `${key}@${String(precision)}`;
+  let table = MEMO.get(x);
+  if (table === undefined) MEMO.set(x, (table = new Map()));
+  if (table.has(k)) return table.get(k) as R;
+  const value = compute();
+  table.set(k, value);
+  return value;
+}
+
+/** EWMA-1: 1 − w, the complement weight of an interpolation or a dampening (memoized per w). */
 export function oneMinus<T extends Scalar<T>>(w: T): T {
-  return w.neg().plus(1);
+  return memoize(w, 'oneMinus', () => w.neg().plus(1));
 }
 
 /** The larger of a and b (ADAM-6). */

@@ -20,7 +20,7 @@ export function register(program: Command): void {
   .option('--variant <name>', 'check against a named variant instead of the canonical step (see `optconf list`)')
   .option('--runs <n>', `cases per optimizer and dtype (default ${DEFAULT_RUNS})`, integer('--runs', 1))
   .option('--seed <s>', 'seed of the generated cases (default: random, printed)', integer('--seed', -(2 ** 31)))
-  .option('--shard <i/N>', 'run shard i of N (targets dealt round-robin)', shardArg)
+  .option('--shard <i/N>', 'run shard i of N: case k of every target belongs to shard ((k − 1) mod N) + 1; join the --json reports with `optconf merge`', shardArg)
   .addOption(new Option('--profile <name>', 'case profile').choices(['default', 'long']).default('default'))
   .option('--json <file>', 'also write the report as JSON')
   .option('--report <file>', 'also write a self-contained HTML report (plots of the errors, the minimal case)')

@@ -1,0 +1,97 @@
+/**
+ * The compiled error model (conformance/kernel.ts) against `Bounded` itself: for every definition in
+ * OPTIMIZERS, every hyperparameter branch, first and later steps, exact and bounded inputs, the
+ * kernel's v, e, r, w equal `Bounded`'s bit for bit (Object.is: NaN equals NaN, −0 differs from 0).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Bounded, precisionOf } from '../../conformance/error-model.ts';
+import { evaluateStep, evaluateStepBounded, exactFields, type Fields } from '../../conformance/kernel.ts';
+import { ulp, type Dtype } from '../../reference/dtype.ts';
+import { fastUlp } from '../../conformance/compare.ts';
+import { resolveHyper } from '../../reference/notation.ts';
+import { OPTIMIZERS } from '../../reference/registry.ts';
+
+const f = Math.fround;
+const value = fc.oneof(
+  { weight: 6, arbitrary: fc.double({ min: -10, max: 10, noNaN: true }).map(f) },
+  { weight: 2, arbitrary: fc.double({ min: -1e-38, max: 1e-38, noNaN: true }).map(f) },
+  { weight: 1, arbitrary: fc.constantFrom(0, -0, 1e-45, -3.4e38, NaN, Infinity) },
+);
+const nonNeg = fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e-3, noNaN: true }), fc.constantFrom(Infinity, 1e-300));
+const hyperValue = fc.constantFrom(0, 0.5, 0.9, 0.99, 0.999, 1e-8, 1e-3, 0.01, 1, 2.5).map(f);
+
+function fields(values: number[], bounded: { e: number; r: number; w: number }[] | null): Fields {
+  if (bounded === null) return exactFields(Float64Array.from(values));
+  return { v: Float64Array.from(values), e: Float64Array.from(bounded.map((b) => b.e)), r: Float64Array.from(bounded.map((b) => b.r)), w: Float64Array.from(bounded.map((b) => b.w)) };
+}
+
+function same(a: Fields, b: Fields, what: string): void {
+  for (const k of ['v', 'e', 'r', 'w'] as const) {
+    const x = a[k];
+    const y = b[k];
+    for (let i = 0; i < a.v.length; i++) {
+      const xi = x === null ? 0 : x[i];
+      const yi = y === null ? 0 : y[i];
+      if (!Object.is(xi, yi)) expect.fail(`${what}.${k}[${i}]: kernel ${xi}, Bounded ${yi}`);
+    }
+  }
+}
+
+describe('PREC-2 · the compiled kernel computes exactly what Bounded computes', () => {
+  for (const def of OPTIMIZERS) {
+    it(`PREC-2, PREC-3, PREC-4 · ${def.name}: v, e, r, w bit for bit, every hyperparameter branch`, () => {
+      const hyperArb = fc.record(Object.fromEntries(def.hyper.map((s) => [s.name, s.kind === 'boolean' ? fc.boolean() : hyperValue])));
+      const bounds = fc.record({ e: nonNeg, r: nonNeg, w: nonNeg });
+      fc.assert(
+        fc.property(
+          hyperArb,
+          fc.constantFrom<Dtype>('float32', 'float64', 'float16', 'bfloat16'),
+          fc.integer({ min: 1, max: 4 }),
+          fc.boolean(),
+          fc.array(fc.tuple(value, value, value, value, value, bounds, bounds, bounds, bounds), { minLength: 1, maxLength: 8 }),
+          (raw, dtype, t, carried, elems) => {
+            const hd = resolveHyper(def.hyper, raw as Record<string, unknown>);
+            fc.pre(def.invalid(hd) === undefined);
+            const p = precisionOf(dtype);
+            const h = resolveHyper(def.hyper, raw as Record<string, unknown>, [], (x) => Bounded.hyper(x, p));
+            const names = def.stateNames(hd);
+            const param = fields(elems.map((x) => x[0]), carried ? elems.map((x) => x[5]) : null);
+            const grad = exactFields(Float64Array.from(elems.map((x) => x[1])));
+            const state = Object.fromEntries(names.map((name, j) => [name, fields(elems.map((x) => x[2 + j] as number), carried ? elems.map((x) => x[6 + j] as { e: number; r: number; w: number }) : null)]));
+            const kernel = evaluateStep(def, h, t, p, param, grad, state, names);
+            const oracle = evaluateStepBounded(def, h, t, p, param, grad, state, names);
+            expect(kernel.compiled, 'every step in the registry branches on hyperparameters only, so it compiles').toBe(true);
+            same(kernel.param, oracle.param, 'param');
+            expect(Object.keys(kernel.state)).toEqual(Object.keys(oracle.state));
+            for (const name of Object.keys(oracle.state)) same(kernel.state[name], oracle.state[name], `state.${name}`);
+          },
+        ),
+        { numRuns: 150 },
+      );
+    });
+  }
+
+  it('PREC-2 · a step that branches on a tensor value falls back to Bounded, with the same result', () => {
+    const def = { ...OPTIMIZERS[0], step: ((param, grad) => ({ param: grad.isNegative() ? param.plus(grad) : param.minus(grad), state: {} })) as (typeof OPTIMIZERS)[0]['step'] };
+    const p = precisionOf('float32');
+    const h = resolveHyper(def.hyper, { lr: 0.5 }, [], (x) => Bounded.hyper(x, p));
+    const param = exactFields(Float64Array.from([1, 2, 3]));
+    const grad = exactFields(Float64Array.from([-1, 0.5, 2]));
+    const r = evaluateStep(def, h, 1, p, param, grad, {}, []);
+    expect(r.compiled).toBe(false);
+    expect(Array.from(r.param.v)).toEqual([0, 1.5, 1]);
+  });
+});
+
+describe('PREC-1 · the fast ulp is ulp', () => {
+  it('PREC-1 · fastUlp(x) equals ulp(x) for float32, bfloat16 and float16 values, zeros, subnormals, powers of two and non-finite values', () => {
+    const special = [0, -0, 1, 2, 0.5, 2 ** -126, 2 ** -149, 2 ** -133, 2 ** -14, 2 ** -24, 65504, 3.4028234663852886e38, Infinity, -Infinity, NaN, 5e-324, 1e300, 2 ** 1023];
+    fc.assert(
+      fc.property(fc.oneof(fc.constantFrom(...special), fc.double(), fc.double({ min: -1e-30, max: 1e-30 })), fc.constantFrom<Dtype>('float32', 'bfloat16', 'float16'), (x, dtype) => {
+        expect(fastUlp(x, dtype), `ulp(${x}, ${dtype})`).toBe(ulp(x, dtype));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
