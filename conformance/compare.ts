@@ -13,7 +13,7 @@ import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
 import { evaluateStep, exactFields, type Fields } from './kernel.ts';
 import type { WireStepOutput } from './protocol.ts';
-import { decodeNumber } from './wire.ts';
+import { decodeWireArray } from './wire.ts';
 
 export interface OutputCheck {
   /** 1-based step of the case */
@@ -91,23 +91,6 @@ export function compareOutput(expected: Expected, got: number, dtype: Dtype): { 
   const { bounded } = expected;
   const expectedText = expected.exact !== undefined ? expected.exact.toSignificantDigits(25).toString() : String(bounded.v);
   return { ...compareFields(bounded.v, bounded.bound, bounded.r, expected.exact, got, dtype), expected: expectedText };
-}
-
-/** Wire numbers (or a reply already parsed into a Float64Array, conformance/stream-json.ts) as doubles. */
-function decodeArray(values: unknown, n: number, what: string): Float64Array {
-  if (values instanceof Float64Array) {
-    if (values.length !== n) throw new Error(`${what} has ${values.length} elements, expected ${n}`);
-    return values;
-  }
-  if (!Array.isArray(values)) throw new Error(`${what} is missing`);
-  if (values.length !== n) throw new Error(`${what} has ${values.length} elements, expected ${n}`);
-  const out = new Float64Array(n);
-  for (let i = 0; i < n; i++) {
-    const d = decodeNumber(values[i]);
-    if (d === undefined) throw new Error(`${what}[${i}] is not a number: ${JSON.stringify(values[i])}`);
-    out[i] = d;
-  }
-  return out;
 }
 
 const isArrayLike = (x: unknown): x is ArrayLike<unknown> => Array.isArray(x) || x instanceof Float64Array;
@@ -200,7 +183,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides) : undefined;
       t += 1;
       const out = reply[k];
-      const gotParams = decodeArray(out.params, n, `step ${k + 1} params`);
+      const gotParams = decodeWireArray(out.params, n, `step ${k + 1} params`);
       const gotState: Record<string, Float64Array> = {};
       const grad = exactFields(toF64(c.steps[k].grad as number[]));
       const rb = evaluateStep(def, hb, t, p, params, grad, states, names);
@@ -219,7 +202,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
                 if (fromOwnState) throw new Error(`step ${k + 1} state.${name} is missing`);
                 continue;
               }
-              gotState[name] ??= decodeArray(out.state[name], n, `step ${k + 1} state.${name}`);
+              gotState[name] ??= decodeWireArray(out.state[name], n, `step ${k + 1} state.${name}`);
               outputs.push({ name, f: rb.state[name], got: gotState[name] });
             }
           }

@@ -16,7 +16,8 @@ import type { Implementation } from './implementation.ts';
 import { toRunRequest } from './case.ts';
 import type { HelloReply, RunReply, Support, WireStepOutput } from './protocol.ts';
 import type { CheckReport, ClauseResult, TargetResult } from './runner.ts';
-import { decodeNumber, type WireNumber } from './wire.ts';
+import { decodeNumber, decodeWireArray, type WireNumber } from './wire.ts';
+import { withTimeout } from './timeout.ts';
 
 export interface GoldenVerifyOptions {
   readonly dir?: string;
@@ -60,18 +61,6 @@ export function compareGoldenOutput(got: number, expected: string, want: GoldenD
   return { ok: error.lte(exact(allowed as number)), errorUlps, boundUlps };
 }
 
-function decodeArray(values: unknown, n: number, what: string): number[] {
-  // a reply read by the streaming reader (conformance/stream-json.ts) holds its numbers in a Float64Array
-  if (values instanceof Float64Array) values = Array.from(values);
-  if (!Array.isArray(values)) throw new Error(`${what} is missing`);
-  if (values.length !== n) throw new Error(`${what} has ${values.length} elements, expected ${n}`);
-  return values.map((x, i) => {
-    const d = decodeNumber(x);
-    if (d === undefined) throw new Error(`${what}[${i}] is not a number: ${JSON.stringify(x)}`);
-    return d;
-  });
-}
-
 /** GOLD-4, GOLD-6: an implementation's reply to a golden case in one dtype, step by step; state is compared where the reply carries it. */
 export function checkGoldenReply(g: GoldenFile, dtype: Dtype, reply: readonly WireStepOutput[]): GoldenCaseCheck {
   if (reply.length !== g.expected.length) return { ok: false, message: `reply has ${reply.length} steps, the golden case has ${g.expected.length}` };
@@ -83,12 +72,12 @@ export function checkGoldenReply(g: GoldenFile, dtype: Dtype, reply: readonly Wi
       const e = g.expected[k];
       const want = e.dtypes[dtype];
       const out = reply[k];
-      const outputs: [string, number[], string[], GoldenDtypeOutput][] = [['params', decodeArray(out.params, n, `step ${e.step} params`), e.params, want.params]];
+      const outputs: [string, ArrayLike<number>, string[], GoldenDtypeOutput][] = [['params', decodeWireArray(out.params, n, `step ${e.step} params`), e.params, want.params]];
       if (out.state !== undefined) {
         if (out.state.step !== undefined && out.state.step !== e.step) throw new Error(`step ${e.step} state.step is ${JSON.stringify(out.state.step)}, expected ${e.step}`);
         for (const [name, values] of Object.entries(e.state)) {
           if (typeof values === 'number' || out.state[name] === undefined) continue;
-          outputs.push([name, decodeArray(out.state[name], n, `step ${e.step} state.${name}`), values, want.state[name]]);
+          outputs.push([name, decodeWireArray(out.state[name], n, `step ${e.step} state.${name}`), values, want.state[name]]);
         }
       }
       for (const [output, got, expected, w] of outputs) {
@@ -128,15 +117,6 @@ export function loadGolden(dir: string = GOLDEN_DIR): LoadedGolden[] {
   });
 }
 
-function withTimeout<T>(promise: Promise<T> | T, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    Promise.resolve(promise),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no ${what} within ${ms / 1000} s`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** Whether the case's hyperparameters (base and every override) stay inside a support entry's pins. */
 function insidePins(g: GoldenFile, support: Support): boolean {

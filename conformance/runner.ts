@@ -13,6 +13,7 @@ import { checkCase, Reservoir, type OutputCheck, type OutputSample } from './com
 import { exercisedClauses } from './exercised.ts';
 import type { Implementation } from './implementation.ts';
 import type { HelloReply, RunReply, RunRequest, Support } from './protocol.ts';
+import { withTimeout } from './timeout.ts';
 
 export interface CheckOptions {
   /** only this family */
@@ -112,15 +113,6 @@ export function targetSeed(seed: number, optimizer: string, dtype: Dtype): numbe
   return h | 0;
 }
 
-function withTimeout<T>(promise: Promise<T> | T, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    Promise.resolve(promise),
-    new Promise<T>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no ${what} within ${ms / 1000} s`)), ms);
-    }),
-  ]).finally(() => clearTimeout(timer));
-}
 
 /** An implementation's reply, with a throw, a hang or garbage turned into an `error` reply. */
 async function ask(impl: Implementation, request: RunRequest, timeoutMs: number): Promise<RunReply> {

@@ -32,3 +32,20 @@ export function stringifyLine(message: unknown): string {
   });
   return text.split(JSON.stringify(NEG_ZERO)).join('-0');
 }
+
+/** PROTO-3: wire numbers (or a reply already parsed into a Float64Array, conformance/stream-json.ts) as doubles. */
+export function decodeWireArray(values: unknown, n: number, what: string): Float64Array {
+  if (values instanceof Float64Array) {
+    if (values.length !== n) throw new Error(`${what} has ${values.length} elements, expected ${n}`);
+    return values;
+  }
+  if (!Array.isArray(values)) throw new Error(`${what} is missing`);
+  if (values.length !== n) throw new Error(`${what} has ${values.length} elements, expected ${n}`);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const d = decodeNumber(values[i]);
+    if (d === undefined) throw new Error(`${what}[${i}] is not a number: ${JSON.stringify(values[i])}`);
+    out[i] = d;
+  }
+  return out;
+}
