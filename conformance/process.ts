@@ -8,7 +8,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Implementation } from './implementation.ts';
 import { PROTOCOL, checkHello, checkRunReply, type HelloReply, type RunReply, type RunRequest } from './protocol.ts';
-import { JsonLineReader, lineChunks, type ParsedLine } from './stream-json.ts';
+import { JsonLineReader, writeMessageLine, type ParsedLine } from './stream-json.ts';
 import { stringifyLine } from './wire.ts';
 
 export interface ProcessLimits {
@@ -145,15 +145,7 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
   async function send(message: unknown): Promise<void> {
     if (failure !== undefined) throw new Error(failure);
     if (!isLarge(message)) return write(`${stringifyLine(message)}\n`);
-    let batch = '';
-    for (const piece of lineChunks(message)) {
-      batch += piece;
-      if (batch.length >= 1 << 20) {
-        await write(batch);
-        batch = '';
-      }
-    }
-    if (batch !== '') await write(batch);
+    await writeMessageLine(message, write);
   }
 
   /** Reads one reply line as JSON; lines already queued from before the request mean a flood or a stray reply. */

@@ -7,7 +7,7 @@ import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Implementation } from './implementation.ts';
 import { PROTOCOL, checkRunRequest } from './protocol.ts';
-import { lineChunks } from './stream-json.ts';
+import { writeMessageLine } from './stream-json.ts';
 
 /** Lines longer than this are refused whole (a 10⁶-element float64 case is about 25 MB). */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024;
@@ -20,17 +20,7 @@ export async function serve(impl: Implementation, input: Readable, output: Writa
       else output.once('drain', () => resolve());
     });
   // A large reply is written in pieces (the same bytes as stringifyLine's), never as one string.
-  const send = async (m: unknown) => {
-    let batch = '';
-    for (const piece of lineChunks(m)) {
-      batch += piece;
-      if (batch.length >= 1 << 20) {
-        await write(batch);
-        batch = '';
-      }
-    }
-    if (batch !== '') await write(batch);
-  };
+  const send = (m: unknown) => writeMessageLine(m, write);
   const lines = createInterface({ input, crlfDelay: Infinity });
   for await (const line of lines) {
     if (line.trim() === '') continue;

@@ -519,3 +519,16 @@ function* valueChunks(v: unknown): Generator<string> {
 function arrayText(v: readonly unknown[]): string {
   return `[${v.map((x) => (typeof x === 'number' ? numberText(x) : x === undefined || typeof x === 'function' ? 'null' : JSON.stringify(x))).join(',')}]`;
 }
+
+/** PROTO-1: writes one message as a line, in pieces of about 1 MiB (the same bytes as stringifyLine's), never as one string. */
+export async function writeMessageLine(message: unknown, write: (text: string) => Promise<void>): Promise<void> {
+  let batch = '';
+  for (const piece of lineChunks(message)) {
+    batch += piece;
+    if (batch.length >= 1 << 20) {
+      await write(batch);
+      batch = '';
+    }
+  }
+  if (batch !== '') await write(batch);
+}
