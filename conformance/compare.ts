@@ -169,9 +169,10 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
   const initial = names.map(initialState);
   let params: Fields = exactFields(toF64(c.params as number[]));
   let states: Record<string, Fields> = Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k] as number[]))]));
-  let decParams: Dec[] | undefined = useDecimal ? c.params.map((x) => exact(x)) : undefined;
+  // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays
+  let decParams: Dec[] | undefined = useDecimal ? Array.from(c.params, (x) => exact(x)) : undefined;
   let decStates: ElementState<Dec>[] | undefined = useDecimal
-    ? c.params.map((_, i) => (c.state === null ? freshState(names) : Object.fromEntries(names.map((name, k) => [name, exact(initial[k][i])]))))
+    ? Array.from(c.params, (_, i) => (c.state === null ? freshState(names) : Object.fromEntries(names.map((name, k) => [name, exact(initial[k][i])]))))
     : undefined;
 
   let worst: OutputCheck | undefined;

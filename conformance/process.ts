@@ -8,7 +8,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Implementation } from './implementation.ts';
 import { PROTOCOL, checkHello, checkRunReply, type HelloReply, type RunReply, type RunRequest } from './protocol.ts';
-import { JsonLineReader, writeMessageLine, type ParsedLine } from './stream-json.ts';
+import { JsonLineReader, schemaSkeleton, writeMessageLine, type ParsedLine } from './stream-json.ts';
 import { stringifyLine } from './wire.ts';
 
 export interface ProcessLimits {
@@ -187,7 +187,7 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
         return { op: 'error', id: request.id, message: (e as Error).message };
       }
       // the schema sees number arrays read into Float64Arrays as empty arrays: they hold only numbers
-      const checked = checkRunReply(skeleton(reply));
+      const checked = checkRunReply(schemaSkeleton(reply));
       if (!checked.ok) return { op: 'error', id: request.id, message: `malformed reply: ${checked.error}` };
       if (checked.value.id !== request.id) {
         return { op: 'error', id: request.id, message: `reply has id ${JSON.stringify(checked.value.id)}, expected ${JSON.stringify(request.id)}` };
@@ -215,14 +215,6 @@ function isLarge(message: unknown): boolean {
   const m = message as { params?: unknown; steps?: unknown };
   const len = (a: unknown) => (Array.isArray(a) || a instanceof Float64Array ? a.length : 0);
   return len(m.params) * (1 + len(m.steps)) > 100_000;
-}
-
-/** A reply with every Float64Array (numbers only, by construction) replaced by an empty array, for schema validation. */
-function skeleton(v: unknown): unknown {
-  if (v instanceof Float64Array) return [];
-  if (Array.isArray(v)) return v.map(skeleton);
-  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, skeleton(x)]));
-  return v;
 }
 
 function lineHead(line: ParsedLine | undefined): string {

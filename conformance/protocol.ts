@@ -9,12 +9,17 @@ import type { WireNumber } from './wire.ts';
 export const PROTOCOL = 'optconf/1';
 
 export type WireHyper = Readonly<Record<string, number | boolean>>;
+/**
+ * An array of wire numbers as JSON.parse gives it, or as the streaming reader (stream-json.ts)
+ * reads it: a Float64Array (NaN and infinities already numbers, -0 kept).
+ */
+export type WireArray = readonly WireNumber[] | Float64Array;
 export interface WireState {
   readonly step: number;
-  readonly [name: string]: readonly WireNumber[] | number;
+  readonly [name: string]: WireArray | number;
 }
 export interface WireStepInput {
-  readonly grad: readonly WireNumber[];
+  readonly grad: WireArray;
   readonly hyper?: WireHyper;
 }
 
@@ -26,13 +31,13 @@ export interface RunRequest {
   readonly variant?: string;
   readonly dtype: Dtype;
   readonly hyper: WireHyper;
-  readonly params: readonly WireNumber[];
+  readonly params: WireArray;
   readonly state: WireState | null;
   readonly steps: readonly WireStepInput[];
 }
 
 export interface WireStepOutput {
-  readonly params: readonly WireNumber[];
+  readonly params: WireArray;
   readonly state?: WireState;
   /** optconf extension from `optconf reference`: the exact values as decimal strings */
   readonly exact?: { readonly params: readonly string[]; readonly state: Readonly<Record<string, readonly string[] | number>> };

@@ -8,7 +8,7 @@ import { DTYPES, isRepresentable, roundToDtype, type Dtype } from '../reference/
 import { FAMILIES, OPTIMIZERS, findOptimizer, type OptimizerDef } from '../reference/registry.ts';
 import { referenceTrajectory, type CaseInput, type ExactStep } from '../reference/trajectory.ts';
 import type { Implementation } from './implementation.ts';
-import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireStepOutput } from './protocol.ts';
+import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireArray, type WireStepOutput } from './protocol.ts';
 import { decodeNumber, type WireNumber } from './wire.ts';
 
 const VERSION = '0.1.0';
@@ -22,8 +22,9 @@ export function referenceHello(): HelloReply {
   };
 }
 
-function decodeArray(values: readonly WireNumber[], where: string, dtype: Dtype): number[] {
-  return values.map((v, i) => {
+function decodeArray(values: WireArray, where: string, dtype: Dtype): number[] {
+  // Array.from: the request may hold Float64Arrays (read by the streaming reader, serve.ts)
+  return Array.from(values, (v: WireNumber, i) => {
     const x = decodeNumber(v);
     if (x === undefined) throw new Error(`${where}[${i}] is not a number`);
     if (!isRepresentable(x, dtype)) throw new Error(`${where}[${i}] = ${x} is not exactly representable in ${dtype}`);
@@ -38,7 +39,7 @@ export function caseInput(request: RunRequest): CaseInput {
   if (request.state !== null) {
     const decoded: Record<string, unknown> = { step: request.state.step };
     for (const [name, values] of Object.entries(request.state)) {
-      if (name !== 'step') decoded[name] = decodeArray(values as WireNumber[], `state.${name}`, dtype);
+      if (name !== 'step') decoded[name] = decodeArray(values as WireArray, `state.${name}`, dtype);
     }
     state = decoded;
   }

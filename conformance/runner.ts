@@ -9,8 +9,9 @@ import { DTYPES, type Dtype } from '../reference/dtype.ts';
 import { FAMILIES, findOptimizer, variantsOf, type Family, type OptimizerDef } from '../reference/registry.ts';
 import { caseArbitrary } from './arbitraries.ts';
 import { toRunRequest, type Case } from './case.ts';
-import { checkCase, Reservoir, type OutputCheck, type OutputSample } from './compare.ts';
+import { Reservoir, type OutputCheck, type OutputSample } from './compare.ts';
 import { exercisedClauses } from './exercised.ts';
+import { checkCaseParallel } from './parallel.ts';
 import type { Implementation } from './implementation.ts';
 import type { HelloReply, RunReply, RunRequest, Support } from './protocol.ts';
 import { withTimeout } from './timeout.ts';
@@ -188,7 +189,8 @@ async function runProperty(
     else if (reply.op === 'error') outcome = { ok: false, message: `implementation error: ${reply.message}` };
     else {
       // Samples only before the first failure: shrinking re-runs cases that would skew the plots.
-      const check = checkCase(def, c, reply.steps, { samples: sampling && failures === 0 });
+      // a large case (the long profile's) is split across worker threads; small ones stay here
+      const check = await checkCaseParallel(def, c, reply.steps, { samples: sampling && failures === 0 });
       outcome = { ok: check.ok, message: check.message, check: check.failure, worst: check.worst, samples: check.samples };
     }
     outcomes.set(c, outcome);
@@ -223,7 +225,7 @@ async function narrowFailure(impl: Implementation, def: OptimizerDef, c: Case, o
   const narrow = narrowCase(c, at.element, at.step);
   const reply = await ask(impl, toRunRequest(narrow, 'narrowed'), options.caseTimeoutMs ?? 60_000);
   if (reply.op !== 'result') return { c, outcome };
-  const check = checkCase(def, narrow, reply.steps);
+  const check = await checkCaseParallel(def, narrow, reply.steps);
   return check.ok ? { c, outcome } : { c: narrow, outcome: { ok: false, message: check.message, check: check.failure } };
 }
 

@@ -9,6 +9,9 @@ import { encodeNumber } from './wire.ts';
 /** A parsed line, or why it is not JSON (with the line's first bytes, for the message). */
 export type ParsedLine = { readonly ok: true; readonly value: unknown; readonly bytes: number } | { readonly ok: false; readonly error: string; readonly head: string; readonly bytes: number };
 
+/** Arrays of at least this many numbers are read into a SharedArrayBuffer. */
+export const SHARED_MIN_ELEMENTS = 65536;
+
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 class NumberList {
@@ -23,7 +26,11 @@ class NumberList {
     this.data[this.length++] = x;
   }
   take(): Float64Array {
-    return this.data.slice(0, this.length);
+    if (this.length < SHARED_MIN_ELEMENTS) return this.data.slice(0, this.length);
+    // a large array goes into shared memory: checking workers (parallel.ts) read it without a copy
+    const out = new Float64Array(new SharedArrayBuffer(this.length * 8));
+    out.set(this.data.subarray(0, this.length));
+    return out;
   }
 }
 
@@ -71,6 +78,25 @@ export class JsonLineReader {
   /** Bytes of the line being read so far. */
   get pendingBytes(): number {
     return this.lineBytes;
+  }
+
+  /**
+   * Gives up on the line being read (too long, say): the rest of it is skipped unparsed, what was
+   * parsed is dropped, and the line ends as a malformed one with `reason`.
+   */
+  abandon(reason: string): void {
+    if (this.error !== null) return;
+    this.error = reason;
+    this.stack = [];
+    this.root = { value: undefined, done: false };
+    this.partial = null;
+    this.partialKind = null;
+    this.sawContent = true;
+  }
+
+  /** The end of the input: a last line without its newline, if any. */
+  end(): ParsedLine[] {
+    return this.push(Buffer.from('\n'));
   }
 
   push(chunk: Buffer): ParsedLine[] {
@@ -531,4 +557,12 @@ export async function writeMessageLine(message: unknown, write: (text: string) =
     }
   }
   if (batch !== '') await write(batch);
+}
+
+/** A parsed message with every Float64Array (numbers only, by construction) replaced by an empty array, for schema validation. */
+export function schemaSkeleton(v: unknown): unknown {
+  if (v instanceof Float64Array) return [];
+  if (Array.isArray(v)) return v.map(schemaSkeleton);
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, schemaSkeleton(x)]));
+  return v;
 }

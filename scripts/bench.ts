@@ -4,16 +4,18 @@
  *
  * 1. the decimal reference (canonical Adam, 50 digits) against a plain float64 Adam loop;
  * 2. checking a float32 Adam trace (parse the reply bytes, reference, compare against the bound), and a float64 one;
- * 3. a 1,000,000-element, 10-step float32 Adam case end to end through optconf/1 (`optconf serve float`);
+ * 3. a 1,000,000-element, 10-step float32 Adam case end to end through optconf/1 (`optconf serve float`),
+ *    checked on every core (conformance/parallel.ts), with the peak RSS of both processes;
  * 4. the wall time of `npm test`.
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { availableParallelism, cpus } from 'node:os';
 import { floatImplementation } from '../conformance/adapters/float.ts';
 import type { Case } from '../conformance/case.ts';
 import { toRunRequest } from '../conformance/case.ts';
 import { checkCase } from '../conformance/compare.ts';
+import { checkCaseParallel, closeCheckingPool } from '../conformance/parallel.ts';
 import { spawnImplementation } from '../conformance/process.ts';
 import type { RunReply } from '../conformance/protocol.ts';
 import { JsonLineReader, lineChunks } from '../conformance/stream-json.ts';
@@ -90,8 +92,8 @@ function referenceRate(): number {
   return (c.params.length * c.steps.length) / ((performance.now() - started) / 1000);
 }
 
-/** Checking rate: the reply as the bytes a process would send, parsed incrementally, then checked. */
-function checkingRate(c: Case): { rate: number; ok: boolean; parseShare: number } {
+/** Checking rate: the reply as the bytes a process would send, parsed incrementally, then checked (on one thread, then split). */
+async function checkingRate(c: Case): Promise<{ rate: number; ok: boolean; parseShare: number; parallelRate: number; parallelOk: boolean }> {
   const reply = floatImplementation().run(toRunRequest(c, 'bench')) as RunReply;
   const bytes = Buffer.from([...lineChunks(reply)].join(''));
   const started = performance.now();
@@ -102,8 +104,20 @@ function checkingRate(c: Case): { rate: number; ok: boolean; parseShare: number 
   const value = lines[0].ok ? (lines[0].value as Extract<RunReply, { op: 'result' }>) : undefined;
   if (!value) throw new Error('bench reply did not parse');
   const check = checkCase(adam, c, value.steps);
-  const seconds = (performance.now() - started) / 1000;
-  return { rate: (c.params.length * c.steps.length) / seconds, ok: check.ok, parseShare: (parsed - started) / 1000 / seconds };
+  const checked = performance.now();
+  const seconds = (checked - started) / 1000;
+  // the same parsed reply checked again, split across the worker threads (pool started beforehand: a one-time cost)
+  await checkCaseParallel(adam, c, value.steps, { minElements: 0, maxSamples: 0 });
+  const again = performance.now();
+  const split = await checkCaseParallel(adam, c, value.steps, { minElements: 0 });
+  const parallelSeconds = (parsed - started + performance.now() - again) / 1000;
+  return {
+    rate: (c.params.length * c.steps.length) / seconds,
+    ok: check.ok,
+    parseShare: (parsed - started) / 1000 / seconds,
+    parallelRate: (c.params.length * c.steps.length) / parallelSeconds,
+    parallelOk: split.ok && split.worst?.element === check.worst?.element,
+  };
 }
 
 function vmHwm(pid: number | undefined): number | undefined {
@@ -121,14 +135,18 @@ async function scale(n: number) {
   const impl = spawnImplementation([process.execPath, 'bin/optconf.js', 'serve', 'float'], { startupMs: 60_000, caseMs: 600_000, maxReplyBytes: 1024 * 2 ** 20, maxStderrBytes: 2 ** 20 });
   await impl.hello();
   const started = performance.now();
+  // request written in pieces, the adapter's computation, the reply streamed back and parsed into Float64Arrays
   const reply = await impl.run(toRunRequest(c, 'scale'));
   const replied = performance.now();
   const adapterPeak = vmHwm(impl.pid);
+  // the runner's peak while exchanging (request text in pieces, reply parsed into Float64Arrays), before any checking
+  const exchangePeak = process.resourceUsage().maxRSS * 1024;
   if (reply.op !== 'result') throw new Error(`adapter: ${JSON.stringify(reply).slice(0, 300)}`);
-  const check = checkCase(adam, c, reply.steps);
+  // on every core: the elements split across worker threads (started here, so their start-up is counted)
+  const check = await checkCaseParallel(adam, c, reply.steps);
   const done = performance.now();
   await impl.close?.();
-  return { seconds: (done - started) / 1000, exchange: (replied - started) / 1000, check: (done - replied) / 1000, ok: check.ok, adapterPeak, runnerPeak: process.resourceUsage().maxRSS * 1024 };
+  return { seconds: (done - started) / 1000, exchange: (replied - started) / 1000, check: (done - replied) / 1000, ok: check.ok, adapterPeak, exchangePeak, runnerPeak: process.resourceUsage().maxRSS * 1024 };
 }
 
 function suiteSeconds(): Promise<{ seconds: number; code: number | null }> {
@@ -144,15 +162,18 @@ const f64 = float64AdamRate();
 console.log(`plain float64 Adam loop (Float64Array):        ${fmt(f64)} param-steps/s   (= 1)`);
 const ref = referenceRate();
 console.log(`1. reference Adam, decimal.js ${precision()} digits:     ${fmt(ref)} param-steps/s   ratio ${(ref / f64).toExponential(2)}   target ≥ 150 k: ${ref >= 150_000 ? 'met' : 'NOT met'}`);
-const c32 = checkingRate(adamCase(200_000, 5, 'float32'));
+const c32 = await checkingRate(adamCase(200_000, 5, 'float32'));
 console.log(`2. checking a float32 Adam trace:               ${fmt(c32.rate)} param-steps/s   ratio ${(c32.rate / f64).toFixed(3)} (target ≥ 0.1: ${c32.rate / f64 >= 0.1 ? 'met' : 'NOT met'}), parsing ${(100 * c32.parseShare).toFixed(0)}% of it, verdict ${c32.ok ? 'pass' : 'FAIL'}`);
-const c64 = checkingRate(adamCase(2000, 3, 'float64'));
+console.log(`   the same, check split across ${availableParallelism()} worker threads: ${fmt(c32.parallelRate)} param-steps/s   ratio ${(c32.parallelRate / f64).toFixed(3)}, same verdict and worst output: ${c32.parallelOk ? 'yes' : 'NO'}`);
+const c64 = await checkingRate(adamCase(2000, 3, 'float64'));
 console.log(`   checking a float64 Adam trace (decimal):     ${fmt(c64.rate)} param-steps/s   ratio ${(c64.rate / f64).toExponential(2)}, verdict ${c64.ok ? 'pass' : 'FAIL'}`);
+// the scale run starts from no worker pool, so its check pays the workers' start-up
+await closeCheckingPool();
 const s = await scale(SCALE_N);
 console.log(
-  `3. ${fmt(SCALE_N)}-element, 10-step float32 Adam through optconf/1 (optconf serve float): ${s.seconds.toFixed(1)} s ` +
-    `(request + adapter + streamed reply ${s.exchange.toFixed(1)} s, check ${s.check.toFixed(1)} s), verdict ${s.ok ? 'pass' : 'FAIL'}; ` +
-    `peak RSS runner ${mb(s.runnerPeak)}, adapter ${s.adapterPeak === undefined ? 'n/a' : mb(s.adapterPeak)}; ` +
+  `3. ${fmt(SCALE_N)}-element, 10-step float32 Adam through optconf/1 (optconf serve float): ${s.seconds.toFixed(1)} s end to end ` +
+    `(request + adapter + streamed reply ${s.exchange.toFixed(1)} s, check on ${availableParallelism()} worker threads ${s.check.toFixed(1)} s), verdict ${s.ok ? 'pass' : 'FAIL'}; ` +
+    `peak RSS runner ${mb(s.runnerPeak)} (${mb(s.exchangePeak)} before checking), adapter ${s.adapterPeak === undefined ? 'n/a' : mb(s.adapterPeak)}; ` +
     `${fmt((SCALE_N * 10) / s.seconds)} param-steps/s end to end, ratio ${((SCALE_N * 10) / s.seconds / f64).toFixed(4)}`,
 );
 if (skipSuite) console.log('4. npm test: skipped (--skip-suite)');

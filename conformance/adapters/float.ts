@@ -18,8 +18,8 @@ import { DTYPES, FORMATS, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type HyperSpec } from '../../reference/notation.ts';
 import { findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
 import type { Implementation } from '../implementation.ts';
-import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireState, type WireStepOutput } from '../protocol.ts';
-import { decodeNumber, encodeNumber, type WireNumber } from '../wire.ts';
+import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireArray, type WireState, type WireStepOutput } from '../protocol.ts';
+import { decodeNumber, encodeNumber } from '../wire.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Rounding
@@ -485,14 +485,27 @@ export function hyperPerStep(def: OptimizerDef, request: Pick<RunRequest, 'hyper
   });
 }
 
-/** Wire numbers as doubles, each checked to be a value of the dtype (the protocol promises it). */
-export function decodeArray(values: readonly WireNumber[], where: string, r: Round): number[] {
-  return values.map((v, i) => {
-    const x = decodeNumber(v);
+/**
+ * Wire numbers as doubles, each checked to be a value of the dtype (the protocol promises it). A
+ * Float64Array (a request read by the streaming reader, conformance/serve.ts) is checked in place.
+ */
+export function decodeArray(values: WireArray, where: string, r: Round): Float64Array {
+  const out = new Float64Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = decodeNumber(values[i]);
     if (x === undefined) throw new Error(`${where}[${i}] is not a number`);
     if (!Object.is(r(x), x) && !Number.isNaN(x)) throw new Error(`${where}[${i}] = ${x} is not a value of the case's dtype`);
-    return x;
-  });
+    out[i] = x;
+  }
+  return out;
+}
+
+/**
+ * Outputs as the request came: plain wire numbers for a plain request, Float64Arrays for one read
+ * into Float64Arrays — so a served 10⁶-element case never holds its outputs as boxed values.
+ */
+export function wireOutput(values: Float64Array, typed: boolean): WireArray {
+  return typed ? values : Array.from(values, encodeNumber);
 }
 
 export interface FloatOptions {
@@ -509,10 +522,11 @@ function runKernel(kernel: Kernel, def: OptimizerDef, request: RunRequest): Wire
   const o = opsFor(request.dtype);
   const hypers = hyperPerStep(def, request);
   const size = request.params.length;
+  const typed = request.params instanceof Float64Array;
   let params = decodeArray(request.params, 'params', o.round);
   const names = def.stateNames(resolveHyper(def.hyper, { ...request.hyper, ...request.steps[0]?.hyper }));
   let step = 0;
-  const arrays: Record<string, number[]> = {};
+  const arrays: Record<string, Float64Array> = {};
   const ctx0 = (i: number): Ctx => ({ o, h: hypers[0] ?? {}, t: step + 1, i });
   if (request.state !== null) {
     const state = request.state;
@@ -520,7 +534,7 @@ function runKernel(kernel: Kernel, def: OptimizerDef, request: RunRequest): Wire
     for (const name of names) {
       const wire = state[name];
       if (wire === undefined && step === 0) continue; // NOTE-2: a missing array at step 0 is zeros
-      if (!Array.isArray(wire) || wire.length !== size) throw new Error(`state.${name} must be an array of ${size} numbers`);
+      if (!(Array.isArray(wire) || wire instanceof Float64Array) || wire.length !== size) throw new Error(`state.${name} must be an array of ${size} numbers`);
       const values = decodeArray(wire, `state.${name}`, o.round);
       arrays[name] = kernel.fromWire ? values.map((x, i) => kernel.fromWire!(name, x, ctx0(i))) : values;
     }
@@ -531,23 +545,23 @@ function runKernel(kernel: Kernel, def: OptimizerDef, request: RunRequest): Wire
     const grad = decodeArray(s.grad, `steps[${k}].grad`, o.round);
     step += 1;
     const h = hypers[k];
-    const nextParams = new Array<number>(size);
-    const nextArrays: Record<string, number[]> = {};
+    const nextParams = new Float64Array(size);
+    const nextArrays: Record<string, Float64Array> = {};
     const element: State = {};
     for (let i = 0; i < size; i++) {
       for (const name of names) element[name] = arrays[name]?.[i] ?? 0;
       const r = kernel.step(params[i], grad[i], element, { o, h, t: step, i });
       nextParams[i] = r.param;
-      for (const name in r.state) (nextArrays[name] ??= new Array<number>(size))[i] = r.state[name];
+      for (const name in r.state) (nextArrays[name] ??= new Float64Array(size))[i] = r.state[name];
     }
     params = nextParams;
     Object.assign(arrays, nextArrays);
-    const wireState: Record<string, WireNumber[] | number> = { step };
+    const wireState: Record<string, WireArray | number> = { step };
     for (const name of Object.keys(nextArrays)) {
       const a = nextArrays[name];
-      wireState[name] = a.map((x, i) => encodeNumber(kernel.toWire ? kernel.toWire(name, x, { o, h, t: step, i }) : x));
+      wireState[name] = wireOutput(kernel.toWire ? a.map((x, i) => kernel.toWire!(name, x, { o, h, t: step, i })) : a, typed);
     }
-    out.push({ params: params.map(encodeNumber), state: wireState as unknown as WireState });
+    out.push({ params: wireOutput(params, typed), state: wireState as unknown as WireState });
   });
   return out;
 }

@@ -20,8 +20,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { findOptimizer } from '../../reference/registry.ts';
 import type { Implementation } from '../implementation.ts';
 import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type Support, type WireHyper, type WireStepOutput } from '../protocol.ts';
-import { encodeNumber } from '../wire.ts';
-import { decodeArray, hyperPerStep, type FloatHyper } from './float.ts';
+import { decodeArray, hyperPerStep, wireOutput, type FloatHyper } from './float.ts';
 
 const SUPPORTS: readonly Support[] = [
   { optimizer: 'sgd', dtypes: ['float32'], fixed: { dampening: 0, weight_decay: 0 }, returnsState: false },
@@ -125,7 +124,9 @@ async function runTfjs(request: RunRequest, supports: readonly Support[]): Promi
     const reason = unsupportedReason(request, hypers, supports);
     if (reason !== undefined) return { op: 'unsupported', id, reason };
     await cpuBackend();
-    const params = decodeArray(request.params, 'params', Math.fround);
+    const typed = request.params instanceof Float64Array;
+    // float32 values (checked by decodeArray), so Float32Array holds them exactly
+    const params = Float32Array.from(decodeArray(request.params, 'params', Math.fround));
     // inside tidy so the initial tensor (not the variable) is disposed
     const variable = tf.tidy(() => tf.variable(tf.tensor1d(params, 'float32')));
     const d = driver(request.optimizer, hypers[0]);
@@ -133,11 +134,11 @@ async function runTfjs(request: RunRequest, supports: readonly Support[]): Promi
     try {
       request.steps.forEach((s, k) => {
         if (s.grad.length !== params.length) throw new Error(`steps[${k}].grad has ${s.grad.length} elements, params has ${params.length}`);
-        const grad = decodeArray(s.grad, `steps[${k}].grad`, Math.fround);
+        const grad = Float32Array.from(decodeArray(s.grad, `steps[${k}].grad`, Math.fround));
         d.set(hypers[k]);
         // tidy disposes the gradient tensor and every intermediate of the update
         tf.tidy(() => d.optimizer.applyGradients({ [variable.name]: tf.tensor1d(grad, 'float32') }));
-        steps.push({ params: Array.from(variable.dataSync(), encodeNumber) });
+        steps.push({ params: wireOutput(Float64Array.from(variable.dataSync()), typed) });
       });
     } finally {
       d.optimizer.dispose();

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { checkHello, checkRunReply, checkRunRequest } from '../../conformance/protocol.ts';
 import { referenceImplementation } from '../../conformance/reference-implementation.ts';
 import { serve } from '../../conformance/serve.ts';
+import { floatImplementation } from '../../conformance/adapters/float.ts';
 import { decodeNumber, stringifyLine } from '../../conformance/wire.ts';
+import type { RunRequest } from '../../conformance/protocol.ts';
 import { OPTIMIZERS } from '../../reference/registry.ts';
 import { DTYPES } from '../../reference/dtype.ts';
 
@@ -60,6 +62,44 @@ describe('PROTO-2 · the session with the reference', () => {
     expect(replies[0].message).toMatch(/params\[0\] = 0\.1 is not exactly representable in float32/);
     expect(replies[1].message).toMatch(/unknown optimizer "lion"/);
     expect(replies[2].message).toMatch(/unknown hyperparameter betas/);
+  });
+
+  it('PROTO-1 · a line over the limit is refused unparsed, with an error, and the next line is answered', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const chunks: string[] = [];
+    output.on('data', (c) => chunks.push(String(c)));
+    const done = serve(referenceImplementation, input, output, { maxLineBytes: 1000 });
+    const long = run({ params: new Array(2000).fill(1), steps: [{ grad: new Array(2000).fill(0.5) }] });
+    for (let k = 0; k < long.length; k += 700) input.write(long.slice(k, k + 700));
+    input.end(`\n${run({ id: 'next' })}`); // the last line without its newline is still answered
+    await done;
+    const replies = chunks.join('').trim().split('\n').map((l) => JSON.parse(l));
+    expect(replies).toHaveLength(2);
+    expect(replies[0]).toMatchObject({ op: 'error', id: null, message: expect.stringMatching(/more than 1000 bytes/) });
+    expect(replies[1]).toMatchObject({ op: 'result', id: 'next', steps: [{ params: [0.75] }] });
+  });
+
+  it('PROTO-3 · a request read into Float64Arrays gets the same reply bytes as the plain one (−0, NaN, ∞ included)', async () => {
+    const request: RunRequest = {
+      op: 'run',
+      id: 'f',
+      optimizer: 'adam',
+      dtype: 'float32',
+      hyper: { lr: 0.125, weight_decay: 0.5 },
+      params: [1, -0, 0.5, 'NaN', 'Infinity', -2],
+      state: null,
+      steps: [{ grad: [0.25, -0, 'NaN', 1, 2, 3] }, { grad: [1, 1, 1, 1, 1, '-Infinity'] }],
+    };
+    const input = new PassThrough();
+    const output = new PassThrough();
+    let text = '';
+    output.on('data', (c) => (text += String(c)));
+    const done = serve(floatImplementation(), input, output);
+    input.end(`${stringifyLine(request)}\n`);
+    await done;
+    expect(text).toBe(`${stringifyLine(floatImplementation().run(request))}\n`);
+    expect(text).toContain('"NaN"');
   });
 
   it('PROTO-1 · `optconf reference` speaks the protocol as a process', async () => {
