@@ -8,12 +8,18 @@ has (SGD, Adam, AdamW, RMSprop; float32 and float64) and checks every output aft
 `allowed` the file's allowed error for that dtype ("Infinity": anything passes; 0: got must
 equal the correctly rounded `value`). Variants and families torch does not have are skipped.
 
-    python3 conformance/golden/check_golden.py [FOLDER]
+    python3 conformance/golden/check_golden.py [FOLDER] [--device cuda] [--mode foreach|fused]
+                                               [--dtypes float32,bfloat16]
+
+--device and --mode check the other code paths a GPU session has: CUDA tensors, and torch's
+foreach and fused implementations (fused is CUDA-only in torch 1.13; families without it are
+skipped). bfloat16 and float16 are checked where a file gives expectations for them.
 
 Prints one line per failure and a summary `N passed, M failed (K skipped)`; exits 1 on any
 failure or hash mismatch.
 """
 
+import argparse
 import hashlib
 import json
 import math
@@ -24,7 +30,18 @@ from fractions import Fraction
 import torch
 
 TORCH = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
-DTYPES = {"float32": torch.float32, "float64": torch.float64}
+DTYPES = {"float32": torch.float32, "float64": torch.float64, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DEVICE = "cpu"
+MODE = "single"
+
+
+def mode_kwargs(family):
+    """Constructor arguments selecting torch's code path; None when the family lacks it."""
+    if MODE == "single":
+        return {"foreach": False}
+    if MODE == "foreach":
+        return {"foreach": True}
+    return {"fused": True} if family in ("adam", "adamw") else None
 SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -51,7 +68,7 @@ def apply_overrides(group, hyper):
 
 def load_state(optimizer, p, family, state, dtype):
     step = state["step"]
-    arrays = {k: torch.tensor([number(x) for x in v], dtype=dtype) for k, v in state.items() if k != "step"}
+    arrays = {k: torch.tensor([number(x) for x in v], dtype=dtype, device=DEVICE) for k, v in state.items() if k != "step"}
     if family == "sgd":
         if step >= 1 and "momentum_buffer" in arrays:
             optimizer.state[p] = {"momentum_buffer": arrays["momentum_buffer"]}
@@ -65,17 +82,18 @@ def load_state(optimizer, p, family, state, dtype):
         names.append("momentum_buffer")
     if family == "rmsprop" and group["centered"]:
         names.append("grad_avg")
-    loaded = {k: arrays.get(k, torch.zeros(n, dtype=dtype)) for k in names}
-    # torch 1.13 keeps Adam's step as a float32 tensor and RMSprop's as an int.
-    loaded["step"] = torch.tensor(float(step)) if family in ("adam", "adamw") else step
+    loaded = {k: arrays.get(k, torch.zeros(n, dtype=dtype, device=DEVICE)) for k in names}
+    # torch 1.13 keeps Adam's step as a float32 tensor (on the device when fused) and RMSprop's as an int.
+    step_device = DEVICE if MODE == "fused" else "cpu"
+    loaded["step"] = torch.tensor(float(step), device=step_device) if family in ("adam", "adamw") else step
     optimizer.state[p] = loaded
 
 
 def run(case, dtype):
     """The case through torch.optim: per step, params and state as lists of doubles."""
     family = case["optimizer"]
-    p = torch.tensor([number(x) for x in case["params"]], dtype=dtype, requires_grad=True)
-    optimizer = TORCH[family]([p], **torch_kwargs(case["hyper"]))
+    p = torch.tensor([number(x) for x in case["params"]], dtype=dtype, device=DEVICE, requires_grad=True)
+    optimizer = TORCH[family]([p], **torch_kwargs(case["hyper"]), **mode_kwargs(family))
     group = optimizer.param_groups[0]
     if case["state"] is not None:
         apply_overrides(group, case["steps"][0].get("hyper", {}))
@@ -83,11 +101,11 @@ def run(case, dtype):
     out = []
     for s in case["steps"]:
         apply_overrides(group, s.get("hyper", {}))
-        p.grad = torch.tensor([number(x) for x in s["grad"]], dtype=dtype)
+        p.grad = torch.tensor([number(x) for x in s["grad"]], dtype=dtype, device=DEVICE)
         optimizer.step()
-        state = {k: v.detach().double().tolist() for k, v in optimizer.state[p].items()
+        state = {k: v.detach().double().cpu().tolist() for k, v in optimizer.state[p].items()
                  if isinstance(v, torch.Tensor) and k != "step"}
-        out.append((p.detach().double().tolist(), state))
+        out.append((p.detach().double().cpu().tolist(), state))
     return out
 
 
@@ -120,10 +138,18 @@ def check_file(golden, dtype):
 
 
 def main(argv):
-    folder = argv[0] if argv else os.path.dirname(os.path.abspath(__file__))
+    global DEVICE, MODE
+    parser = argparse.ArgumentParser(description="Check torch.optim against the optconf golden traces.")
+    parser.add_argument("folder", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--mode", choices=["single", "foreach", "fused"], default="single")
+    parser.add_argument("--dtypes", default="float32,float64")
+    args = parser.parse_args(argv)
+    folder, DEVICE, MODE = args.folder, args.device, args.mode
+    wanted = [d for d in args.dtypes.split(",") if d in DTYPES]
     with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
-    passed = failed = skipped = 0
+    passed = failed = skipped = unsupported = 0
     for entry in manifest["files"]:
         path = os.path.join(folder, entry["file"])
         with open(path, "rb") as f:
@@ -134,19 +160,25 @@ def main(argv):
             continue
         golden = json.loads(data, parse_int=lambda s: -0.0 if s == "-0" else int(s))
         case = golden["case"]
-        dtypes = [d for d in golden["dtypes"] if d in DTYPES]
-        if case["optimizer"] not in TORCH or case.get("variant") or not dtypes:
+        dtypes = [d for d in golden["dtypes"] if d in wanted]
+        if case["optimizer"] not in TORCH or case.get("variant") or not dtypes or mode_kwargs(case["optimizer"]) is None:
             skipped += 1
             continue
         for dtype in dtypes:
-            problem = check_file(golden, dtype)
+            try:
+                problem = check_file(golden, dtype)
+            except (RuntimeError, ValueError, TypeError) as e:  # this torch cannot run it (no float16 Adam on CPU, no fused AdamW in 1.13)
+                print(f"UNSUPPORTED {entry['file']} {dtype}: {str(e).splitlines()[0]}")
+                unsupported += 1
+                continue
             if problem is None:
                 passed += 1
             else:
                 failed += 1
                 print(f"FAIL {entry['file']} {dtype}: {problem}")
-    print(f"torch {torch.__version__}: {passed} passed, {failed} failed "
-          f"({skipped} files skipped: variants and families torch.optim does not have)")
+    print(f"torch {torch.__version__} {DEVICE} {MODE}: {passed} passed, {failed} failed "
+          f"({skipped} files skipped: variants and families torch.optim does not have"
+          f"{f'; {unsupported} unsupported by this torch' if unsupported else ''})")
     return 1 if failed else 0
 
 

@@ -319,6 +319,15 @@ describe('GOLD-6 · checking implementations against the golden files', () => {
     expect(Number(m![2])).toBe(0);
   });
 
+  it('GOLD-4 · check_golden.py checks torch’s foreach path and bfloat16 too (the options a GPU session uses)', () => {
+    const foreach = spawnSync('/usr/bin/python3', ['conformance/golden/check_golden.py', '--mode', 'foreach'], { encoding: 'utf8', timeout: 120_000 });
+    expect(foreach.status, foreach.stdout + foreach.stderr).toBe(0);
+    expect(foreach.stdout).toMatch(/cpu foreach: \d+ passed, 0 failed/);
+    const bf16 = spawnSync('/usr/bin/python3', ['conformance/golden/check_golden.py', '--dtypes', 'bfloat16'], { encoding: 'utf8', timeout: 120_000 });
+    expect(bf16.status, bf16.stdout + bf16.stderr).toBe(0);
+    expect(Number(/(\d+) passed, 0 failed/.exec(bf16.stdout)?.[1]), bf16.stdout).toBeGreaterThan(0);
+  });
+
   it('GOLD-4 · check_golden.py fails on a changed expected value (manifest re-hashed), naming the file', () => {
     const dir = tempCopy();
     const path = join(dir, 'sgd-nesterov-float32.json');
