@@ -156,7 +156,7 @@ function scatter(title: string, points: readonly Point[], xAxis: Axis, yAxis: Ax
 
 function legend(series: readonly string[]): string {
   const items = series.map((s, i) => `<span><i style="background:${PALETTE[i % PALETTE.length]}"></i>${escapeHtml(s)}</span>`);
-  items.push('<span><i class="dash"></i>bound</span>', '<span><i style="background:#d62728"></i>failing output</span>');
+  items.push('<span><i class="dash"></i>bound</span>', '<span><i style="background:#d62728"></i>failing output (first failing case, before shrinking)</span>');
   return `<p class="legend">${items.join('')}</p>`;
 }
 
