@@ -12,7 +12,7 @@ import { FAMILIES, findOptimizer, type Family } from '../reference/registry.ts';
 import { describeFailure, type OutputCheck } from './compare.ts';
 import { goldenCase, sha256, validateGolden, type GoldenDtypeOutput, type GoldenFile } from './golden-format.ts';
 import { GOLDEN_DIR, MANIFEST } from './golden-store.ts';
-import type { Implementation } from './implementation.ts';
+import { greet, type Implementation } from './implementation.ts';
 import { toRunRequest } from './case.ts';
 import type { HelloReply, RunReply, Support, WireStepOutput } from './protocol.ts';
 import type { CheckReport, ClauseResult, TargetResult } from './runner.ts';
@@ -159,10 +159,9 @@ export async function verifyGolden(impl: Implementation, options: GoldenVerifyOp
   }
   let hello: HelloReply;
   try {
-    hello = await withTimeout(impl.hello(), options.startupTimeoutMs ?? 30_000, 'hello reply');
+    hello = await greet(impl, options.startupTimeoutMs ?? 30_000);
   } catch (e) {
-    await Promise.resolve(impl.close?.()).catch(() => undefined);
-    return couldNotRun('(no hello)', `the implementation did not start: ${(e as Error).message}`);
+    return couldNotRun('(no hello)', (e as Error).message);
   }
   try {
     const jobs: { file: string; golden: GoldenFile; dtype: Dtype }[] = [];

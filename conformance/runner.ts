@@ -12,7 +12,7 @@ import { toRunRequest, type Case } from './case.ts';
 import { Reservoir, type OutputCheck, type OutputSample } from './compare.ts';
 import { exercisedClauses } from './exercised.ts';
 import { checkCaseParallel } from './parallel.ts';
-import type { Implementation } from './implementation.ts';
+import { greet, type Implementation } from './implementation.ts';
 import type { HelloReply, RunReply, RunRequest, Support } from './protocol.ts';
 import { withTimeout } from './timeout.ts';
 
@@ -327,10 +327,9 @@ export async function checkImplementation(impl: Implementation, options: CheckOp
   const couldNotRun = (implementation: string, message: string): CheckReport => ({ implementation, seed, runs, verdict: 'could-not-run', exitCode: 2, targets: [], message });
   let hello: HelloReply;
   try {
-    hello = await withTimeout(impl.hello(), options.startupTimeoutMs ?? 30_000, 'hello reply');
+    hello = await greet(impl, options.startupTimeoutMs ?? 30_000);
   } catch (e) {
-    await Promise.resolve(impl.close?.()).catch(() => undefined);
-    return couldNotRun('(no hello)', `the implementation did not start: ${(e as Error).message}`);
+    return couldNotRun('(no hello)', (e as Error).message);
   }
   try {
     if (options.variant !== undefined && options.optimizer !== undefined && !findOptimizer(options.optimizer, options.variant)) {
