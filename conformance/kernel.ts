@@ -132,11 +132,6 @@ interface Operand {
 type KernelFn = (n: number, L: (Float64Array | null)[], O: Float64Array[], C: Float64Array, P: Float64Array) => void;
 
 const CACHE = new Map<string, KernelFn>();
-/** Kernels compiled so far (for the benchmark and tests). */
-export function kernelCacheSize(): number {
-  return CACHE.size;
-}
-
 const U64 = 2 ** -53;
 const ETA64 = 2 ** -1075;
 

@@ -38,11 +38,11 @@ export function decoupledDecay<T extends Scalar<T>>(param: T, lr: T, weightDecay
 
 /** The parts an SGD step is composed of; a variant replaces one. */
 interface SgdParts {
-  /** the gradient the buffer sees: SGD-2 (L2) or the raw gradient */
+  /** the gradient the buffer sees: SGD-2 (L2), the raw gradient (SGD-6) or −lr·g′ (SGD-7) */
   gradient<T extends Scalar<T>>(grad: T, param: T, h: Hyper<T>): T;
   /** the momentum buffer: SGD-3 or SGD-5 */
   buffer<T extends Scalar<T>>(buffer: T, grad: T, h: Hyper<T>, t: number): T;
-  /** the new parameter from the old and the direction: SGD-1 (with SGD-4) */
+  /** the new parameter from the old and the direction: SGD-1 (with SGD-4), or θ + d (SGD-7) */
   apply<T extends Scalar<T>>(param: T, direction: T, h: Hyper<T>): T;
 }
 
@@ -81,17 +81,13 @@ export const sgdDecoupledDecayStep = sgdStepFrom({
 });
 
 /**
- * SGD-7: the learning rate inside the buffer (Sutskever et al.; Keras, scikit-learn):
+ * SGD-7: the learning rate inside the buffer (Sutskever et al.; Keras, scikit-learn): the canonical
+ * step with the buffer fed −lr·g′ instead of g′ and the direction added, so
  * vₜ = μ·vₜ₋₁ − lr·(1−τ)·g′ (v₁ = −lr·g′), θ ← θ + vₜ, Nesterov θ ← θ + μ·vₜ − lr·g′.
  * Equal to SGD-3 while lr is constant; the buffer keeps the old lr when it changes.
  */
-export const sgdLrInBufferStep: ElementStep = <T extends Scalar<T>>(param: T, grad: T, state: ElementState<T>, h: Hyper<T>, t: number): ElementResult<T> => {
-  const lr = num(h, 'lr');
-  const momentum = num(h, 'momentum');
-  const g = canonical.gradient(grad, param, h);
-  if (momentum.isZero()) return { param: descend(param, lr, g), state: {} };
-  const scaled = lr.times(g);
-  const velocity = torchMomentumBuffer(state.momentum_buffer, scaled.neg(), momentum, num(h, 'dampening'), t);
-  const step = flag(h, 'nesterov') ? momentum.times(velocity).minus(scaled) : velocity;
-  return { param: param.plus(step), state: { momentum_buffer: velocity } };
-};
+export const sgdLrInBufferStep = sgdStepFrom({
+  ...canonical,
+  gradient: (g, p, h) => num(h, 'lr').times(canonical.gradient(g, p, h)).neg(),
+  apply: (p, d, _h) => p.plus(d),
+});
