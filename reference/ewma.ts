@@ -18,7 +18,11 @@ export function ewmaUpdate<T extends Scalar<T>>(previous: T, x: T, beta: T): T {
 
 /** EWMA-3: the bias correction 1 − βᵗ of an average started at zero. */
 export function biasCorrection<T extends Scalar<T>>(beta: T, t: number): T {
-  return memoize(beta, `biasCorrection:${t}`, () => oneMinus(beta.pow(t)));
+  // one table per β, keyed by t: no key string built per element
+  const byStep = memoize(beta, 'biasCorrection', () => new Map<number, T>());
+  let value = byStep.get(t);
+  if (value === undefined) byStep.set(t, (value = oneMinus(beta.pow(t))));
+  return value;
 }
 
 /** EWMA-3: the debiased average s_t / (1 − βᵗ). */

@@ -20,22 +20,21 @@ export interface Scalar<T> {
   max?(y: T): T;
 }
 
-const MEMO = new WeakMap<object, Map<string, unknown>>();
+const MEMO = new WeakMap<object, { precision: unknown; table: Map<string, unknown> }>();
 
 /**
  * A value computed from `x` alone (and `key`), computed once per object: the per-step scalars
  * 1 − β, βᵗ, 1 − βᵗ are the same for every element of a tensor, and hyperparameters are one object
- * per step. It changes no value — the same operations on the same operands — and the key carries
- * the arithmetic's precision where it has one (decimal.js), so a changed context recomputes.
+ * per step. It changes no value — the same operations on the same operands — and the table is
+ * dropped when the arithmetic's precision (decimal.js's, where it has one) has changed since.
  */
 export function memoize<T extends object, R>(x: T, key: string, compute: () => R): R {
   const precision = (x.constructor as { precision?: unknown }).precision;
-  const k = precision === undefined ? key : `${key}@${String(precision)}`;
-  let table = MEMO.get(x);
-  if (table === undefined) MEMO.set(x, (table = new Map()));
-  if (table.has(k)) return table.get(k) as R;
+  let entry = MEMO.get(x);
+  if (entry === undefined || entry.precision !== precision) MEMO.set(x, (entry = { precision, table: new Map() }));
+  if (entry.table.has(key)) return entry.table.get(key) as R;
   const value = compute();
-  table.set(k, value);
+  entry.table.set(key, value);
   return value;
 }
 

@@ -1,0 +1,327 @@
+/**
+ * decimal.js's arithmetic on BigInt coefficients (NOTE-6): the same values, digit for digit, at the
+ * same precision and rounding (`Dec.precision`, half-even), several times faster. A value is
+ * sign · coefficient · 10^exponent with a BigInt coefficient; every operation computes the exact
+ * result (or enough digits of it plus a sticky bit) and rounds once, so each result is the
+ * correctly rounded one — which is what decimal.js returns for plus, minus, times, div and sqrt.
+ * Where decimal.js's result is not simply "the exact value, rounded" (integer powers, non-finite
+ * values, division by zero), the operation is delegated to decimal.js itself, so the two engines
+ * cannot drift apart. tests/reference/big-decimal.test.ts checks every operation against decimal.js.
+ */
+import { Dec } from './decimal.ts';
+import type { Scalar } from './scalar.ts';
+
+const POW10: bigint[] = [1n];
+/** 10^k as a BigInt (a growing table: coefficients never exceed a few thousand digits). */
+function pow10(k: number): bigint {
+  while (POW10.length <= k) POW10.push(POW10[POW10.length - 1] * 10n);
+  return POW10[k];
+}
+
+const POW5: bigint[] = [1n];
+function pow5(k: number): bigint {
+  while (POW5.length <= k) POW5.push(POW5[POW5.length - 1] * 5n);
+  return POW5[k];
+}
+
+/** The number of decimal digits of c > 0: an estimate from the double nearest c, then corrected. */
+function digits(c: bigint): number {
+  const x = Number(c);
+  if (x === Infinity) return c.toString().length;
+  let d = Math.floor(Math.log10(x)) + 1;
+  if (c < pow10(d - 1)) d -= 1;
+  else if (c >= pow10(d)) d += 1;
+  return d;
+}
+
+/**
+ * ⌊√n⌋ for n > 0 of d digits: Newton's iteration from a double's estimate (about 15 correct digits),
+ * which doubles the correct digits each time, run until they cover √n's ⌈d/2⌉, then corrected by
+ * comparing squares — so the result is exact whatever the estimate was, and fast when it is good.
+ */
+function isqrt(n: bigint, d: number): bigint {
+  let x: bigint;
+  let correct = 14;
+  if (d <= 300) {
+    // the double nearest n, rooted: about 15 correct digits, no BigInt division
+    x = BigInt(Math.floor(Math.sqrt(Number(n)))) + 1n;
+  } else {
+    const shift = (d - 30) % 2 === 0 ? d - 30 : d - 29;
+    x = (BigInt(Math.floor(Math.sqrt(Number(n / pow10(shift))))) + 2n) * pow10(shift / 2);
+  }
+  for (; correct < Math.ceil(d / 2) + 1; correct *= 2) x = (x + n / x) >> 1n;
+  while (x * x > n) x -= 1n;
+  while ((x + 1n) * (x + 1n) <= n) x += 1n;
+  return x;
+}
+
+const F64 = new DataView(new ArrayBuffer(8));
+
+/**
+ * NOTE-6: a decimal number sign · c · 10^e with the arithmetic of decimal.js's `Dec`. Finite values
+ * only in the fast path; a non-finite value is held as the decimal.js value itself.
+ */
+export class BigDecimal implements Scalar<BigDecimal> {
+  private constructor(
+    /** 1 or −1; zero keeps its sign, as decimal.js's does */
+    readonly sign: 1 | -1,
+    /** the coefficient, ≥ 0; 0n for zero */
+    readonly coefficient: bigint,
+    readonly exponent: number,
+    /** NaN or ±Infinity, held by decimal.js */
+    private readonly nonFinite?: Dec,
+    /** the coefficient's number of digits when known (results of `rounded` know it; −1: count when asked) */
+    private digitCount = -1,
+  ) {}
+
+  /** The number of digits of the coefficient (0 for zero), counted once. */
+  get digits(): number {
+    if (this.digitCount < 0) this.digitCount = this.coefficient === 0n ? 0 : digits(this.coefficient);
+    return this.digitCount;
+  }
+
+  /** The precision results are rounded to: decimal.js's (memoize in scalar.ts keys on it). */
+  static get precision(): number {
+    return Dec.precision;
+  }
+
+  /** NOTE-4, NOTE-6: the exact value of a double (0.1 → 0.1000000000000000055511151231257827021181583404541015625). */
+  static exact(x: number): BigDecimal {
+    if (!Number.isFinite(x)) return new BigDecimal(1, 0n, 0, new Dec(x));
+    if (x === 0) return new BigDecimal(Object.is(x, -0) ? -1 : 1, 0n, 0);
+    F64.setFloat64(0, x);
+    const hi = F64.getUint32(0);
+    const biased = (hi >>> 20) & 0x7ff;
+    // the integer significand m (< 2^53, exact as a double) and x = ±m·2^q
+    let m = (hi & 0xfffff) * 2 ** 32 + F64.getUint32(4) + (biased === 0 ? 0 : 2 ** 52);
+    let q = biased === 0 ? -1074 : biased - 1075;
+    // drop trailing zero bits: a float32 value widened has 29 of them, and 5^-q shrinks with them
+    while (q < 0 && m % 2 === 0) {
+      m /= 2;
+      q += 1;
+    }
+    const sign = hi >>> 31 === 1 ? -1 : 1;
+    // m·2^q = m·5^-q·10^q
+    return q >= 0 ? new BigDecimal(sign, BigInt(m) << BigInt(q), 0) : new BigDecimal(sign, BigInt(m) * pow5(-q), q);
+  }
+
+  /** NOTE-6: the exact value of a decimal.js value (every digit; NaN and infinities held as they are). */
+  static fromDecimal(d: Dec): BigDecimal {
+    if (!d.isFinite()) return new BigDecimal(1, 0n, 0, new Dec(d));
+    const sign = d.isNeg() ? -1 : 1;
+    if (d.isZero()) return new BigDecimal(sign, 0n, 0);
+    // toExponential() without a digit count writes every digit: "-1.2345e-7"
+    const m = /^-?(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(d.toExponential());
+    if (m === null) throw new Error(`cannot read the decimal ${d.toString()}`);
+    const fraction = m[2] ?? '';
+    return new BigDecimal(sign, BigInt(m[1] + fraction), Number(m[3]) - fraction.length);
+  }
+
+  /** NOTE-6: the same value as a decimal.js value (exact, no rounding). */
+  toDecimal(): Dec {
+    if (this.nonFinite) return this.nonFinite;
+    if (this.coefficient === 0n) return new Dec(this.sign < 0 ? '-0' : '0');
+    return new Dec(`${this.sign < 0 ? '-' : ''}${this.coefficient}e${this.exponent}`);
+  }
+
+  /** NOTE-5: the double nearest the value, half-even (JavaScript's decimal-string conversion is correctly rounded). */
+  toNumber(): number {
+    if (this.nonFinite) return this.nonFinite.toNumber();
+    if (this.coefficient === 0n) return this.sign < 0 ? -0 : 0;
+    return Number(`${this.sign < 0 ? '-' : ''}${this.coefficient}e${this.exponent}`);
+  }
+
+  toString(): string {
+    return this.toDecimal().toString();
+  }
+
+  /** decimal.js computes it: for values outside the fast path, and where its result is not just "the exact value, rounded". */
+  private static viaDecimal(x: BigDecimal, compute: (d: Dec) => Dec): BigDecimal {
+    return BigDecimal.fromDecimal(compute(x.toDecimal()));
+  }
+
+  private lift(y: BigDecimal | number): BigDecimal {
+    if (typeof y !== 'number') return y;
+    // the reference adds small integer constants only (1 − β); any other number would be a silent conversion
+    if (!Number.isSafeInteger(y)) throw new Error(`BigDecimal: ${y} is not an integer; convert it with BigDecimal.exact`);
+    return new BigDecimal(y < 0 || Object.is(y, -0) ? -1 : 1, BigInt(Math.abs(y)), 0);
+  }
+
+  plus(other: BigDecimal | number): BigDecimal {
+    const y = this.lift(other);
+    if (this.nonFinite || y.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.plus(y.toDecimal()));
+    return add(this, y.sign, y);
+  }
+
+  minus(other: BigDecimal | number): BigDecimal {
+    const y = this.lift(other);
+    if (this.nonFinite || y.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.minus(y.toDecimal()));
+    // decimal.js's x − y is x + (−y), zeros included
+    return add(this, y.sign === 1 ? -1 : 1, y);
+  }
+
+  times(y: BigDecimal): BigDecimal {
+    if (this.nonFinite || y.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.times(y.toDecimal()));
+    const sign = this.sign === y.sign ? 1 : -1;
+    if (this.coefficient === 0n || y.coefficient === 0n) return new BigDecimal(sign, 0n, 0);
+    return rounded(sign, this.coefficient * y.coefficient, this.exponent + y.exponent, false, this.digits + y.digits - 1);
+  }
+
+  div(y: BigDecimal): BigDecimal {
+    if (this.nonFinite || y.nonFinite || y.coefficient === 0n) return BigDecimal.viaDecimal(this, (d) => d.div(y.toDecimal()));
+    const sign = this.sign === y.sign ? 1 : -1;
+    if (this.coefficient === 0n) return new BigDecimal(sign, 0n, 0);
+    // scale so the integer quotient has at least precision + 2 digits; the remainder is the sticky bit
+    const k = Dec.precision + 2 + y.digits - this.digits;
+    const num = k > 0 ? this.coefficient * pow10(k) : this.coefficient;
+    const den = k < 0 ? y.coefficient * pow10(-k) : y.coefficient;
+    const q = num / den;
+    // num has this.digits + max(k, 0) digits and den y.digits + max(−k, 0): q has precision + 2 or + 3
+    return rounded(sign, q, this.exponent - y.exponent - k, q * den !== num, Dec.precision + 2);
+  }
+
+  sqrt(): BigDecimal {
+    if (this.nonFinite || (this.sign < 0 && this.coefficient !== 0n)) return BigDecimal.viaDecimal(this, (d) => d.sqrt());
+    if (this.coefficient === 0n) return this;
+    let c = this.coefficient;
+    let e = this.exponent;
+    let d = this.digits;
+    if (e % 2 !== 0) {
+      c *= 10n;
+      e -= 1;
+      d += 1;
+    }
+    // at least 2·(precision + 2) digits under the root, so the root has precision + 2
+    const missing = 2 * (Dec.precision + 2) - d;
+    if (missing > 0) {
+      const j = Math.ceil(missing / 2);
+      c *= pow10(2 * j);
+      e -= 2 * j;
+      d += 2 * j;
+    }
+    const r = isqrt(c, d);
+    // 10^(d−1) ≤ c < 10^d: ⌊√c⌋ has ⌈d/2⌉ digits
+    return rounded(1, r, e / 2, r * r !== c, Math.ceil(d / 2));
+  }
+
+  /** Exact, as decimal.js's neg (no rounding). */
+  neg(): BigDecimal {
+    if (this.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.neg());
+    return new BigDecimal(this.sign === 1 ? -1 : 1, this.coefficient, this.exponent, undefined, this.digitCount);
+  }
+
+  /** Exact, as decimal.js's abs (−0 becomes +0). */
+  abs(): BigDecimal {
+    if (this.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.abs());
+    return this.sign === 1 ? this : new BigDecimal(1, this.coefficient, this.exponent, undefined, this.digitCount);
+  }
+
+  /** βᵗ: decimal.js's integer power is not always the correctly rounded one, so decimal.js computes it (once per step: memoized). */
+  pow(n: number): BigDecimal {
+    return BigDecimal.viaDecimal(this, (d) => d.pow(n));
+  }
+
+  isZero(): boolean {
+    return !this.nonFinite && this.coefficient === 0n;
+  }
+
+  /** True for −0 too, as decimal.js's isNeg. */
+  isNegative(): boolean {
+    return this.nonFinite ? this.nonFinite.isNeg() : this.sign < 0;
+  }
+
+  gte(y: BigDecimal): boolean {
+    if (this.nonFinite || y.nonFinite) return this.toDecimal().gte(y.toDecimal());
+    return compare(this, y) >= 0;
+  }
+
+  gt(y: BigDecimal): boolean {
+    if (this.nonFinite || y.nonFinite) return this.toDecimal().gt(y.toDecimal());
+    return compare(this, y) > 0;
+  }
+
+  /** @internal the constructor, for this module's helpers (`digitCount`: the coefficient's digits, −1 if not known) */
+  static of(sign: 1 | -1, coefficient: bigint, exponent: number, digitCount = -1): BigDecimal {
+    return new BigDecimal(sign, coefficient, exponent, undefined, digitCount);
+  }
+}
+
+/**
+ * sign · c · 10^e rounded half-even to the precision. `sticky`: the exact magnitude is strictly
+ * between c and c + 1 (units of 10^e); c then has more digits than the precision, so no tie is
+ * mistaken for one. `atLeast`: c has that many digits or one more (−1: count them).
+ */
+function rounded(sign: 1 | -1, c: bigint, e: number, sticky: boolean, atLeast = -1): BigDecimal {
+  const p = Dec.precision;
+  const d = atLeast < 0 ? digits(c) : c >= pow10(atLeast) ? atLeast + 1 : atLeast;
+  if (d <= p) {
+    if (sticky) throw new Error('BigDecimal: internal error, an inexact result without guard digits');
+    return BigDecimal.of(sign, c, e, d);
+  }
+  let k = d - p;
+  const unit = pow10(k);
+  let q = c / unit;
+  const r = c - q * unit;
+  const half = unit >> 1n;
+  if (r > half || (r === half && (sticky || (q & 1n) === 1n))) {
+    q += 1n;
+    if (q === pow10(p)) {
+      q = pow10(p - 1);
+      k += 1;
+    }
+  }
+  return BigDecimal.of(sign, q, e + k, p);
+}
+
+/**
+ * x + (ySign · |y|), rounded, with decimal.js's zeros: a zero operand returns the other rounded;
+ * two zeros of one sign keep it; two of opposite signs, or an exact cancellation, give +0
+ * (half-even rounding, IEEE 754 §6.3).
+ */
+function add(x: BigDecimal, ySign: 1 | -1, y: BigDecimal): BigDecimal {
+  const xZero = x.coefficient === 0n;
+  const yZero = y.coefficient === 0n;
+  if (xZero || yZero) {
+    if (xZero && yZero) return x.sign === ySign ? x : BigDecimal.of(1, 0n, 0);
+    return xZero ? rounded(ySign, y.coefficient, y.exponent, false, y.digits) : rounded(x.sign, x.coefficient, x.exponent, false, x.digits);
+  }
+  const dx = x.digits;
+  const dy = y.digits;
+  // `big` has the higher leading digit
+  const xBig = x.exponent + dx >= y.exponent + dy;
+  const [big, bigSign, bigDigits, small, smallSign, smallDigits] = xBig ? [x, x.sign, dx, y, ySign, dy] : [y, ySign, dy, x, x.sign, dx];
+  // `big` scaled to precision + 3 digits or more; a `small` below one unit of it only decides the rounding direction
+  const g = Math.max(0, Dec.precision + 3 - bigDigits);
+  const unitExponent = big.exponent - g;
+  if (small.exponent + smallDigits <= unitExponent) {
+    const c = big.coefficient * pow10(g);
+    return rounded(bigSign, bigSign === smallSign ? c : c - 1n, unitExponent, true, bigSign === smallSign ? bigDigits + g : -1);
+  }
+  const e = Math.min(x.exponent, y.exponent);
+  const cx = x.coefficient * pow10(x.exponent - e);
+  const cy = y.coefficient * pow10(y.exponent - e);
+  // a sum has as many digits as the longer aligned operand, or one more
+  if (x.sign === ySign) return rounded(x.sign, cx + cy, e, false, Math.max(dx + x.exponent, dy + y.exponent) - e);
+  const difference = cx - cy;
+  if (difference === 0n) return BigDecimal.of(1, 0n, 0);
+  return difference > 0n ? rounded(x.sign, difference, e, false) : rounded(ySign, -difference, e, false);
+}
+
+/** −1, 0 or 1 as x <, =, > y (finite values; −0 equals +0). */
+function compare(x: BigDecimal, y: BigDecimal): number {
+  const sx = x.coefficient === 0n ? 0 : x.sign;
+  const sy = y.coefficient === 0n ? 0 : y.sign;
+  if (sx !== sy) return sx > sy ? 1 : -1;
+  if (sx === 0) return 0;
+  const tx = x.exponent + x.digits;
+  const ty = y.exponent + y.digits;
+  let magnitude: number;
+  if (tx !== ty) magnitude = tx > ty ? 1 : -1;
+  else {
+    const e = Math.min(x.exponent, y.exponent);
+    const cx = x.coefficient * pow10(x.exponent - e);
+    const cy = y.coefficient * pow10(y.exponent - e);
+    magnitude = cx === cy ? 0 : cx > cy ? 1 : -1;
+  }
+  return sx * magnitude;
+}

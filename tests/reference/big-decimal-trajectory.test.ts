@@ -1,0 +1,65 @@
+/**
+ * NOTE-6 at the level of whole optimizers: every definition, run by `referenceTrajectory` in
+ * decimal.js and in BigDecimal, gives the same trajectory digit for digit (the operation-level
+ * properties are in big-decimal.test.ts). decimal.js is the oracle; nothing here is computed by
+ * the engine under test alone.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { caseArbitrary } from '../../conformance/arbitraries.ts';
+import { goldenSpecs } from '../../conformance/golden-cases.ts';
+import { definitionOf } from '../../conformance/golden-format.ts';
+import type { BigDecimal } from '../../reference/big-decimal.ts';
+import type { Dec } from '../../reference/decimal.ts';
+import { DTYPES } from '../../reference/dtype.ts';
+import { OPTIMIZERS, type OptimizerDef } from '../../reference/registry.ts';
+import { BIG_DECIMAL, referenceTrajectory, type CaseInput, type ExactStep } from '../../reference/trajectory.ts';
+
+const SEED = 20261125;
+
+/** Every value of a trajectory as text that keeps the sign of zero ("-0"), in decimal.js's own notation. */
+function digitsOf(steps: readonly ExactStep<Dec>[]): string[] {
+  return steps.flatMap((s, k) => [
+    ...s.params.map((d, i) => `${k}.params[${i}] ${d.isNeg() ? '-' : '+'}${d.abs().toString()}`),
+    ...Object.entries(s.state).flatMap(([name, v]) => (typeof v === 'number' ? [`${k}.${name} ${v}`] : v.map((d, i) => `${k}.${name}[${i}] ${d.isNeg() ? '-' : '+'}${d.abs().toString()}`))),
+  ]);
+}
+
+function asDecimal(steps: readonly ExactStep<BigDecimal>[]): ExactStep<Dec>[] {
+  return steps.map((s) => ({
+    params: s.params.map((x) => x.toDecimal()),
+    state: Object.fromEntries(Object.entries(s.state).map(([name, v]) => [name, typeof v === 'number' ? v : v.map((x) => x.toDecimal())])) as ExactStep<Dec>['state'],
+  }));
+}
+
+/** Both engines' outcome: the digits, or the error message (an invalid case must fail the same way). */
+function outcome(run: () => ExactStep<Dec>[]): string[] {
+  try {
+    return digitsOf(run());
+  } catch (e) {
+    return [`error: ${(e as Error).message}`];
+  }
+}
+
+function expectSameTrajectory(def: OptimizerDef, input: CaseInput, what: string): void {
+  const decimal = outcome(() => referenceTrajectory(def, input));
+  const big = outcome(() => asDecimal(referenceTrajectory(def, input, BIG_DECIMAL)));
+  expect(big, what).toEqual(decimal);
+}
+
+describe('NOTE-6: BigDecimal trajectories equal decimal.js trajectories', () => {
+  it('NOTE-6: every definition and dtype, on generated cases', () => {
+    for (const def of OPTIMIZERS) {
+      for (const dtype of DTYPES) {
+        const cases = fc.sample(caseArbitrary(def.family, dtype), { seed: SEED, numRuns: 12 });
+        for (const c of cases) expectSameTrajectory(def, c, `${def.name} ${dtype}`);
+      }
+    }
+  });
+
+  it('NOTE-6: every golden case small enough to run twice here', () => {
+    const specs = goldenSpecs().filter((s) => s.params.length * s.steps.length <= 20_000);
+    expect(specs.length).toBeGreaterThan(10);
+    for (const spec of specs) expectSameTrajectory(definitionOf(spec.definition), spec, spec.name);
+  });
+});
