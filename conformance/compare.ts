@@ -2,16 +2,18 @@
  * Checking one case's reply against the reference within the error model (spec/precision.md).
  * When the implementation returns its state, each step is checked from its own previous state
  * (PREC-7), so error does not compound; otherwise the error bound is carried along the whole
- * trajectory. float64 cases compare against the decimal reference; other dtypes against the
- * float64 evaluation, its own error folded into the tolerance (PREC-6).
+ * trajectory. float64 cases compare against the decimal reference (run in BigDecimal, which gives
+ * decimal.js's digits: NOTE-6); other dtypes against the float64 evaluation, its own error folded
+ * into the tolerance (PREC-6).
  */
+import { BigDecimal } from '../reference/big-decimal.ts';
 import type { Dec } from '../reference/decimal.ts';
-import { exact, FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../reference/dtype.ts';
-import { freshState, resolveHyper, type ElementState } from '../reference/notation.ts';
+import { FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../reference/dtype.ts';
+import { resolveHyper, type ElementState } from '../reference/notation.ts';
 import type { OptimizerDef } from '../reference/registry.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
-import { evaluateStep, exactFields, type Fields } from './kernel.ts';
+import { evaluateStep, evaluateValues, exactFields, type Fields } from './kernel.ts';
 import type { WireStepOutput } from './protocol.ts';
 import { decodeWireArray } from './wire.ts';
 
@@ -90,7 +92,8 @@ export interface Expected {
 export function compareOutput(expected: Expected, got: number, dtype: Dtype): { errorUlps: number; boundUlps: number; ok: boolean; expected: string } {
   const { bounded } = expected;
   const expectedText = expected.exact !== undefined ? expected.exact.toSignificantDigits(25).toString() : String(bounded.v);
-  return { ...compareFields(bounded.v, bounded.bound, bounded.r, expected.exact, got, dtype), expected: expectedText };
+  const exactValue = expected.exact !== undefined ? BigDecimal.fromDecimal(expected.exact) : undefined;
+  return { ...compareFields(bounded.v, bounded.bound, bounded.r, exactValue, got, dtype), expected: expectedText };
 }
 
 const isArrayLike = (x: unknown): x is ArrayLike<unknown> => Array.isArray(x) || x instanceof Float64Array;
@@ -127,15 +130,55 @@ export function fastUlp(x: number, dtype: Dtype): number {
  * PREC-1, PREC-5, PREC-6: one output against its reference value, as `compareOutput` computes it,
  * from the fields of a bounded value (v, e + w, r) and, for float64, the exact decimal.
  */
-function compareFields(v: number, bound: number, r: number, exactValue: Dec | undefined, got: number, dtype: Dtype): { errorUlps: number; boundUlps: number; ok: boolean } {
-  const expectedValue = exactValue !== undefined ? roundToDtype(exactValue, dtype) : roundDoubleToDtype(v, dtype);
+function compareFields(v: number, bound: number, r: number, exactValue: BigDecimal | undefined, got: number, dtype: Dtype): { errorUlps: number; boundUlps: number; ok: boolean } {
+  // BigDecimal's toNumber is roundToDtype(·, 'float64') (NOTE-5, NOTE-6); other dtypes go through decimal.js
+  const expectedValue = exactValue === undefined ? roundDoubleToDtype(v, dtype) : dtype === 'float64' ? exactValue.toNumber() : roundToDtype(exactValue.toDecimal(), dtype);
   const unit = fastUlp(expectedValue, dtype);
   const allowed = ORDER_FACTOR * bound + (exactValue !== undefined ? 0 : 2 * r);
   if (!Number.isFinite(allowed)) return { errorUlps: 0, boundUlps: Infinity, ok: true };
   if (Number.isNaN(got)) return { errorUlps: Infinity, boundUlps: allowed / unit, ok: false };
   if (!Number.isFinite(got)) return { errorUlps: got === expectedValue ? 0 : Infinity, boundUlps: allowed / unit, ok: got === expectedValue };
-  const error = exactValue !== undefined ? exact(got).minus(exactValue).abs().toNumber() : Math.abs(got - v) * (1 + 2 ** -52);
+  const error = exactValue !== undefined ? BigDecimal.exact(got).minus(exactValue).abs().toNumber() : Math.abs(got - v) * (1 + 2 ** -52);
   return { errorUlps: error / unit, boundUlps: allowed / unit, ok: error <= allowed };
+}
+
+/** Tensors at least this large are screened (PREC-6); smaller ones are bounded element by element, as before. */
+export const SCREEN_MIN_ELEMENTS = 4096;
+
+/**
+ * PREC-6: the elements a screen does not settle, ascending, plus the one closest to its screen (so
+ * a passing check still names a worst output). An output is settled when its error is within
+ * 2·u·|v| — never more than PREC-5 allows it, because its bound e is at least u·|v| (`floor`:
+ * kernel.ts `evaluateValues`) and the comparison uses the same doubles as `compareFields`.
+ */
+export function unsettled(outputs: readonly { readonly v: Float64Array; readonly floor: boolean; readonly got: Float64Array }[], u: number): Int32Array {
+  const n = outputs[0]?.v.length ?? 0;
+  const open = new Uint8Array(n);
+  let closest = -1;
+  let closestRatio = -1;
+  // output by output, so each loop runs over plain arrays
+  for (const o of outputs) {
+    if (!o.floor) return Int32Array.from({ length: n }, (_, i) => i);
+    const { v, got } = o;
+    for (let i = 0; i < n; i++) {
+      const x = v[i];
+      // the same doubles as compareFields: error |got − v|·(1 + 2⁻⁵²), allowed ≥ ORDER_FACTOR·(u·|v|)
+      const error = Math.abs(got[i] - x) * (1 + 2 ** -52);
+      const screen = ORDER_FACTOR * (u * Math.abs(x));
+      // a NaN or infinite v is never settled here (its comparison is false, or its screen infinite)
+      if (!(error <= screen && screen < Infinity)) open[i] = 1;
+      else if (error > closestRatio * screen) {
+        closestRatio = error / screen;
+        closest = i;
+      }
+    }
+  }
+  if (closest >= 0) open[closest] = 1;
+  let count = 0;
+  for (let i = 0; i < n; i++) count += open[i];
+  const marked = new Int32Array(count);
+  for (let i = 0, j = 0; i < n; i++) if (open[i] === 1) marked[j++] = i;
+  return marked;
 }
 
 /**
@@ -143,7 +186,7 @@ function compareFields(v: number, bound: number, r: number, exactValue: Dec | un
  * returns one. The bounds come from the compiled error model (conformance/kernel.ts), bit for bit
  * those of `Bounded`; float64 outputs are also compared with the decimal reference.
  */
-export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOutput[], options: { samples?: boolean; maxSamples?: number } = {}): CaseCheck {
+export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOutput[], options: { samples?: boolean; maxSamples?: number; screen?: boolean } = {}): CaseCheck {
   const sampled = options.samples ? new Reservoir<OutputSample>(options.maxSamples ?? SAMPLES_PER_CASE) : undefined;
   const sample = (r: OutputCheck): OutputSample => ({
     step: r.step,
@@ -170,55 +213,74 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
   let params: Fields = exactFields(toF64(c.params as number[]));
   let states: Record<string, Fields> = Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k] as number[]))]));
   // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays
-  let decParams: Dec[] | undefined = useDecimal ? Array.from(c.params, (x) => exact(x)) : undefined;
-  let decStates: ElementState<Dec>[] | undefined = useDecimal
-    ? Array.from(c.params, (_, i) => (c.state === null ? freshState(names) : Object.fromEntries(names.map((name, k) => [name, exact(initial[k][i])]))))
+  const zero = BigDecimal.exact(0);
+  let decParams: BigDecimal[] | undefined = useDecimal ? Array.from(c.params, (x) => BigDecimal.exact(x)) : undefined;
+  let decStates: ElementState<BigDecimal>[] | undefined = useDecimal
+    ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, c.state === null ? zero : BigDecimal.exact(initial[k][i])])))
     : undefined;
 
+  // PREC-6: screening needs exact inputs every step (the implementation's own states) and no samples
+  const screen = !useDecimal && fromOwnState && sampled === undefined && n >= SCREEN_MIN_ELEMENTS && options.screen !== false;
   let worst: OutputCheck | undefined;
   let worstRatio = -1;
   try {
     for (let k = 0; k < c.steps.length; k++) {
       const overrides = c.steps.slice(0, k + 1).map((s) => s.hyper);
       const hb = resolveHyper(def.hyper, c.hyper, overrides, (x) => Bounded.hyper(x, p));
-      const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides) : undefined;
+      const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides, (x) => BigDecimal.exact(x)) : undefined;
       t += 1;
       const out = reply[k];
       const gotParams = decodeWireArray(out.params, n, `step ${k + 1} params`);
       const gotState: Record<string, Float64Array> = {};
       const grad = exactFields(toF64(c.steps[k].grad as number[]));
-      const rb = evaluateStep(def, hb, t, p, params, grad, states, names);
-      const outNames = Object.keys(rb.state);
-      const nextDec: { param: Dec; state: ElementState<Dec> }[] = [];
-      const outputs: { name: string; f: Fields; got: Float64Array; dec?: (i: number) => Dec }[] = [];
-      for (let i = 0; i < n; i++) {
-        const rd = hd && decParams && decStates ? def.step(decParams[i], exact(c.steps[k].grad[i]), decStates[i], hd, t) : undefined;
-        if (rd) nextDec.push(rd);
-        if (i === 0) {
-          // which outputs are compared, decided once (the arrays decoded as the first element needs them)
-          outputs.push({ name: 'params', f: rb.param, got: gotParams });
-          if (fromOwnState || out.state !== undefined) {
-            for (const name of outNames) {
-              if (out.state?.[name] === undefined) {
-                if (fromOwnState) throw new Error(`step ${k + 1} state.${name} is missing`);
-                continue;
-              }
-              gotState[name] ??= decodeWireArray(out.state[name], n, `step ${k + 1} state.${name}`);
-              outputs.push({ name, f: rb.state[name], got: gotState[name] });
+      // which outputs are compared: params, and each state array the reply carries
+      const outputNames = (stateNames: readonly string[]) => {
+        const compared = ['params'];
+        if (fromOwnState || out.state !== undefined) {
+          for (const name of stateNames) {
+            if (out.state?.[name] === undefined) {
+              if (fromOwnState) throw new Error(`step ${k + 1} state.${name} is missing`);
+              continue;
             }
+            gotState[name] ??= decodeWireArray(out.state[name], n, `step ${k + 1} state.${name}`);
+            compared.push(name);
           }
         }
+        return compared;
+      };
+      // PREC-6: a large check from the implementation's own states screens every output first;
+      // only those the screen does not settle (and the closest call) are bounded and compared.
+      const values = screen ? evaluateValues(def, hb, t, p, params.v, grad.v, Object.fromEntries(names.map((name) => [name, states[name].v])), names) : undefined;
+      let indices: Int32Array | undefined;
+      let rb;
+      if (values !== undefined) {
+        const compared = outputNames(Object.keys(values.state));
+        const screened = compared.map((name) => (name === 'params' ? { v: values.param, floor: values.floor.param, got: gotParams } : { v: values.state[name], floor: values.floor.state[name], got: gotState[name] }));
+        indices = unsettled(screened, p.u);
+        const pick = (a: Float64Array) => Float64Array.from(indices as Int32Array, (i) => a[i]);
+        rb = evaluateStep(def, hb, t, p, exactFields(pick(params.v)), exactFields(pick(grad.v)), Object.fromEntries(names.map((name) => [name, exactFields(pick(states[name].v))])), names);
+      } else {
+        rb = evaluateStep(def, hb, t, p, params, grad, states, names);
+      }
+      const outputs = outputNames(Object.keys(rb.state)).map((name) => ({ name, f: name === 'params' ? rb.param : rb.state[name], got: name === 'params' ? gotParams : gotState[name] }));
+      const nextDec: { param: BigDecimal; state: ElementState<BigDecimal> }[] = [];
+      const count = indices === undefined ? n : indices.length;
+      for (let at = 0; at < count; at++) {
+        // `at` indexes the bounded values, `i` the element (they differ when screened)
+        const i = indices === undefined ? at : indices[at];
+        const rd = hd && decParams && decStates ? def.step(decParams[i], BigDecimal.exact(c.steps[k].grad[i]), decStates[i], hd, t) : undefined;
+        if (rd) nextDec.push(rd);
         for (let j = 0; j < outputs.length; j++) {
           const o = outputs[j];
           const f = o.f;
-          const e = f.e === null ? 0 : f.e[i] + (f.w as Float64Array)[i];
-          const rr = f.r === null ? 0 : f.r[i];
+          const e = f.e === null ? 0 : f.e[at] + (f.w as Float64Array)[at];
+          const rr = f.r === null ? 0 : f.r[at];
           const exactValue = rd ? (j === 0 ? rd.param : rd.state[o.name]) : undefined;
           const got = o.got[i];
-          const r = compareFields(f.v[i], e, rr, exactValue, got, c.dtype);
+          const r = compareFields(f.v[at], e, rr, exactValue, got, c.dtype);
           const ratio = r.boundUlps === Infinity ? 0 : r.errorUlps / Math.max(r.boundUlps, Number.MIN_VALUE);
           if (!r.ok || sampled !== undefined || ratio > worstRatio) {
-            const expected = exactValue !== undefined ? exactValue.toSignificantDigits(25).toString() : String(f.v[i]);
+            const expected = exactValue !== undefined ? exactValue.toDecimal().toSignificantDigits(25).toString() : String(f.v[at]);
             const check: OutputCheck = { step: k + 1, element: i, output: o.name, got, expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };
             if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, c.dtype), ...samples(check) };
             sampled?.add(sample(check));
@@ -236,8 +298,8 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
         params = exactFields(gotParams);
         states = Object.fromEntries(names.map((name) => [name, exactFields(gotState[name])]));
         if (useDecimal) {
-          decParams = Array.from(gotParams, (x) => exact(x));
-          decStates = Array.from(gotParams, (_, i) => Object.fromEntries(names.map((name) => [name, exact(gotState[name][i])])));
+          decParams = Array.from(gotParams, (x) => BigDecimal.exact(x));
+          decStates = Array.from(gotParams, (_, i) => Object.fromEntries(names.map((name) => [name, BigDecimal.exact(gotState[name][i])])));
         }
       } else {
         params = rb.param;

@@ -139,7 +139,8 @@ const ETA64 = 2 ** -1075;
  * The loop body: per element, each node's v, e, r, w exactly as `Bounded` computes them
  * (error-model.ts; the expressions below mirror its methods term by term).
  */
-function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref[]): string {
+/** The nodes the outputs depend on. */
+function liveNodes(graph: Graph, outputs: readonly Ref[]): Set<number> {
   const live = new Set<number>();
   const mark = (r: Ref) => {
     if (r.kind !== 'node' || live.has(r.id)) return;
@@ -149,6 +150,11 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
     if (nd.b) mark(nd.b);
   };
   outputs.forEach(mark);
+  return live;
+}
+
+function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref[]): string {
+  const live = liveNodes(graph, outputs);
   const head: string[] = ['const u = P[0], us = P[1], eta = P[2], etaS = P[3], U64 = P[4], ETA64 = P[5];'];
   const body: string[] = [];
   const usedConsts = new Set<number>();
@@ -307,28 +313,12 @@ export function evaluateStepBounded(def: OptimizerDef, h: Hyper<Bounded>, t: num
  * itself when the step cannot be traced. `h` holds the hyperparameters as `Bounded.hyper` values.
  */
 export function evaluateStep(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: Precision, param: Fields, grad: Fields, state: Readonly<Record<string, Fields>>, names: readonly string[]): StepFields {
-  const graph = new Graph(p);
+  const traced = traceStep(def, h, t, p, names);
+  if (traced === undefined) return evaluateStepBounded(def, h, t, p, param, grad, state, names);
+  const { graph, outputs, stateNames } = traced;
   const leaves: Fields[] = [param, grad, ...names.map((k) => state[k])];
-  const leaf = (id: number) => new Trace(graph, { kind: 'leaf', id });
-  const th: Record<string, Trace | boolean> = {};
-  for (const [k, x] of Object.entries(h)) th[k] = typeof x === 'boolean' ? flag(h, k) : Trace.scalar(graph, x);
-  let res;
-  try {
-    res = def.step(leaf(0), leaf(1), Object.fromEntries(names.map((k, j) => [k, leaf(2 + j)])), th, t);
-  } catch (e) {
-    if (e instanceof Untraceable) return evaluateStepBounded(def, h, t, p, param, grad, state, names);
-    throw e;
-  }
-  const stateNames = Object.keys(res.state);
-  const refOf = (x: Trace) => x.ref ?? graph.constRef(x.s as Bounded);
-  const outputs = [refOf(res.param), ...stateNames.map((k) => refOf(res.state[k]))];
   const leafExact = leaves.map((f) => f.e === null);
-  const source = emit(graph, leafExact, outputs);
-  let fn = CACHE.get(source);
-  if (!fn) {
-    fn = new Function('n', 'L', 'O', 'C', 'P', source) as KernelFn;
-    CACHE.set(source, fn);
-  }
+  const fn = compiled(emit(graph, leafExact, outputs));
   const n = param.v.length;
   const out = outputs.map(() => newFields(n));
   const C = new Float64Array(graph.consts.length * 4);
@@ -338,4 +328,121 @@ export function evaluateStep(def: OptimizerDef, h: Hyper<Bounded>, t: number, p:
   const O = out.flatMap((f) => [f.v, f.e, f.r, f.w]);
   fn(n, L, O, C, P);
   return { param: out[0], state: Object.fromEntries(stateNames.map((k, j) => [k, out[j + 1]])), compiled: true };
+}
+
+/** The step traced into a graph (tensor part only), or undefined when it branches on a tensor value. */
+function traceStep(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: Precision, names: readonly string[]): { graph: Graph; outputs: Ref[]; stateNames: string[] } | undefined {
+  const graph = new Graph(p);
+  const leaf = (id: number) => new Trace(graph, { kind: 'leaf', id });
+  const th: Record<string, Trace | boolean> = {};
+  for (const [k, x] of Object.entries(h)) th[k] = typeof x === 'boolean' ? flag(h, k) : Trace.scalar(graph, x);
+  let res;
+  try {
+    res = def.step(leaf(0), leaf(1), Object.fromEntries(names.map((k, j) => [k, leaf(2 + j)])), th, t);
+  } catch (e) {
+    if (e instanceof Untraceable) return undefined;
+    throw e;
+  }
+  const stateNames = Object.keys(res.state);
+  const refOf = (x: Trace) => x.ref ?? graph.constRef(x.s as Bounded);
+  return { graph, outputs: [refOf(res.param), ...stateNames.map((k) => refOf(res.state[k]))], stateNames };
+}
+
+function compiled(source: string): KernelFn {
+  let fn = CACHE.get(source);
+  if (!fn) {
+    fn = new Function('n', 'L', 'O', 'C', 'P', source) as KernelFn;
+    CACHE.set(source, fn);
+  }
+  return fn;
+}
+
+/** The loop body of the values alone: each node's v exactly as `emit` (and so `Bounded`) computes it, nothing else. */
+function emitValues(graph: Graph, outputs: readonly Ref[]): string {
+  const live = liveNodes(graph, outputs);
+  const head = new Set<string>();
+  const loads = new Set<string>();
+  const value = (r: Ref): string => {
+    if (r.kind === 'node') return `v${r.id}`;
+    if (r.kind === 'const') {
+      head.add(`const cv${r.id} = C[${4 * r.id}];`);
+      return `cv${r.id}`;
+    }
+    head.add(`const Lv${r.id} = L[${4 * r.id}];`);
+    loads.add(`const lv${r.id} = Lv${r.id}[i];`);
+    return `lv${r.id}`;
+  };
+  const body: string[] = [];
+  for (let k = 0; k < graph.nodes.length; k++) {
+    if (!live.has(k)) continue;
+    const nd = graph.nodes[k];
+    const a = value(nd.a);
+    const b = nd.b ? value(nd.b) : '';
+    const expression = {
+      neg: `-${a}`,
+      plus: `${a} + ${b}`,
+      times: `${a} * ${b}`,
+      div: `${a} / ${b}`,
+      sqrt: `(${a} < 0 ? NaN : Math.sqrt(Math.max(${a}, 0)))`,
+      pow: `${a} ** ${nd.n}`,
+      max: `${a} >= ${b} ? ${a} : ${b}`,
+    }[nd.op];
+    body.push(`const v${k} = ${expression};`);
+  }
+  const stores = outputs.map((r, j) => `O${j}v[i] = ${value(r)};`);
+  outputs.forEach((_, j) => head.add(`const O${j}v = O[${4 * j}];`));
+  return [...head, 'for (let i = 0; i < n; i++) {', ...loads, ...body, ...stores, '}'].join('\n');
+}
+
+/**
+ * Whether an output's bound e is at least u·|v| (PREC-2: it is the result of a rounded tensor
+ * operation, or passes one through), so that 2·u·|v| never exceeds what PREC-5 allows it. A
+ * leaf or a constant passed through unchanged has no such floor.
+ */
+function hasRoundingFloor(graph: Graph, r: Ref): boolean {
+  if (r.kind !== 'node') return false;
+  const nd = graph.nodes[r.id];
+  switch (nd.op) {
+    case 'neg':
+      return hasRoundingFloor(graph, nd.a);
+    case 'max':
+      return hasRoundingFloor(graph, nd.a) && hasRoundingFloor(graph, nd.b as Ref);
+    case 'pow':
+      return (nd.n ?? 0) >= 1;
+    default:
+      return true;
+  }
+}
+
+/** The values of one step (no bounds), and per output whether its bound has the u·|v| floor. */
+export interface StepValues {
+  readonly param: Float64Array;
+  readonly state: Readonly<Record<string, Float64Array>>;
+  readonly floor: { readonly param: boolean; readonly state: Readonly<Record<string, boolean>> };
+}
+
+/**
+ * PREC-6: the values `evaluateStep` computes (bit for bit: the same double operations in the same
+ * order), without their bounds, from exact inputs — the first pass of a screened check
+ * (conformance/compare.ts). Undefined when the step cannot be traced.
+ */
+export function evaluateValues(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: Precision, param: Float64Array, grad: Float64Array, state: Readonly<Record<string, Float64Array>>, names: readonly string[]): StepValues | undefined {
+  const traced = traceStep(def, h, t, p, names);
+  if (traced === undefined) return undefined;
+  const { graph, outputs, stateNames } = traced;
+  const fn = compiled(emitValues(graph, outputs));
+  const n = param.length;
+  const out = outputs.map(() => new Float64Array(n));
+  const C = new Float64Array(graph.consts.length * 4);
+  graph.consts.forEach((b, j) => C.set([b.v, b.e, b.r, b.w], 4 * j));
+  // the same slots as evaluateStep's (4 per leaf and output); only the values are used
+  const L = [param, grad, ...names.map((k) => state[k])].flatMap((v) => [v, null, null, null]);
+  const O = out.flatMap((v) => [v, v, v, v]);
+  fn(n, L, O, C, new Float64Array(0));
+  const floors = outputs.map((r) => hasRoundingFloor(graph, r));
+  return {
+    param: out[0],
+    state: Object.fromEntries(stateNames.map((k, j) => [k, out[j + 1]])),
+    floor: { param: floors[0], state: Object.fromEntries(stateNames.map((k, j) => [k, floors[j + 1]])) },
+  };
 }

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Bounded, precisionOf } from '../../conformance/error-model.ts';
-import { evaluateStep, evaluateStepBounded, exactFields, type Fields } from '../../conformance/kernel.ts';
+import { evaluateStep, evaluateStepBounded, evaluateValues, exactFields, type Fields } from '../../conformance/kernel.ts';
 import { ulp, type Dtype } from '../../reference/dtype.ts';
 import { fastUlp } from '../../conformance/compare.ts';
 import { resolveHyper } from '../../reference/notation.ts';
@@ -82,6 +82,45 @@ describe('PREC-2 · the compiled kernel computes exactly what Bounded computes',
     expect(r.compiled).toBe(false);
     expect(Array.from(r.param.v)).toEqual([0, 1.5, 1]);
   });
+});
+
+describe('PREC-6 · the values-only kernel of a screened check', () => {
+  for (const def of OPTIMIZERS) {
+    it(`PREC-6 · ${def.name}: evaluateValues gives evaluateStep's v bit for bit, and an output it says has a floor has e ≥ u·|v|`, () => {
+      const hyperArb = fc.record(Object.fromEntries(def.hyper.map((s) => [s.name, s.kind === 'boolean' ? fc.boolean() : hyperValue])));
+      fc.assert(
+        fc.property(
+          hyperArb,
+          fc.constantFrom<Dtype>('float32', 'float16', 'bfloat16'),
+          fc.integer({ min: 1, max: 4 }),
+          fc.array(fc.tuple(value, value, value, value, value), { minLength: 1, maxLength: 8 }),
+          (raw, dtype, t, elems) => {
+            const hd = resolveHyper(def.hyper, raw as Record<string, unknown>);
+            fc.pre(def.invalid(hd) === undefined);
+            const p = precisionOf(dtype);
+            const h = resolveHyper(def.hyper, raw as Record<string, unknown>, [], (x) => Bounded.hyper(x, p));
+            const names = def.stateNames(hd);
+            const param = Float64Array.from(elems.map((x) => x[0]));
+            const grad = Float64Array.from(elems.map((x) => x[1]));
+            const state = Object.fromEntries(names.map((name, j) => [name, Float64Array.from(elems.map((x) => x[2 + j] as number))]));
+            const values = evaluateValues(def, h, t, p, param, grad, state, names);
+            const full = evaluateStep(def, h, t, p, exactFields(param), exactFields(grad), Object.fromEntries(names.map((name) => [name, exactFields(state[name])])), names);
+            expect(values).toBeDefined();
+            const pairs: [string, Float64Array, boolean, Fields][] = [['param', values!.param, values!.floor.param, full.param], ...Object.keys(full.state).map((name): [string, Float64Array, boolean, Fields] => [name, values!.state[name], values!.floor.state[name], full.state[name]])];
+            for (const [name, v, floor, f] of pairs) {
+              for (let i = 0; i < v.length; i++) {
+                if (!Object.is(v[i], f.v[i])) expect.fail(`${name}[${i}]: values kernel ${v[i]}, evaluateStep ${f.v[i]}`);
+                const e = f.e === null ? 0 : f.e[i];
+                // a NaN or infinite v never passes the screen (its comparison is false), so only finite ones need the floor
+                if (floor && Number.isFinite(f.v[i]) && !(e >= p.u * Math.abs(f.v[i]))) expect.fail(`${name}[${i}]: floor claimed, but e = ${e} < u·|v| = ${p.u * Math.abs(f.v[i])}`);
+              }
+            }
+          },
+        ),
+        { numRuns: 100 },
+      );
+    });
+  }
 });
 
 describe('PREC-1 · the fast ulp is ulp', () => {
