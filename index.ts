@@ -5,10 +5,10 @@
 export { checkImplementation, DEFAULT_RUNS, SAMPLES_PER_TARGET, targetSeed } from './conformance/runner.ts';
 export type { CheckOptions, CheckReport, ClauseResult, Failure, TargetResult, TargetSample } from './conformance/runner.ts';
 export { ConformanceError, expectConformant, type ExpectOptions } from './conformance/expect.ts';
-export { spawnImplementation, splitCommand, DEFAULT_LIMITS, type ProcessImplementation, type ProcessLimits } from './conformance/process.ts';
+export { spawnImplementation, splitCommand, DEFAULT_LIMITS, type ProcessImplementation, type ProcessLimits, type SpawnOptions } from './conformance/process.ts';
 export { referenceImplementation } from './conformance/reference-implementation.ts';
 export type { Implementation } from './conformance/implementation.ts';
-export { serve } from './conformance/serve.ts';
+export { serve, type ServeOptions } from './conformance/serve.ts';
 export { PROTOCOL } from './conformance/protocol.ts';
 export type { HelloReply, RunReply, RunRequest, Support, WireHyper, WireState, WireStepInput, WireStepOutput } from './conformance/protocol.ts';
 export type { Case, CaseStep } from './conformance/case.ts';

@@ -6,7 +6,7 @@
 import { floatImplementation } from './adapters/float.ts';
 import { tfjsImplementation } from './adapters/tfjs.ts';
 import type { Implementation } from './implementation.ts';
-import { spawnImplementation, splitCommand } from './process.ts';
+import { spawnImplementation, splitCommand, type SpawnOptions } from './process.ts';
 import { referenceImplementation } from './reference-implementation.ts';
 
 export const BUILTIN: Readonly<Record<string, { readonly summary: string; make(): Implementation }>> = {
@@ -15,10 +15,10 @@ export const BUILTIN: Readonly<Record<string, { readonly summary: string; make()
   float: { summary: 'honest float kernels in PyTorch’s order, every dtype (conformance/adapters/float.ts)', make: () => floatImplementation() },
 };
 
-/** A bundled implementation by name, or the command's process. */
-export function implementationFor(command: string): Implementation {
+/** A bundled implementation by name, or the command's process (`options` apply to a process only: bundled ones have no wire). */
+export function implementationFor(command: string, options: SpawnOptions = {}): Implementation {
   const builtin = BUILTIN[command.trim()];
-  return builtin ? builtin.make() : spawnImplementation(splitCommand(command));
+  return builtin ? builtin.make() : spawnImplementation(splitCommand(command), undefined, options);
 }
 
 export const IMPL_HELP = `the implementation: a command and its arguments (run without a shell), or a bundled one: ${Object.keys(BUILTIN).join(', ')}`;

@@ -4,11 +4,13 @@
  * does not control is bounded: start-up and per-case time limits, bytes read per reply, stderr
  * kept. A crash, hang, flood, non-JSON line, wrong id or malformed reply becomes an `error` reply
  * naming the problem; once the process is gone, `failure` says why and every later call fails fast.
+ * Tensor arrays travel as base64 when the implementation says it reads them (PROTO-9).
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import type { Implementation } from './implementation.ts';
 import { PROTOCOL, checkHello, checkRunReply, type HelloReply, type RunReply, type RunRequest } from './protocol.ts';
 import { JsonLineReader, schemaSkeleton, writeMessageLine, type ParsedLine } from './stream-json.ts';
+import { decodeReplyArrays, encodeRequestArrays } from './tensor-arrays.ts';
 import { stringifyLine } from './wire.ts';
 
 export interface ProcessLimits {
@@ -24,6 +26,11 @@ export const DEFAULT_LIMITS: ProcessLimits = {
   maxReplyBytes: 512 * 1024 * 1024,
   maxStderrBytes: 1024 * 1024,
 };
+
+export interface SpawnOptions {
+  /** write plain JSON arrays even to an implementation that reads base64 arrays (PROTO-9): for reading the exchange by eye */
+  readonly jsonArrays?: boolean;
+}
 
 export interface ProcessImplementation extends Implementation {
   /** why the process can no longer answer (crashed, killed after a hang or a flood), if it can't */
@@ -67,8 +74,11 @@ export function splitCommand(command: string): string[] {
   return argv;
 }
 
-/** PROTO-1, PROTO-2, PROTO-8: an implementation process — argv, JSON Lines, bounded time and output. */
-export function spawnImplementation(argv: readonly string[], limits: ProcessLimits = DEFAULT_LIMITS): ProcessImplementation {
+/**
+ * PROTO-1, PROTO-2, PROTO-8, PROTO-9: an implementation process — argv, JSON Lines, bounded time
+ * and output; tensor arrays as base64 when its hello says `base64Arrays` (unless `jsonArrays`).
+ */
+export function spawnImplementation(argv: readonly string[], limits: ProcessLimits = DEFAULT_LIMITS, options: SpawnOptions = {}): ProcessImplementation {
   const child: ChildProcessWithoutNullStreams = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
   const label = argv.join(' ');
   let stderr = '';
@@ -79,6 +89,8 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
   let waiter: ((line: ParsedLine | Error) => void) | undefined;
   // A write waiting for 'drain' to a process that is gone would wait forever: fail() ends it.
   let drainWaiter: (() => void) | undefined;
+  // PROTO-9: set by the hello reply
+  let base64Arrays = false;
 
   const fail = (why: string) => {
     if (failure === undefined) failure = why;
@@ -142,20 +154,20 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
   }
 
   /** PROTO-1: one message a line; a large one is written in pieces (stream-json.ts), the same bytes as stringifyLine's. */
-  async function send(message: unknown): Promise<void> {
+  async function send(message: unknown, large: boolean): Promise<void> {
     if (failure !== undefined) throw new Error(failure);
-    if (!isLarge(message)) return write(`${stringifyLine(message)}\n`);
+    if (!large) return write(`${stringifyLine(message)}\n`);
     await writeMessageLine(message, write);
   }
 
   /** Reads one reply line as JSON; lines already queued from before the request mean a flood or a stray reply. */
-  async function exchange(message: unknown, timeoutMs: number, what: string): Promise<unknown> {
+  async function exchange(message: unknown, timeoutMs: number, what: string, large = false): Promise<unknown> {
     if (lines.length > 0) {
       const stray = lines.splice(0);
       fail(`unrequested output before the ${what}: ${clip(lineHead(stray[0]))}`);
       throw new Error(failure);
     }
-    await send(message);
+    await send(message, large);
     const line = await nextLine(timeoutMs, what);
     if (!line.ok) throw new Error(`non-JSON ${what}: ${clip(line.head)}`);
     return line.value;
@@ -177,14 +189,22 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
       const checked = checkHello(reply);
       if (!checked.ok) throw new Error(`${label}: malformed hello reply: ${checked.error}`);
       if (checked.value.protocol !== PROTOCOL) throw new Error(`${label}: speaks ${checked.value.protocol}, not ${PROTOCOL}`);
+      base64Arrays = checked.value.base64Arrays === true && options.jsonArrays !== true;
       return checked.value;
     },
     async run(request: RunRequest): Promise<RunReply> {
       let reply: unknown;
       try {
-        reply = await exchange(request, limits.caseMs, `reply to case ${request.id}`);
+        const message = base64Arrays ? encodeRequestArrays(request) : request;
+        reply = await exchange(message, limits.caseMs, `reply to case ${request.id}`, isLarge(request));
       } catch (e) {
         return { op: 'error', id: request.id, message: (e as Error).message };
+      }
+      // PROTO-9: read from any implementation; the reader decoded the well-formed base64 arrays, this names what is wrong with the rest
+      try {
+        if (typeof reply === 'object' && reply !== null) decodeReplyArrays(reply as Record<string, unknown>);
+      } catch (e) {
+        return { op: 'error', id: request.id, message: `malformed reply: ${(e as Error).message}` };
       }
       // the schema sees number arrays read into Float64Arrays as empty arrays: they hold only numbers
       const checked = checkRunReply(schemaSkeleton(reply));
@@ -197,7 +217,7 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
     async close(): Promise<void> {
       if (child.exitCode !== null || child.signalCode !== null) return;
       try {
-        await send({ op: 'bye' });
+        await send({ op: 'bye' }, false);
         child.stdin.end();
       } catch {
         /* already gone */
@@ -210,11 +230,9 @@ export function spawnImplementation(argv: readonly string[], limits: ProcessLimi
   };
 }
 
-/** Whether a message is worth writing in pieces (a run request with large arrays). */
-function isLarge(message: unknown): boolean {
-  const m = message as { params?: unknown; steps?: unknown };
-  const len = (a: unknown) => (Array.isArray(a) || a instanceof Float64Array ? a.length : 0);
-  return len(m.params) * (1 + len(m.steps)) > 100_000;
+/** Whether a run request is worth writing in pieces (large arrays, as JSON or as base64). */
+function isLarge(request: RunRequest): boolean {
+  return request.params.length * (1 + request.steps.length) > 100_000;
 }
 
 function lineHead(line: ParsedLine | undefined): string {

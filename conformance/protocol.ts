@@ -4,14 +4,16 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Dtype } from '../reference/dtype.ts';
-import type { WireNumber } from './wire.ts';
+import { isStrictBase64, type WireNumber } from './wire.ts';
 
 export const PROTOCOL = 'optconf/1';
 
 export type WireHyper = Readonly<Record<string, number | boolean>>;
 /**
  * An array of wire numbers as JSON.parse gives it, or as the streaming reader (stream-json.ts)
- * reads it: a Float64Array (NaN and infinities already numbers, -0 kept).
+ * reads it: a Float64Array (NaN and infinities already numbers, -0 kept). On the wire a tensor
+ * array may also be a base64 array (PROTO-9, wire.ts); the reader decodes those into Float64Arrays
+ * and the process and server layers (process.ts, serve.ts) decode or refuse what it left.
  */
 export type WireArray = readonly WireNumber[] | Float64Array;
 export interface WireState {
@@ -62,10 +64,21 @@ export interface HelloReply {
   readonly protocol: string;
   readonly implementation: string;
   readonly supports: readonly Support[];
+  /** PROTO-9: the implementation reads base64 arrays, so the runner sends every tensor array so */
+  readonly base64Arrays?: boolean;
 }
 
 const wireNumber = { oneOf: [{ type: 'number' }, { enum: ['NaN', 'Infinity', '-Infinity'] }] };
-const wireArray = { type: 'array', items: wireNumber };
+const numberArray = { type: 'array', items: wireNumber };
+/** PROTO-9: a tensor array as base64 bytes */
+const base64Array = {
+  type: 'object',
+  required: ['dtype', 'base64'],
+  additionalProperties: false,
+  properties: { dtype: { enum: ['float32', 'float64'] }, base64: { type: 'string', format: 'base64' } },
+};
+/** PROTO-3, PROTO-9: an object is checked as a base64 array, anything else as an array of numbers (so errors name the right field) */
+const wireArray = { if: { type: 'object' }, then: base64Array, else: numberArray };
 const hyper = { type: 'object', additionalProperties: { type: ['number', 'boolean'] } };
 const dtype = { enum: ['float64', 'float32', 'bfloat16', 'float16'] };
 
@@ -127,10 +140,12 @@ export const HELLO_REPLY_SCHEMA = {
         properties: { optimizer: { type: 'string' }, dtypes: { type: 'array', items: dtype }, fixed: hyper, returnsState: { type: 'boolean' } },
       },
     },
+    base64Arrays: { type: 'boolean' },
   },
 } as const;
 
 const ajv = new Ajv({ allErrors: false, strict: false });
+ajv.addFormat('base64', { type: 'string', validate: (text: string) => isStrictBase64(text) });
 const validators = {
   run: ajv.compile(RUN_REQUEST_SCHEMA),
   reply: ajv.compile(RUN_REPLY_SCHEMA),

@@ -7,20 +7,33 @@
  * straight into Float64Arrays, so a 10⁶-element, 10-step request (100+ MB of text) is held as its
  * numbers (8 bytes each), never as one string or as boxed values; the implementations take them
  * as they are (WireArray) and a large reply is written in pieces.
+ *
+ * Base64 arrays (PROTO-9) are handled here, for whatever implementation is served: the hello reply
+ * declares them, the reader decodes them, and a reply goes back as base64 when its request's params
+ * came so (as JSON otherwise, so a hand-written request gets a readable reply).
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Implementation } from './implementation.ts';
 import { PROTOCOL, checkRunRequest, type RunRequest } from './protocol.ts';
 import { JsonLineReader, schemaSkeleton, writeMessageLine, type ParsedLine } from './stream-json.ts';
+import { decodeRequestArrays, encodeReplyArrays, requestCameAsBase64 } from './tensor-arrays.ts';
 
 /** Lines longer than this are refused whole, skipped unparsed (a 10⁶-element float64 case is about 25 MB). */
 export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
 const tooLong = (limit: number) => `line of more than ${limit} bytes exceeds the limit`;
 
-/** PROTO-1, PROTO-2: answers hello, run and bye, one reply per request line. */
-export async function serve(impl: Implementation, input: Readable, output: Writable, options: { maxLineBytes?: number } = {}): Promise<void> {
+export interface ServeOptions {
+  /** lines longer than this are refused (default MAX_LINE_BYTES) */
+  readonly maxLineBytes?: number;
+  /** declare and use base64 arrays (PROTO-9); true by default */
+  readonly base64Arrays?: boolean;
+}
+
+/** PROTO-1, PROTO-2, PROTO-9: answers hello, run and bye, one reply per request line. */
+export async function serve(impl: Implementation, input: Readable, output: Writable, options: ServeOptions = {}): Promise<void> {
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
+  const base64Arrays = options.base64Arrays ?? true;
   const write = (text: string) =>
     new Promise<void>((resolve) => {
       if (output.write(text)) resolve();
@@ -46,18 +59,36 @@ export async function serve(impl: Implementation, input: Readable, output: Writa
     if (op === 'hello') {
       const protocol = (message as { protocol?: unknown }).protocol;
       if (protocol !== PROTOCOL) await send({ op: 'error', id: null, message: `unsupported protocol ${JSON.stringify(protocol)}; this speaks ${PROTOCOL}` });
-      else await send(await impl.hello());
+      else await send(base64Arrays ? { ...(await impl.hello()), base64Arrays: true } : await impl.hello());
     } else if (op === 'bye') {
       return true;
     } else if (op === 'run') {
-      // the schema sees arrays read into Float64Arrays as empty arrays: they hold only numbers
-      const checked = checkRunRequest(schemaSkeleton(message));
-      if (!checked.ok) await send({ op: 'error', id, message: `malformed run message: ${checked.error}` });
-      else await send(await impl.run(message as RunRequest));
+      await send(await run(message as Record<string, unknown>, id));
     } else {
       await send({ op: 'error', id, message: `unknown op ${JSON.stringify(op)}; expected hello, run or bye` });
     }
     return false;
+  }
+
+  /** The reply to a run request: its base64 arrays decoded, the schema checked, the arrays encoded back as they came. */
+  async function run(message: Record<string, unknown>, id: string | null): Promise<unknown> {
+    try {
+      decodeRequestArrays(message);
+    } catch (e) {
+      return { op: 'error', id, message: `malformed run message: ${(e as Error).message}` };
+    }
+    // the schema sees arrays read into Float64Arrays as empty arrays: they hold only numbers
+    const checked = checkRunRequest(schemaSkeleton(message));
+    if (!checked.ok) return { op: 'error', id, message: `malformed run message: ${checked.error}` };
+    const request = message as unknown as RunRequest;
+    const reply = await impl.run(request);
+    if (!base64Arrays || !requestCameAsBase64(request)) return reply;
+    try {
+      return encodeReplyArrays(reply, request.dtype);
+    } catch (e) {
+      // an output that is not a number: the served implementation's bug, reported rather than ending the session
+      return { op: 'error', id, message: `reply not encodable as base64: ${(e as Error).message}` };
+    }
   }
 
   const reader = new JsonLineReader();

@@ -1,16 +1,28 @@
 /**
- * Streaming JSON Lines for large optconf/1 messages (spec/protocol.md, PROTO-1, PROTO-3): a reader
- * that parses a reply as its bytes arrive — numbers straight into Float64Arrays, so a 360 MB reply
- * never exists as one string or as arrays of boxed values — and a writer that sends a request in
- * chunks. The wire format is unchanged: the writer's bytes are `stringifyLine`'s.
+ * Streaming JSON Lines for large optconf/1 messages (spec/protocol.md, PROTO-1, PROTO-3, PROTO-9): a
+ * reader that parses a reply as its bytes arrive — numbers and base64 arrays straight into
+ * Float64Arrays, so a 360 MB reply never exists as one string or as arrays of boxed values — and a
+ * writer that sends a request in chunks. The wire format is unchanged: the writer's bytes are
+ * `stringifyLine`'s.
  */
-import { encodeNumber } from './wire.ts';
+import { decodeBase64Array, encodeNumber } from './wire.ts';
 
 /** A parsed line, or why it is not JSON (with the line's first bytes, for the message). */
 export type ParsedLine = { readonly ok: true; readonly value: unknown; readonly bytes: number } | { readonly ok: false; readonly error: string; readonly head: string; readonly bytes: number };
 
 /** Arrays of at least this many numbers are read into a SharedArrayBuffer. */
 export const SHARED_MIN_ELEMENTS = 65536;
+
+/** A Float64Array for n numbers read off the wire: a large one in shared memory, which checking workers (parallel.ts) read without a copy. */
+function numbersArray(n: number): Float64Array {
+  return n < SHARED_MIN_ELEMENTS ? new Float64Array(n) : new Float64Array(new SharedArrayBuffer(n * 8));
+}
+
+/**
+ * After this many bytes of one string the scan jumps to the next quote with indexOf: a base64 array
+ * (PROTO-9) is megabytes of plain text, too many to look at one byte at a time in JavaScript.
+ */
+const LONG_STRING_BYTES = 256;
 
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
@@ -27,8 +39,7 @@ class NumberList {
   }
   take(): Float64Array {
     if (this.length < SHARED_MIN_ELEMENTS) return this.data.slice(0, this.length);
-    // a large array goes into shared memory: checking workers (parallel.ts) read it without a copy
-    const out = new Float64Array(new SharedArrayBuffer(this.length * 8));
+    const out = numbersArray(this.length);
     out.set(this.data.subarray(0, this.length));
     return out;
   }
@@ -57,17 +68,22 @@ class Malformed extends Error {}
 const isWireString = (s: string) => s === 'NaN' || s === 'Infinity' || s === '-Infinity';
 
 /**
- * PROTO-1, PROTO-3: an incremental parser of JSON Lines. `push` takes bytes as they arrive and
- * returns every line completed by them. An array holding at least one number and nothing but
- * numbers and the wire's "NaN", "Infinity", "-Infinity" becomes a Float64Array (-0 kept); every
- * other value is what JSON.parse gives. `maxLineBytes` bounds a line (an output flood).
+ * PROTO-1, PROTO-3, PROTO-9: an incremental parser of JSON Lines. `push` takes bytes as they arrive
+ * and returns every line completed by them. An array holding at least one number and nothing but
+ * numbers and the wire's "NaN", "Infinity", "-Infinity" becomes a Float64Array (-0 kept); so does a
+ * well-formed base64 array (`{"dtype":…,"base64":…}`; a malformed one stays an object, for the
+ * layer that knows its name to refuse). Every other value is what JSON.parse gives. A token cut by
+ * chunk boundaries is kept as its pieces and joined once, so a multi-megabyte string costs linear
+ * time. `maxLineBytes` bounds a line (an output flood).
  */
 export class JsonLineReader {
   private stack: Frame[] = [];
   private root: { value: unknown; done: boolean } = { value: undefined, done: false };
-  /** a token cut by a chunk boundary: its bytes so far */
-  private partial: Buffer | null = null;
+  /** a token cut by chunk boundaries: its bytes so far, one piece per chunk */
+  private partial: Buffer[] | null = null;
   private partialKind: 'string' | 'number' | 'literal' | null = null;
+  /** the partial string ended on a backslash: the next chunk's first byte is escaped */
+  private partialEscaped = false;
   private error: string | null = null;
   private head = '';
   private lineBytes = 0;
@@ -221,7 +237,8 @@ export class JsonLineReader {
       this.value(value, false);
     } else {
       if (top.state === 1 || top.state === 2 || top.state === 3) throw new Malformed('unfinished object');
-      this.value(top.value, false);
+      // only an object with both fields is tried: the others (the message, its steps) are not arrays
+      this.value('base64' in top.value && 'dtype' in top.value ? decodedIfWellFormed(top.value) : top.value, false);
     }
   }
 
@@ -288,15 +305,18 @@ export class JsonLineReader {
         continue;
       }
       if (c === 34) {
-        this.emitString(this.partial ? Buffer.concat([this.partial, b.subarray(start, i + 1)]) : b.subarray(start, i + 1));
+        this.emitString(this.partial ? Buffer.concat([...this.partial, b.subarray(start, i + 1)]) : b.subarray(start, i + 1));
         this.partial = null;
         this.partialKind = null;
         return i + 1;
       }
       if (c === 10) throw new Malformed('unterminated string');
       i++;
+      if (i - from === LONG_STRING_BYTES) i = plainRunEnd(b, i);
     }
+    // i is n, or n + 1 when the chunk ended on a backslash: then the next chunk begins escaped
     this.keepPartial(b, start, 'string');
+    this.partialEscaped = i > n;
     return n;
   }
 
@@ -315,22 +335,15 @@ export class JsonLineReader {
   }
 
   private keepPartial(b: Buffer, start: number, kind: 'string' | 'number' | 'literal'): void {
-    const piece = Buffer.from(b.subarray(start));
-    this.partial = this.partial ? Buffer.concat([this.partial, piece]) : piece;
+    // a copy: the piece outlives the chunk it came in
+    (this.partial ??= []).push(Buffer.from(b.subarray(start)));
     this.partialKind = kind;
   }
 
   /** Continues a token cut by the previous chunk. */
   private continuePartial(b: Buffer, i: number): number {
     const kind = this.partialKind;
-    if (kind === 'string') {
-      // find the end of the string, minding an escape that straddled the boundary
-      const prev = this.partial as Buffer;
-      let escaped = false;
-      for (let k = 1; k < prev.length; k++) escaped = prev[k] === 92 ? !escaped : false;
-      const from = escaped ? i + 1 : i;
-      return this.scanString(b, i, from);
-    }
+    if (kind === 'string') return this.scanString(b, i, this.partialEscaped ? i + 1 : i);
     let j = i;
     const n = b.length;
     if (kind === 'number') while (j < n && isNumberByte(b[j])) j++;
@@ -339,7 +352,7 @@ export class JsonLineReader {
       this.keepPartial(b, i, kind as 'number' | 'literal');
       return n;
     }
-    const whole = Buffer.concat([this.partial as Buffer, b.subarray(i, j)]);
+    const whole = Buffer.concat([...(this.partial as Buffer[]), b.subarray(i, j)]);
     this.partial = null;
     this.partialKind = null;
     if (kind === 'number') this.emitNumber(whole, 0, whole.length);
@@ -411,6 +424,25 @@ export class JsonLineReader {
   private emitNumber(b: Buffer, i: number, j: number): void {
     this.checkValuePosition();
     this.value(parseJsonNumber(b, i, j), true);
+  }
+}
+
+/**
+ * Where a run of plain string bytes from i ends: at the next quote (or the chunk's end) when no
+ * backslash or newline comes before it, else at i (the byte-wise scan takes over).
+ */
+function plainRunEnd(b: Buffer, i: number): number {
+  const quote = b.indexOf(34, i);
+  const run = b.subarray(i, quote === -1 ? b.length : quote);
+  return run.indexOf(92) === -1 && run.indexOf(10) === -1 ? i + run.length : i;
+}
+
+/** PROTO-9: a well-formed base64 array as its doubles; anything else as it came. */
+function decodedIfWellFormed(value: Record<string, unknown>): unknown {
+  try {
+    return decodeBase64Array(value, 'base64 array', numbersArray);
+  } catch {
+    return value;
   }
 }
 

@@ -15,6 +15,9 @@ Written against PyTorch 1.13 (CPU). The state it loads mirrors what 1.13 itself 
 AdamW count steps in a float32 scalar tensor, RMSprop in a Python int, SGD not at all.
 """
 
+import array
+import base64
+import binascii
 import json
 import math
 import sys
@@ -69,11 +72,19 @@ def decode_number(x, where):
 
 
 def decode_array(values, where, length=None):
-    if not isinstance(values, list):
+    """A tensor array -- JSON numbers or a base64 array -- as a float64 or float32 tensor.
+
+    Every value is exact in the case's dtype, so converting the result to it is exact too.
+    """
+    if isinstance(values, dict):
+        t = decode_base64_array(values, where)
+    elif isinstance(values, list):
+        t = torch.tensor([decode_number(x, f"{where}[{i}]") for i, x in enumerate(values)], dtype=torch.float64)
+    else:
         raise ValueError(f"{where} must be an array")
-    if length is not None and len(values) != length:
-        raise ValueError(f"{where} has {len(values)} elements, params has {length}")
-    return [decode_number(x, f"{where}[{i}]") for i, x in enumerate(values)]
+    if length is not None and t.numel() != length:
+        raise ValueError(f"{where} has {t.numel()} elements, params has {length}")
+    return t
 
 
 def encode_number(x):
@@ -87,6 +98,65 @@ def encode_number(x):
 def encode_tensor(t):
     # .tolist() widens every element to a Python float (a double) exactly, whatever the dtype.
     return [encode_number(x) for x in t.detach().double().tolist()]
+
+
+# --- Base64 arrays (spec/protocol.md#PROTO-9) ------------------------------------------------
+# Declared in the hello reply ("base64Arrays": true), so the runner sends every tensor array as
+# {"dtype": "float32" | "float64", "base64": ...}: the values' little-endian IEEE 754 bytes. A
+# megabyte-sized tensor then costs a base64 decode instead of a million JSON numbers. Replies go
+# back the way the request's params came.
+
+BASE64_DTYPES = {"float32": ("f", torch.float32), "float64": ("d", torch.float64)}
+
+
+def decode_base64_array(value, where):
+    extra = sorted(set(value) - {"dtype", "base64"})
+    if extra:
+        raise ValueError(f"{where}: unexpected field {extra[0]!r} in a base64 array")
+    name = value.get("dtype")
+    if name not in BASE64_DTYPES:
+        raise ValueError(f"{where}: base64 dtype {json.dumps(name)} is neither float32 nor float64")
+    text = value.get("base64")
+    if not isinstance(text, str):
+        raise ValueError(f"{where}: base64 is not a string")
+    try:
+        raw = base64.b64decode(text, validate=True)  # validate: refuse characters outside the alphabet
+    except binascii.Error as e:
+        raise ValueError(f"{where}: not standard base64 ({e})") from None
+    code, dtype = BASE64_DTYPES[name]
+    elements = array.array(code)
+    if len(raw) % elements.itemsize:
+        raise ValueError(f"{where}: base64 holds {len(raw)} bytes, not a multiple of {elements.itemsize} ({name})")
+    elements.frombytes(raw)
+    if sys.byteorder == "big":
+        elements.byteswap()
+    if not elements:
+        return torch.zeros(0, dtype=dtype)  # frombuffer refuses an empty buffer
+    return torch.frombuffer(elements, dtype=dtype)
+
+
+def encode_base64_tensor(t, name):
+    """A tensor as a base64 array of `name` (float32 holds bfloat16 and float16 values exactly)."""
+    code, dtype = BASE64_DTYPES[name]
+    t = t.detach().to(dtype).contiguous()
+    try:
+        data = t.numpy().tobytes()  # native byte order
+    except RuntimeError:  # a torch built without numpy
+        data = array.array(code, t.tolist()).tobytes()
+    if sys.byteorder == "big":
+        swapped = array.array(code)
+        swapped.frombytes(data)
+        swapped.byteswap()
+        data = swapped.tobytes()
+    return {"dtype": name, "base64": base64.b64encode(data).decode("ascii")}
+
+
+def tensor_encoder(msg):
+    """How this case's reply writes tensors: as base64 when its params came so, else as JSON numbers."""
+    if not isinstance(msg["params"], dict):
+        return encode_tensor
+    name = "float64" if msg["dtype"] == "float64" else "float32"
+    return lambda t: encode_base64_tensor(t, name)
 
 
 # --- Hyperparameters and state -------------------------------------------------------------
@@ -147,7 +217,7 @@ def load_state(optimizer, p, family, wire_state, dtype):
     arrays = {}
     for name in names:
         if name in wire_state:
-            arrays[name] = torch.tensor(decode_array(wire_state[name], f"state.{name}", n), dtype=dtype)
+            arrays[name] = decode_array(wire_state[name], f"state.{name}", n).to(dtype)
         elif step == 0:
             arrays[name] = torch.zeros(n, dtype=dtype)  # a step-0 state may leave arrays out: zeros
         else:
@@ -165,8 +235,8 @@ def load_state(optimizer, p, family, wire_state, dtype):
         optimizer.state[p] = state
 
 
-def read_state(optimizer, p, step):
-    """The state after a step under the protocol names: `step` an int, arrays as lists.
+def read_state(optimizer, p, step, encode):
+    """The state after a step under the protocol names: `step` an int, arrays written by `encode`.
 
     `step` is torch's own counter where it keeps one (Adam's float32 tensor, RMSprop's int), so
     a counter that stops counting shows up; SGD keeps none, so we report the steps we took.
@@ -176,7 +246,7 @@ def read_state(optimizer, p, step):
     out = {"step": int(counter.item()) if isinstance(counter, torch.Tensor) else int(counter)}
     for name, value in state.items():
         if name != "step" and isinstance(value, torch.Tensor):  # SGD stores None without momentum
-            out[name] = encode_tensor(value)
+            out[name] = encode(value)
     return out
 
 
@@ -200,6 +270,7 @@ def run_case(msg):
         args["betas"] = (args.pop("beta1", 0.9), args.pop("beta2", 0.999))
 
     values = decode_array(msg["params"], "params")
+    encode = tensor_encoder(msg)
     steps = msg["steps"]
     if not isinstance(steps, list) or not steps:
         raise ValueError("steps must be a non-empty array")
@@ -208,11 +279,11 @@ def run_case(msg):
     for k, s in enumerate(steps):
         if not isinstance(s, dict) or "grad" not in s:
             raise ValueError(f"steps[{k}] must be an object with grad")
-        grads.append(decode_array(s["grad"], f"steps[{k}].grad", len(values)))
+        grads.append(decode_array(s["grad"], f"steps[{k}].grad", values.numel()))
         overrides.append(torch_arguments(family, s.get("hyper", {}), f"steps[{k}].hyper"))
 
     # The parameter: a leaf tensor of the case's dtype (every value is exact in it).
-    p = torch.tensor(values, dtype=dtype, requires_grad=True)
+    p = values.to(dtype).clone().requires_grad_(True)
     optimizer = cls([p], foreach=FOREACH, **args)
     group = optimizer.param_groups[0]
 
@@ -224,11 +295,11 @@ def run_case(msg):
 
     results = []
     for grad, override in zip(grads, overrides):
-        p.grad = torch.tensor(grad, dtype=dtype)  # a fresh tensor each step (foreach may write into it)
+        p.grad = grad.to(dtype).clone()  # a fresh tensor each step (foreach may write into it)
         apply_to_group(group, override)  # from this step on
         optimizer.step()
         step += 1
-        results.append({"params": encode_tensor(p), "state": read_state(optimizer, p, step)})
+        results.append({"params": encode(p), "state": read_state(optimizer, p, step, encode)})
     return results
 
 
@@ -262,7 +333,7 @@ def hello_reply():
     supports = [{"optimizer": f, "dtypes": SUPPORTED[f]} for f in FAMILIES]
     path = "foreach" if FOREACH else "single-tensor"
     return {"op": "hello", "protocol": PROTOCOL, "implementation": f"torch {torch.__version__} ({path})",
-            "supports": supports}
+            "supports": supports, "base64Arrays": True}
 
 
 # --- The loop ------------------------------------------------------------------------------

@@ -25,6 +25,7 @@ export function register(program: Command): void {
   .option('--json <file>', 'also write the report as JSON')
   .option('--report <file>', 'also write a self-contained HTML report (plots of the errors, the minimal case)')
   .option('--junit <file>', 'also write a JUnit XML report for CI (one test case per clause per target)')
+  .option('--json-arrays', 'send tensor arrays as JSON numbers even to an implementation that reads base64 arrays (PROTO-9), to read the exchange by eye')
   .action(async (opts) => {
     // Refuse a user's file before a long run, not after it.
     try {
@@ -39,7 +40,7 @@ export function register(program: Command): void {
     const bar = progress();
     let report: CheckReport;
     try {
-      const impl = implementationFor(opts.impl);
+      const impl = implementationFor(opts.impl, { jsonArrays: opts.jsonArrays === true });
       report = await checkImplementation(impl, {
         optimizer: opts.optimizer,
         dtype: opts.dtype,

@@ -52,7 +52,7 @@ const TRACES = (['sgd', 'rmsprop', 'adam', 'adamw'] as const).flatMap((family) =
 
 /** The reply with `moves`: each moves one output of one element by a number of ulps of its dtype. */
 function perturbed(reply: readonly WireStepOutput[], dtype: Dtype, moves: readonly { step: number; element: number; output: number; ulps: number }[]): WireStepOutput[] {
-  const out = reply.map((s) => ({ ...s, params: [...(s.params as number[])], state: s.state && Object.fromEntries(Object.entries(s.state).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])) }));
+  const out: WireStepOutput[] = reply.map((s) => ({ ...s, params: [...(s.params as number[])], state: s.state && (Object.fromEntries(Object.entries(s.state).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])) as WireStepOutput['state']) }));
   for (const m of moves) {
     const s = out[m.step % out.length];
     const arrays = [s.params, ...Object.values(s.state ?? {}).filter(Array.isArray)] as number[][];
