@@ -146,34 +146,47 @@ function compareFields(v: number, bound: number, r: number, exactValue: BigDecim
 export const SCREEN_MIN_ELEMENTS = 4096;
 
 /**
- * PREC-6: the elements a screen does not settle, ascending, plus the one closest to its screen (so
- * a passing check still names a worst output). An output is settled when its error is within
- * 2·u·|v| — never more than PREC-5 allows it, because its bound e is at least u·|v| (`floor`:
- * kernel.ts `evaluateValues`) and the comparison uses the same doubles as `compareFields`.
+ * The screen bounds the closest call of every block of this many elements, counted from element 0,
+ * so the outputs it bounds do not depend on how a case is split across workers (parallel.ts cuts
+ * at multiples of it).
  */
-export function unsettled(outputs: readonly { readonly v: Float64Array; readonly floor: boolean; readonly got: Float64Array }[], u: number): Int32Array {
+export const SCREEN_BLOCK = 4096;
+
+/** The screen's margin for the rounding of its own few operations (kernel.ts `emitScreen`). */
+const SCREEN_MARGIN = 1 - 2 ** -40;
+
+/**
+ * PREC-6: the elements a screen does not settle, ascending, plus in every block of SCREEN_BLOCK
+ * elements the one closest to its screen (so a passing check still names a worst output). An
+ * output is settled when its error is within ORDER_FACTOR·f, f a lower bound on its e (kernel.ts
+ * `evaluateValues`): never more than PREC-5 allows it. The error is the same double as in
+ * `compareFields`.
+ */
+export function unsettled(outputs: readonly { readonly v: Float64Array; readonly floor: Float64Array; readonly got: Float64Array }[]): Int32Array {
   const n = outputs[0]?.v.length ?? 0;
   const open = new Uint8Array(n);
-  let closest = -1;
-  let closestRatio = -1;
+  // per block: the largest error/screen ratio of a settled output, and its element (first on a tie)
+  const blocks = Math.ceil(n / SCREEN_BLOCK);
+  const closest = new Int32Array(blocks).fill(-1);
+  const closestRatio = new Float64Array(blocks).fill(-1);
   // output by output, so each loop runs over plain arrays
-  for (const o of outputs) {
-    if (!o.floor) return Int32Array.from({ length: n }, (_, i) => i);
-    const { v, got } = o;
+  for (const { v, floor, got } of outputs) {
     for (let i = 0; i < n; i++) {
-      const x = v[i];
-      // the same doubles as compareFields: error |got − v|·(1 + 2⁻⁵²), allowed ≥ ORDER_FACTOR·(u·|v|)
-      const error = Math.abs(got[i] - x) * (1 + 2 ** -52);
-      const screen = ORDER_FACTOR * (u * Math.abs(x));
-      // a NaN or infinite v is never settled here (its comparison is false, or its screen infinite)
+      const error = Math.abs(got[i] - v[i]) * (1 + 2 ** -52);
+      const screen = ORDER_FACTOR * floor[i] * SCREEN_MARGIN;
+      // a NaN value or floor never settles (the comparison is false), nor an infinite screen
       if (!(error <= screen && screen < Infinity)) open[i] = 1;
-      else if (error > closestRatio * screen) {
-        closestRatio = error / screen;
-        closest = i;
+      else {
+        const b = (i / SCREEN_BLOCK) | 0;
+        const ratio = error === 0 ? 0 : error / screen;
+        if (ratio > closestRatio[b] || (ratio === closestRatio[b] && i < closest[b])) {
+          closestRatio[b] = ratio;
+          closest[b] = i;
+        }
       }
     }
   }
-  if (closest >= 0) open[closest] = 1;
+  for (const i of closest) if (i >= 0) open[i] = 1;
   let count = 0;
   for (let i = 0; i < n; i++) count += open[i];
   const marked = new Int32Array(count);
@@ -219,8 +232,9 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
     ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, c.state === null ? zero : BigDecimal.exact(initial[k][i])])))
     : undefined;
 
-  // PREC-6: screening needs exact inputs every step (the implementation's own states) and no samples
-  const screen = !useDecimal && fromOwnState && sampled === undefined && n >= SCREEN_MIN_ELEMENTS && options.screen !== false;
+  // PREC-6: screening needs exact inputs every step (the implementation's own states) and no samples;
+  // `options.screen` overrides the size rule (a worker's slice follows the whole case: parallel.ts)
+  const screen = !useDecimal && fromOwnState && sampled === undefined && (options.screen ?? n >= SCREEN_MIN_ELEMENTS);
   let worst: OutputCheck | undefined;
   let worstRatio = -1;
   try {
@@ -256,7 +270,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       if (values !== undefined) {
         const compared = outputNames(Object.keys(values.state));
         const screened = compared.map((name) => (name === 'params' ? { v: values.param, floor: values.floor.param, got: gotParams } : { v: values.state[name], floor: values.floor.state[name], got: gotState[name] }));
-        indices = unsettled(screened, p.u);
+        indices = unsettled(screened);
         const pick = (a: Float64Array) => Float64Array.from(indices as Int32Array, (i) => a[i]);
         rb = evaluateStep(def, hb, t, p, exactFields(pick(params.v)), exactFields(pick(grad.v)), Object.fromEntries(names.map((name) => [name, exactFields(pick(states[name].v))])), names);
       } else {

@@ -357,92 +357,85 @@ function compiled(source: string): KernelFn {
   return fn;
 }
 
-/** The loop body of the values alone: each node's v exactly as `emit` (and so `Bounded`) computes it, nothing else. */
-function emitValues(graph: Graph, outputs: readonly Ref[]): string {
+/**
+ * PREC-6: the loop body of a screen. Per node, the value v exactly as `emit` (and so `Bounded`)
+ * computes it, and f, a lower bound on its e built from the same propagation with terms dropped:
+ * a result of a tensor operation adds u·|v| (PREC-2's rounding, without u·p and η); plus adds its
+ * operands' f; times takes |a|·f_b + |b|·f_a (without f_a·f_b); div (f_a + |v|·f_b)/|b| (the
+ * denominator without its error, so larger); sqrt min(f_a/√a, √f_a) (as `Bounded`); neg passes f
+ * on; max takes the larger. An exact input has f = 0 and a scalar met by a tensor us·|c| (its
+ * conversion, PREC-3). Every term is non-negative and each drop makes f smaller, so f ≤ e; the
+ * screen multiplies f by 1 − 2⁻⁴⁰ to cover the different rounding of its few operations.
+ */
+function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
   const live = liveNodes(graph, outputs);
-  const head = new Set<string>();
+  const head = new Set<string>(['const u = P[0], us = P[1];']);
   const loads = new Set<string>();
-  const value = (r: Ref): string => {
-    if (r.kind === 'node') return `v${r.id}`;
+  const operand = (r: Ref): { v: string; f: string } => {
+    if (r.kind === 'node') return { v: `v${r.id}`, f: `f${r.id}` };
     if (r.kind === 'const') {
-      head.add(`const cv${r.id} = C[${4 * r.id}];`);
-      return `cv${r.id}`;
+      head.add(`const cv${r.id} = C[${4 * r.id}], cf${r.id} = us * Math.abs(cv${r.id});`);
+      return { v: `cv${r.id}`, f: `cf${r.id}` };
     }
     head.add(`const Lv${r.id} = L[${4 * r.id}];`);
     loads.add(`const lv${r.id} = Lv${r.id}[i];`);
-    return `lv${r.id}`;
+    return { v: `lv${r.id}`, f: '0' };
   };
   const body: string[] = [];
   for (let k = 0; k < graph.nodes.length; k++) {
     if (!live.has(k)) continue;
     const nd = graph.nodes[k];
-    const a = value(nd.a);
-    const b = nd.b ? value(nd.b) : '';
-    const expression = {
-      neg: `-${a}`,
-      plus: `${a} + ${b}`,
-      times: `${a} * ${b}`,
-      div: `${a} / ${b}`,
-      sqrt: `(${a} < 0 ? NaN : Math.sqrt(Math.max(${a}, 0)))`,
-      pow: `${a} ** ${nd.n}`,
-      max: `${a} >= ${b} ? ${a} : ${b}`,
+    const a = operand(nd.a);
+    const b = nd.b ? operand(nd.b) : { v: '', f: '' };
+    const rounding = `u * Math.abs(v${k})`;
+    const [value, floor] = {
+      neg: [`-${a.v}`, a.f],
+      plus: [`${a.v} + ${b.v}`, `${rounding} + ${a.f} + ${b.f}`],
+      times: [`${a.v} * ${b.v}`, `${rounding} + Math.abs(${a.v}) * ${b.f} + Math.abs(${b.v}) * ${a.f}`],
+      div: [`${a.v} / ${b.v}`, `${rounding} + (${a.f} + Math.abs(v${k}) * ${b.f}) / Math.abs(${b.v})`],
+      sqrt: [`(${a.v} < 0 ? NaN : Math.sqrt(Math.max(${a.v}, 0)))`, `${rounding} + (${a.f} === 0 ? 0 : Math.min(v${k} > 0 ? ${a.f} / v${k} : Infinity, Math.sqrt(${a.f})))`],
+      pow: [`${a.v} ** ${nd.n}`, (nd.n ?? 0) >= 1 ? `${nd.n} * ${rounding}` : '0'],
+      max: [`${a.v} >= ${b.v} ? ${a.v} : ${b.v}`, `Math.max(${a.f}, ${b.f})`],
     }[nd.op];
-    body.push(`const v${k} = ${expression};`);
+    body.push(`const v${k} = ${value};`, `const f${k} = ${floor};`);
   }
-  const stores = outputs.map((r, j) => `O${j}v[i] = ${value(r)};`);
-  outputs.forEach((_, j) => head.add(`const O${j}v = O[${4 * j}];`));
+  const stores = outputs.map((r, j) => {
+    const o = operand(r);
+    head.add(`const O${j}v = O[${4 * j}], O${j}f = O[${4 * j + 1}];`);
+    return `O${j}v[i] = ${o.v}; O${j}f[i] = ${o.f};`;
+  });
   return [...head, 'for (let i = 0; i < n; i++) {', ...loads, ...body, ...stores, '}'].join('\n');
 }
 
-/**
- * Whether an output's bound e is at least u·|v| (PREC-2: it is the result of a rounded tensor
- * operation, or passes one through), so that 2·u·|v| never exceeds what PREC-5 allows it. A
- * leaf or a constant passed through unchanged has no such floor.
- */
-function hasRoundingFloor(graph: Graph, r: Ref): boolean {
-  if (r.kind !== 'node') return false;
-  const nd = graph.nodes[r.id];
-  switch (nd.op) {
-    case 'neg':
-      return hasRoundingFloor(graph, nd.a);
-    case 'max':
-      return hasRoundingFloor(graph, nd.a) && hasRoundingFloor(graph, nd.b as Ref);
-    case 'pow':
-      return (nd.n ?? 0) >= 1;
-    default:
-      return true;
-  }
-}
-
-/** The values of one step (no bounds), and per output whether its bound has the u·|v| floor. */
+/** The values of one step and, per output, a lower bound on its e (PREC-6's screen). */
 export interface StepValues {
   readonly param: Float64Array;
   readonly state: Readonly<Record<string, Float64Array>>;
-  readonly floor: { readonly param: boolean; readonly state: Readonly<Record<string, boolean>> };
+  readonly floor: { readonly param: Float64Array; readonly state: Readonly<Record<string, Float64Array>> };
 }
 
 /**
  * PREC-6: the values `evaluateStep` computes (bit for bit: the same double operations in the same
- * order), without their bounds, from exact inputs — the first pass of a screened check
- * (conformance/compare.ts). Undefined when the step cannot be traced.
+ * order) and a lower bound on each output's e, from exact inputs — the first pass of a screened
+ * check (conformance/compare.ts). Undefined when the step cannot be traced.
  */
 export function evaluateValues(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: Precision, param: Float64Array, grad: Float64Array, state: Readonly<Record<string, Float64Array>>, names: readonly string[]): StepValues | undefined {
   const traced = traceStep(def, h, t, p, names);
   if (traced === undefined) return undefined;
   const { graph, outputs, stateNames } = traced;
-  const fn = compiled(emitValues(graph, outputs));
+  const fn = compiled(emitScreen(graph, outputs));
   const n = param.length;
-  const out = outputs.map(() => new Float64Array(n));
+  const values = outputs.map(() => new Float64Array(n));
+  const floors = outputs.map(() => new Float64Array(n));
   const C = new Float64Array(graph.consts.length * 4);
   graph.consts.forEach((b, j) => C.set([b.v, b.e, b.r, b.w], 4 * j));
-  // the same slots as evaluateStep's (4 per leaf and output); only the values are used
+  // the same slots as evaluateStep's (4 per leaf and output)
   const L = [param, grad, ...names.map((k) => state[k])].flatMap((v) => [v, null, null, null]);
-  const O = out.flatMap((v) => [v, v, v, v]);
-  fn(n, L, O, C, new Float64Array(0));
-  const floors = outputs.map((r) => hasRoundingFloor(graph, r));
+  const O = outputs.flatMap((_, j) => [values[j], floors[j], values[j], values[j]]);
+  fn(n, L, O, C, new Float64Array([p.u, p.us]));
   return {
-    param: out[0],
-    state: Object.fromEntries(stateNames.map((k, j) => [k, out[j + 1]])),
+    param: values[0],
+    state: Object.fromEntries(stateNames.map((k, j) => [k, values[j + 1]])),
     floor: { param: floors[0], state: Object.fromEntries(stateNames.map((k, j) => [k, floors[j + 1]])) },
   };
 }

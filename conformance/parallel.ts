@@ -13,7 +13,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { OptimizerDef } from '../reference/registry.ts';
 import type { Case } from './case.ts';
-import { checkCase, describeFailure, type CaseCheck, type OutputCheck, type OutputSample, SAMPLES_PER_CASE } from './compare.ts';
+import { checkCase, describeFailure, type CaseCheck, type OutputCheck, type OutputSample, SAMPLES_PER_CASE, SCREEN_BLOCK, SCREEN_MIN_ELEMENTS } from './compare.ts';
 import type { WireStepOutput } from './protocol.ts';
 import { decodeWireArray } from './wire.ts';
 
@@ -36,7 +36,8 @@ export interface SliceTask {
   readonly defName: string;
   readonly case: Case;
   readonly reply: readonly WireStepOutput[];
-  readonly options: { readonly samples?: boolean; readonly maxSamples?: number };
+  /** `screen`: the whole case's screening decision (PREC-6), so every slice screens as the single-thread check would */
+  readonly options: { readonly samples?: boolean; readonly maxSamples?: number; readonly screen?: boolean };
 }
 
 export type SliceResult = { readonly id: number; readonly check: CaseCheck } | { readonly id: number; readonly error: string };
@@ -223,13 +224,18 @@ export async function checkCaseParallel(def: OptimizerDef, c: Case, reply: reado
   if (!isNumbers(c.params) || c.steps.some((s) => !isNumbers(s.grad))) return single();
   const decoded = decodedReply(c, reply, n);
   if (decoded === undefined) return single();
-  const offsets = Array.from({ length: count }, (_, w) => Math.floor((w * n) / count));
-  const sizes = offsets.map((lo, w) => (w + 1 < count ? offsets[w + 1] : n) - lo);
-  const sliceOptions = { samples: options.samples, maxSamples: options.maxSamples };
+  // a screened check (PREC-6) bounds one closest call per block: cut at block boundaries, so the
+  // slices bound exactly the outputs the single-thread check bounds
+  const screen = n >= SCREEN_MIN_ELEMENTS;
+  const cut = (w: number) => Math.floor((w * n) / count);
+  const offsets = [...new Set(Array.from({ length: count }, (_, w) => (screen ? cut(w) - (cut(w) % SCREEN_BLOCK) : cut(w))))];
+  if (offsets.length < 2) return single();
+  const sizes = offsets.map((lo, w) => (w + 1 < offsets.length ? offsets[w + 1] : n) - lo);
+  const sliceOptions = { samples: options.samples, maxSamples: options.maxSamples, screen };
   let results: SliceResult[];
   try {
     results = await Promise.all(
-      workers(count).map((w, k) => {
+      workers(offsets.length).map((w, k) => {
         const transfer: ArrayBuffer[] = [];
         const task = sliceTask(nextId++, def, c, decoded, offsets[k], offsets[k] + sizes[k], sliceOptions, transfer);
         return ask(w, task, transfer);

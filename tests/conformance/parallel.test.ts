@@ -57,6 +57,16 @@ describe('PREC-6 · PREC-7 · the check split across two worker threads', () => 
     expect(parallel).toEqual(single);
   });
 
+  it('PREC-6 · three workers, cut at the screen blocks: the same verdict and worst output', async () => {
+    const wide = adamCase(20_000, 2);
+    const wideReply = replyOf(wide);
+    const single = checkCase(adam, wide, wideReply);
+    const before = casesSplit();
+    const parallel = await checkCaseParallel(adam, wide, wideReply, { workers: 3, minElements: 0 });
+    expect(casesSplit()).toBe(before + 1);
+    expect(parallel).toEqual(single);
+  });
+
   it.each([
     ['past element 4096, in the second half', [[1, 7000]]],
     ['past element 4096, in the first half', [[2, 4500], [2, 9000]]],
