@@ -99,7 +99,12 @@ export function cameAsBase64(values: unknown): boolean {
  * decoded bytes again: only canonical base64 survives the round trip.
  */
 export function isStrictBase64(text: string, bytes: Buffer = Buffer.from(text, 'base64')): boolean {
-  return text.length % 4 === 0 && bytes.length === (text.length / 4) * 3 - padding(text) && bytes.toString('base64') === text;
+  if (text.length % 4 !== 0 || bytes.length !== (text.length / 4) * 3 - padding(text)) return false;
+  // every character was decoded (a skipped one shortens the bytes); the URL-safe alphabet decodes too, so refuse it
+  if (text.includes('-') || text.includes('_')) return false;
+  // canonical: only the last quantum can hide nonzero unused bits, so encoding its bytes again must give it back
+  const tail = 3 - padding(text);
+  return text.length === 0 || bytes.subarray(bytes.length - tail).toString('base64') === text.slice(-4);
 }
 
 function padding(text: string): number {

@@ -147,6 +147,15 @@ describe('PROTO-9 · base64 arrays through the writer and the streaming reader',
     expect(() => decodeWireArray({ dtype: 'float32', base64: base64Of([1, 2, 3], 'float32') }, 2, 'step 2 params')).toThrow(/^step 2 params has 3 elements, expected 2$/);
   });
 
+  it('PROTO-9 · raw control or non-ASCII bytes inside a streamed base64 payload are refused by position, never decoded around', () => {
+    const good = base64Of([1, 2, 3], 'float32');
+    for (const byte of [0x01, 0x1f, 0xc3, 0x7f]) {
+      const text = Buffer.concat([Buffer.from(`{"params":{"dtype":"float32","base64":"${good.slice(0, 4)}`), Buffer.from([byte]), Buffer.from(`${good.slice(4)}"}}`)]);
+      const parsed = readLine([text.subarray(0, 20), text.subarray(20)]);
+      expect(() => decodeWireArray(parsed.params, 3, 'step 1 params'), `byte ${byte}`).toThrow(/^step 1 params: base64 has .* at character 4$/);
+    }
+  });
+
   it('PROTO-9 · the reader leaves a malformed base64 array as it came, for the layer that knows its name', () => {
     const bad = { dtype: 'float32', base64: Buffer.alloc(10).toString('base64') };
     expect(readLine([Buffer.from(JSON.stringify({ params: bad }))]).params).toEqual(bad);
