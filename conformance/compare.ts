@@ -13,7 +13,7 @@ import { resolveHyper, type ElementState } from '../reference/notation.ts';
 import type { OptimizerDef } from '../reference/registry.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
-import { evaluateStep, evaluateValues, exactFields, type Fields } from './kernel.ts';
+import { evaluateStep, exactFields, screenStep, type Fields } from './kernel.ts';
 import type { WireStepOutput } from './protocol.ts';
 import { decodeWireArray } from './wire.ts';
 
@@ -146,55 +146,6 @@ function compareFields(v: number, bound: number, r: number, exactValue: BigDecim
 export const SCREEN_MIN_ELEMENTS = 4096;
 
 /**
- * The screen bounds the closest call of every block of this many elements, counted from element 0,
- * so the outputs it bounds do not depend on how a case is split across workers (parallel.ts cuts
- * at multiples of it).
- */
-export const SCREEN_BLOCK = 4096;
-
-/** The screen's margin for the rounding of its own few operations (kernel.ts `emitScreen`). */
-const SCREEN_MARGIN = 1 - 2 ** -40;
-
-/**
- * PREC-6: the elements a screen does not settle, ascending, plus in every block of SCREEN_BLOCK
- * elements the one closest to its screen (so a passing check still names a worst output). An
- * output is settled when its error is within ORDER_FACTOR·f, f a lower bound on its e (kernel.ts
- * `evaluateValues`): never more than PREC-5 allows it. The error is the same double as in
- * `compareFields`.
- */
-export function unsettled(outputs: readonly { readonly v: Float64Array; readonly floor: Float64Array; readonly got: Float64Array }[]): Int32Array {
-  const n = outputs[0]?.v.length ?? 0;
-  const open = new Uint8Array(n);
-  // per block: the largest error/screen ratio of a settled output, and its element (first on a tie)
-  const blocks = Math.ceil(n / SCREEN_BLOCK);
-  const closest = new Int32Array(blocks).fill(-1);
-  const closestRatio = new Float64Array(blocks).fill(-1);
-  // output by output, so each loop runs over plain arrays
-  for (const { v, floor, got } of outputs) {
-    for (let i = 0; i < n; i++) {
-      const error = Math.abs(got[i] - v[i]) * (1 + 2 ** -52);
-      const screen = ORDER_FACTOR * floor[i] * SCREEN_MARGIN;
-      // a NaN value or floor never settles (the comparison is false), nor an infinite screen
-      if (!(error <= screen && screen < Infinity)) open[i] = 1;
-      else {
-        const b = (i / SCREEN_BLOCK) | 0;
-        const ratio = error === 0 ? 0 : error / screen;
-        if (ratio > closestRatio[b] || (ratio === closestRatio[b] && i < closest[b])) {
-          closestRatio[b] = ratio;
-          closest[b] = i;
-        }
-      }
-    }
-  }
-  for (const i of closest) if (i >= 0) open[i] = 1;
-  let count = 0;
-  for (let i = 0; i < n; i++) count += open[i];
-  const marked = new Int32Array(count);
-  for (let i = 0, j = 0; i < n; i++) if (open[i] === 1) marked[j++] = i;
-  return marked;
-}
-
-/**
  * PREC-6, PREC-7: a whole case's reply, step by step, from the implementation's own state when it
  * returns one. The bounds come from the compiled error model (conformance/kernel.ts), bit for bit
  * those of `Bounded`; float64 outputs are also compared with the decimal reference.
@@ -264,14 +215,13 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       };
       // PREC-6: a large check from the implementation's own states screens every output first;
       // only those the screen does not settle (and the closest call) are bounded and compared.
-      const values = screen ? evaluateValues(def, hb, t, p, params.v, grad.v, Object.fromEntries(names.map((name) => [name, states[name].v])), names) : undefined;
+      const got = (name: string) => (name === 'params' ? gotParams : (gotState[name] ??= decodeWireArray(out.state?.[name], n, `step ${k + 1} state.${name}`)));
+      const open = screen ? screenStep(def, hb, t, p, params.v, grad.v, Object.fromEntries(names.map((name) => [name, states[name].v])), names, got) : undefined;
       let indices: Int32Array | undefined;
       let rb;
-      if (values !== undefined) {
-        const compared = outputNames(Object.keys(values.state));
-        const screened = compared.map((name) => (name === 'params' ? { v: values.param, floor: values.floor.param, got: gotParams } : { v: values.state[name], floor: values.floor.state[name], got: gotState[name] }));
-        indices = unsettled(screened);
-        const pick = (a: Float64Array) => Float64Array.from(indices as Int32Array, (i) => a[i]);
+      if (open !== undefined) {
+        indices = open;
+        const pick = (a: Float64Array) => Float64Array.from(open, (i) => a[i]);
         rb = evaluateStep(def, hb, t, p, exactFields(pick(params.v)), exactFields(pick(grad.v)), Object.fromEntries(names.map((name) => [name, exactFields(pick(states[name].v))])), names);
       } else {
         rb = evaluateStep(def, hb, t, p, params, grad, states, names);

@@ -15,7 +15,7 @@ import { flag } from '../reference/notation.ts';
 import type { Hyper } from '../reference/notation.ts';
 import type { OptimizerDef } from '../reference/registry.ts';
 import type { Scalar } from '../reference/scalar.ts';
-import { Bounded, type Precision } from './error-model.ts';
+import { Bounded, ORDER_FACTOR, type Precision } from './error-model.ts';
 
 /** One tensor of bounded values: value, honest bound e (+ underflow w), own float64 error r. */
 export interface Fields {
@@ -357,19 +357,30 @@ function compiled(source: string): KernelFn {
   return fn;
 }
 
+/** The screen bounds the closest call of every block of this many elements, counted from element 0 (PREC-6). */
+export const SCREEN_BLOCK = 4096;
+const SCREEN_BLOCK_BITS = 12;
+
+/** The screen's margin for the rounding of its own few operations (PREC-6). */
+const SCREEN_MARGIN = 1 - 2 ** -40;
+
 /**
- * PREC-6: the loop body of a screen. Per node, the value v exactly as `emit` (and so `Bounded`)
+ * PREC-6: the loop of a screen. Per node, the value v exactly as `emit` (and so `Bounded`)
  * computes it, and f, a lower bound on its e built from the same propagation with terms dropped:
  * a result of a tensor operation adds u·|v| (PREC-2's rounding, without u·p and η); plus adds its
  * operands' f; times takes |a|·f_b + |b|·f_a (without f_a·f_b); div (f_a + |v|·f_b)/|b| (the
  * denominator without its error, so larger); sqrt min(f_a/√a, √f_a) (as `Bounded`); neg passes f
  * on; max takes the larger. An exact input has f = 0 and a scalar met by a tensor us·|c| (its
- * conversion, PREC-3). Every term is non-negative and each drop makes f smaller, so f ≤ e; the
- * screen multiplies f by 1 − 2⁻⁴⁰ to cover the different rounding of its few operations.
+ * conversion, PREC-3). Every term is non-negative and each drop makes f smaller, so f ≤ e.
+ *
+ * Each output is then compared as `compareFields` does (the same doubles): settled when
+ * |got − v|·(1 + 2⁻⁵²) ≤ ORDER_FACTOR·f·(1 − 2⁻⁴⁰), the margin covering the rounding of f's few
+ * operations; otherwise its element is left open. Per block, the settled output with the largest
+ * error/screen ratio (the first met on a tie) is remembered, to be bounded too.
  */
 function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
   const live = liveNodes(graph, outputs);
-  const head = new Set<string>(['const u = P[0], us = P[1];']);
+  const head = new Set<string>(['const u = P[0], us = P[1], order = P[2], margin = P[3], onePlus = 1 + 2 ** -52;']);
   const loads = new Set<string>();
   const operand = (r: Ref): { v: string; f: string } => {
     if (r.kind === 'node') return { v: `v${r.id}`, f: `f${r.id}` };
@@ -399,43 +410,45 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
     }[nd.op];
     body.push(`const v${k} = ${value};`, `const f${k} = ${floor};`);
   }
-  const stores = outputs.map((r, j) => {
+  const k = outputs.length;
+  head.add(`const open = O[${k}], closest = O[${k + 1}], ratio = O[${k + 2}];`);
+  const compares = outputs.map((r, j) => {
     const o = operand(r);
-    head.add(`const O${j}v = O[${4 * j}], O${j}f = O[${4 * j + 1}];`);
-    return `O${j}v[i] = ${o.v}; O${j}f[i] = ${o.f};`;
+    head.add(`const G${j} = O[${j}];`);
+    return [
+      `{ const err = Math.abs(G${j}[i] - ${o.v}) * onePlus, scr = order * ${o.f} * margin;`,
+      `  if (!(err <= scr && scr < Infinity)) open[i] = 1;`,
+      `  else if (closest[b] < 0 || err > ratio[b] * scr) { ratio[b] = err === 0 ? 0 : err / scr; closest[b] = i; } }`,
+    ].join('\n');
   });
-  return [...head, 'for (let i = 0; i < n; i++) {', ...loads, ...body, ...stores, '}'].join('\n');
-}
-
-/** The values of one step and, per output, a lower bound on its e (PREC-6's screen). */
-export interface StepValues {
-  readonly param: Float64Array;
-  readonly state: Readonly<Record<string, Float64Array>>;
-  readonly floor: { readonly param: Float64Array; readonly state: Readonly<Record<string, Float64Array>> };
+  return [...head, 'for (let i = 0; i < n; i++) {', ...loads, ...body, `const b = i >> ${SCREEN_BLOCK_BITS};`, ...compares, '}'].join('\n');
 }
 
 /**
- * PREC-6: the values `evaluateStep` computes (bit for bit: the same double operations in the same
- * order) and a lower bound on each output's e, from exact inputs — the first pass of a screened
- * check (conformance/compare.ts). Undefined when the step cannot be traced.
+ * PREC-6: the first pass of a screened check, from exact inputs (the implementation's own state,
+ * PREC-7): the elements it leaves open, ascending — those with an output it cannot settle, and in
+ * every block of SCREEN_BLOCK elements the settled one closest to its screen. `got` gives the
+ * implementation's values of an output (`params` or a state name). Undefined when the step cannot
+ * be traced.
  */
-export function evaluateValues(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: Precision, param: Float64Array, grad: Float64Array, state: Readonly<Record<string, Float64Array>>, names: readonly string[]): StepValues | undefined {
+export function screenStep(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: Precision, param: Float64Array, grad: Float64Array, state: Readonly<Record<string, Float64Array>>, names: readonly string[], got: (output: string) => Float64Array): Int32Array | undefined {
   const traced = traceStep(def, h, t, p, names);
   if (traced === undefined) return undefined;
   const { graph, outputs, stateNames } = traced;
   const fn = compiled(emitScreen(graph, outputs));
   const n = param.length;
-  const values = outputs.map(() => new Float64Array(n));
-  const floors = outputs.map(() => new Float64Array(n));
+  const open = new Uint8Array(n);
+  const closest = new Int32Array(Math.ceil(n / SCREEN_BLOCK)).fill(-1);
   const C = new Float64Array(graph.consts.length * 4);
   graph.consts.forEach((b, j) => C.set([b.v, b.e, b.r, b.w], 4 * j));
-  // the same slots as evaluateStep's (4 per leaf and output)
+  // the same slots as evaluateStep's (4 per leaf)
   const L = [param, grad, ...names.map((k) => state[k])].flatMap((v) => [v, null, null, null]);
-  const O = outputs.flatMap((_, j) => [values[j], floors[j], values[j], values[j]]);
-  fn(n, L, O, C, new Float64Array([p.u, p.us]));
-  return {
-    param: values[0],
-    state: Object.fromEntries(stateNames.map((k, j) => [k, values[j + 1]])),
-    floor: { param: floors[0], state: Object.fromEntries(stateNames.map((k, j) => [k, floors[j + 1]])) },
-  };
+  const O = [got('params'), ...stateNames.map(got), open, closest, new Float64Array(closest.length)];
+  (fn as unknown as (n: number, L: unknown[], O: unknown[], C: Float64Array, P: Float64Array) => void)(n, L, O, C, new Float64Array([p.u, p.us, ORDER_FACTOR, SCREEN_MARGIN]));
+  for (const i of closest) if (i >= 0) open[i] = 1;
+  let count = 0;
+  for (let i = 0; i < n; i++) count += open[i];
+  const marked = new Int32Array(count);
+  for (let i = 0, j = 0; i < n; i++) if (open[i] === 1) marked[j++] = i;
+  return marked;
 }

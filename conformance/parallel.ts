@@ -13,7 +13,8 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { OptimizerDef } from '../reference/registry.ts';
 import type { Case } from './case.ts';
-import { checkCase, describeFailure, type CaseCheck, type OutputCheck, type OutputSample, SAMPLES_PER_CASE, SCREEN_BLOCK, SCREEN_MIN_ELEMENTS } from './compare.ts';
+import { checkCase, describeFailure, type CaseCheck, type OutputCheck, type OutputSample, SAMPLES_PER_CASE, SCREEN_MIN_ELEMENTS } from './compare.ts';
+import { SCREEN_BLOCK } from './kernel.ts';
 import type { WireStepOutput } from './protocol.ts';
 import { decodeWireArray } from './wire.ts';
 
