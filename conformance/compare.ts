@@ -103,7 +103,8 @@ function ownStates(reply: readonly WireStepOutput[], names: readonly string[], n
   return reply.every((s) => s.state !== undefined && names.every((name) => isArrayLike(s.state?.[name]) && (s.state?.[name] as ArrayLike<unknown>).length === n));
 }
 
-const toF64 = (a: readonly number[]) => Float64Array.from(a);
+/** The numbers as a Float64Array: as they are when they already are one (a worker's slice, a reader's array), else copied. */
+const toF64 = (a: ArrayLike<number>) => (a instanceof Float64Array ? a : Float64Array.from(a));
 
 const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);

@@ -393,6 +393,10 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
     return { v: `lv${r.id}`, f: '0' };
   };
   const body: string[] = [];
+  const reciprocal = (constant: string) => {
+    head.add(`const ${constant}r = 1 / Math.abs(${constant});`);
+    return `${constant}r`;
+  };
   for (let k = 0; k < graph.nodes.length; k++) {
     if (!live.has(k)) continue;
     const nd = graph.nodes[k];
@@ -403,8 +407,10 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
       neg: [`-${a.v}`, a.f],
       plus: [`${a.v} + ${b.v}`, `${rounding} + ${a.f} + ${b.f}`],
       times: [`${a.v} * ${b.v}`, `${rounding} + Math.abs(${a.v}) * ${b.f} + Math.abs(${b.v}) * ${a.f}`],
-      div: [`${a.v} / ${b.v}`, `${rounding} + (${a.f} + Math.abs(v${k}) * ${b.f}) / Math.abs(${b.v})`],
-      sqrt: [`(${a.v} < 0 ? NaN : Math.sqrt(Math.max(${a.v}, 0)))`, `${rounding} + (${a.f} === 0 ? 0 : Math.min(v${k} > 0 ? ${a.f} / v${k} : Infinity, Math.sqrt(${a.f})))`],
+      // by a constant: times its reciprocal, computed once (one more rounding, inside the margin)
+      div: [`${a.v} / ${b.v}`, nd.b?.kind === 'const' ? `${rounding} + (${a.f} + Math.abs(v${k}) * ${b.f}) * ${reciprocal(b.v)}` : `${rounding} + (${a.f} + Math.abs(v${k}) * ${b.f}) / Math.abs(${b.v})`],
+      // min(f/√a, √f) is f/√a exactly when f ≤ a: only one of them is computed
+      sqrt: [`(${a.v} < 0 ? NaN : Math.sqrt(Math.max(${a.v}, 0)))`, `${rounding} + (${a.f} === 0 ? 0 : ${a.f} <= v${k} * v${k} ? ${a.f} / v${k} : Math.sqrt(${a.f}))`],
       pow: [`${a.v} ** ${nd.n}`, (nd.n ?? 0) >= 1 ? `${nd.n} * ${rounding}` : '0'],
       max: [`${a.v} >= ${b.v} ? ${a.v} : ${b.v}`, `Math.max(${a.f}, ${b.f})`],
     }[nd.op];

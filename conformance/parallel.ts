@@ -48,13 +48,40 @@ type Numbers = ArrayLike<number>;
 /** A slice of an array of numbers as a Float64Array: a view when the memory is shared, else a copy to transfer. */
 function sliceOf(a: Numbers, lo: number, hi: number, transfer: ArrayBuffer[]): Float64Array {
   if (a instanceof Float64Array && a.buffer instanceof SharedArrayBuffer) return a.subarray(lo, hi);
-  const out = new Float64Array(hi - lo);
-  for (let i = lo; i < hi; i++) out[i - lo] = a[i];
-  transfer.push(out.buffer);
+  const out = a instanceof Float64Array ? a.slice(lo, hi) : Float64Array.from({ length: hi - lo }, (_, i) => a[lo + i]);
+  transfer.push(out.buffer as ArrayBuffer);
   return out;
 }
 
-const isNumbers = (x: unknown): x is Numbers => x instanceof Float64Array || (Array.isArray(x) && x.every((v) => typeof v === 'number'));
+/**
+ * A case's numbers in shared memory, checked one by one as they are copied (so every worker reads
+ * its slice in place), or undefined when one is not a number.
+ */
+function sharedNumbers(a: unknown): Float64Array | undefined {
+  if (a instanceof Float64Array && a.buffer instanceof SharedArrayBuffer) return a;
+  if (!(a instanceof Float64Array) && !Array.isArray(a)) return undefined;
+  const out = new Float64Array(new SharedArrayBuffer(a.length * 8));
+  for (let i = 0; i < a.length; i++) {
+    const x: unknown = a[i];
+    if (typeof x !== 'number') return undefined;
+    out[i] = x;
+  }
+  return out;
+}
+
+/** The case with every tensor in shared memory, or undefined when one holds something other than numbers. */
+function sharedCase(c: Case): Case | undefined {
+  const params = sharedNumbers(c.params);
+  const grads = c.steps.map((s) => sharedNumbers(s.grad));
+  let state: Case['state'] = null;
+  if (c.state !== null) {
+    const entries = Object.entries(c.state).map(([k, v]) => [k, typeof v === 'number' ? v : sharedNumbers(v)] as const);
+    if (entries.some(([, v]) => v === undefined)) return undefined;
+    state = Object.fromEntries(entries) as unknown as Case['state'];
+  }
+  if (params === undefined || grads.some((g) => g === undefined)) return undefined;
+  return { ...c, params: params as unknown as number[], state, steps: c.steps.map((s, k) => ({ ...s, grad: grads[k] as unknown as number[] })) };
+}
 
 /**
  * The reply with every array decoded to n doubles, or undefined when its shape is not what a slice
@@ -222,7 +249,8 @@ export async function checkCaseParallel(def: OptimizerDef, c: Case, reply: reado
   const count = Math.min(options.workers ?? availableParallelism(), n);
   const single = () => checkCase(def, c, reply, options);
   if (count < 2 || n < (options.minElements ?? PARALLEL_MIN_ELEMENTS)) return single();
-  if (!isNumbers(c.params) || c.steps.some((s) => !isNumbers(s.grad))) return single();
+  const shared = sharedCase(c);
+  if (shared === undefined) return single();
   const decoded = decodedReply(c, reply, n);
   if (decoded === undefined) return single();
   // a screened check (PREC-6) bounds one closest call per block: cut at block boundaries, so the
@@ -238,7 +266,7 @@ export async function checkCaseParallel(def: OptimizerDef, c: Case, reply: reado
     results = await Promise.all(
       workers(offsets.length).map((w, k) => {
         const transfer: ArrayBuffer[] = [];
-        const task = sliceTask(nextId++, def, c, decoded, offsets[k], offsets[k] + sizes[k], sliceOptions, transfer);
+        const task = sliceTask(nextId++, def, shared, decoded, offsets[k], offsets[k] + sizes[k], sliceOptions, transfer);
         return ask(w, task, transfer);
       }),
     );
