@@ -380,7 +380,8 @@ const SCREEN_MARGIN = 1 - 2 ** -40;
  */
 function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
   const live = liveNodes(graph, outputs);
-  const head = new Set<string>(['const u = P[0], us = P[1], order = P[2], margin = P[3], onePlus = 1 + 2 ** -52;']);
+  // f·(ORDER_FACTOR·margin): the same double as (ORDER_FACTOR·f)·margin while ORDER_FACTOR is 2, and within the margin otherwise
+  const head = new Set<string>(['const u = P[0], us = P[1], orderMargin = P[2] * P[3], onePlus = 1 + 2 ** -52;']);
   const loads = new Set<string>();
   const operand = (r: Ref): { v: string; f: string } => {
     if (r.kind === 'node') return { v: `v${r.id}`, f: `f${r.id}` };
@@ -397,6 +398,14 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
     head.add(`const ${constant}r = 1 / Math.abs(${constant});`);
     return `${constant}r`;
   };
+  // |x|, hoisted for a constant; and sums and products that leave out the zero floors of exact inputs
+  const abs = (x: string) => {
+    if (!x.startsWith('cv')) return `Math.abs(${x})`;
+    head.add(`const ${x}a = Math.abs(${x});`);
+    return `${x}a`;
+  };
+  const product = (x: string, y: string) => (y === '0' ? '0' : `${abs(x)} * ${y}`);
+  const sum = (...terms: string[]) => terms.filter((t) => t !== '0').join(' + ') || '0';
   for (let k = 0; k < graph.nodes.length; k++) {
     if (!live.has(k)) continue;
     const nd = graph.nodes[k];
@@ -405,14 +414,14 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
     const rounding = `u * Math.abs(v${k})`;
     const [value, floor] = {
       neg: [`-${a.v}`, a.f],
-      plus: [`${a.v} + ${b.v}`, `${rounding} + ${a.f} + ${b.f}`],
-      times: [`${a.v} * ${b.v}`, `${rounding} + Math.abs(${a.v}) * ${b.f} + Math.abs(${b.v}) * ${a.f}`],
+      plus: [`${a.v} + ${b.v}`, sum(rounding, a.f, b.f)],
+      times: [`${a.v} * ${b.v}`, sum(rounding, product(a.v, b.f), product(b.v, a.f))],
       // by a constant: times its reciprocal, computed once (one more rounding, inside the margin)
-      div: [`${a.v} / ${b.v}`, nd.b?.kind === 'const' ? `${rounding} + (${a.f} + Math.abs(v${k}) * ${b.f}) * ${reciprocal(b.v)}` : `${rounding} + (${a.f} + Math.abs(v${k}) * ${b.f}) / Math.abs(${b.v})`],
+      div: [`${a.v} / ${b.v}`, `${rounding} + (${sum(a.f, product(`v${k}`, b.f))}) ${nd.b?.kind === 'const' ? `* ${reciprocal(b.v)}` : `/ Math.abs(${b.v})`}`],
       // min(f/√a, √f) is f/√a exactly when f ≤ a: only one of them is computed
-      sqrt: [`(${a.v} < 0 ? NaN : Math.sqrt(Math.max(${a.v}, 0)))`, `${rounding} + (${a.f} === 0 ? 0 : ${a.f} <= v${k} * v${k} ? ${a.f} / v${k} : Math.sqrt(${a.f}))`],
+      sqrt: [`(${a.v} < 0 ? NaN : Math.sqrt(Math.max(${a.v}, 0)))`, a.f === '0' ? rounding : `${rounding} + (${a.f} === 0 ? 0 : ${a.f} <= v${k} * v${k} ? ${a.f} / v${k} : Math.sqrt(${a.f}))`],
       pow: [`${a.v} ** ${nd.n}`, (nd.n ?? 0) >= 1 ? `${nd.n} * ${rounding}` : '0'],
-      max: [`${a.v} >= ${b.v} ? ${a.v} : ${b.v}`, `Math.max(${a.f}, ${b.f})`],
+      max: [`${a.v} >= ${b.v} ? ${a.v} : ${b.v}`, a.f === '0' && b.f === '0' ? '0' : `Math.max(${a.f}, ${b.f})`],
     }[nd.op];
     body.push(`const v${k} = ${value};`, `const f${k} = ${floor};`);
   }
@@ -422,7 +431,7 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
     const o = operand(r);
     head.add(`const G${j} = O[${j}];`);
     return [
-      `{ const err = Math.abs(G${j}[i] - ${o.v}) * onePlus, scr = order * ${o.f} * margin;`,
+      `{ const err = Math.abs(G${j}[i] - ${o.v}) * onePlus, scr = ${o.f} * orderMargin;`,
       `  if (!(err <= scr && scr < Infinity)) open[i] = 1;`,
       `  else if (closest[b] < 0 || err > ratio[b] * scr) { ratio[b] = err === 0 ? 0 : err / scr; closest[b] = i; } }`,
     ].join('\n');
