@@ -359,24 +359,24 @@ function compiled(source: string): KernelFn {
 
 /** The screen bounds the closest call of every block of this many elements, counted from element 0 (PREC-6). */
 export const SCREEN_BLOCK = 4096;
-const SCREEN_BLOCK_BITS = 12;
 
 /** The screen's margin for the rounding of its own few operations (PREC-6). */
 const SCREEN_MARGIN = 1 - 2 ** -40;
 
 /**
  * PREC-6: the loop of a screen. Per node, the value v exactly as `emit` (and so `Bounded`)
- * computes it, and f, a lower bound on its e built from the same propagation with terms dropped:
- * a result of a tensor operation adds u·|v| (PREC-2's rounding, without u·p and η); plus adds its
- * operands' f; times takes |a|·f_b + |b|·f_a (without f_a·f_b); div (f_a + |v|·f_b)/|b| (the
- * denominator without its error, so larger); sqrt min(f_a/√a, √f_a) (as `Bounded`); neg passes f
- * on; max takes the larger. An exact input has f = 0 and a scalar met by a tensor us·|c| (its
- * conversion, PREC-3). Every term is non-negative and each drop makes f smaller, so f ≤ e.
+ * computes it, and f, a lower bound on its e: every result of a tensor operation is charged at
+ * least its own rounding u·|v| (PREC-2, without u·p and η); a sum is also charged its operands'
+ * errors, so f = u·|v| + f_a + f_b, with f = 0 for an exact input and us·|c| for a scalar met by a
+ * tensor (its conversion, PREC-3); negation passes f on, max takes the larger. Products, quotients
+ * and roots keep only their own rounding: what they propagate is left out. Every kept term is one
+ * of e's, so f ≤ e. The sums are what matter — a moment β·m + (1 − β)·g that cancels, or θ − lr·d
+ * near zero, is allowed the rounding of its terms, not only of its small result.
  *
  * Each output is then compared as `compareFields` does (the same doubles): settled when
  * |got − v|·(1 + 2⁻⁵²) ≤ ORDER_FACTOR·f·(1 − 2⁻⁴⁰), the margin covering the rounding of f's few
  * operations; otherwise its element is left open. Per block, the settled output with the largest
- * error/screen ratio (the first met on a tie) is remembered, to be bounded too.
+ * error/screen ratio (the first met) is remembered, to be bounded too.
  */
 function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
   const live = liveNodes(graph, outputs);
@@ -394,17 +394,7 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
     return { v: `lv${r.id}`, f: '0' };
   };
   const body: string[] = [];
-  const reciprocal = (constant: string) => {
-    head.add(`const ${constant}r = 1 / Math.abs(${constant});`);
-    return `${constant}r`;
-  };
-  // |x|, hoisted for a constant; and sums and products that leave out the zero floors of exact inputs
-  const abs = (x: string) => {
-    if (!x.startsWith('cv')) return `Math.abs(${x})`;
-    head.add(`const ${x}a = Math.abs(${x});`);
-    return `${x}a`;
-  };
-  const product = (x: string, y: string) => (y === '0' ? '0' : `${abs(x)} * ${y}`);
+  // a sum that leaves out the zero floors of exact inputs
   const sum = (...terms: string[]) => terms.filter((t) => t !== '0').join(' + ') || '0';
   for (let k = 0; k < graph.nodes.length; k++) {
     if (!live.has(k)) continue;
@@ -415,28 +405,39 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
     const [value, floor] = {
       neg: [`-${a.v}`, a.f],
       plus: [`${a.v} + ${b.v}`, sum(rounding, a.f, b.f)],
-      times: [`${a.v} * ${b.v}`, sum(rounding, product(a.v, b.f), product(b.v, a.f))],
-      // by a constant: times its reciprocal, computed once (one more rounding, inside the margin)
-      div: [`${a.v} / ${b.v}`, `${rounding} + (${sum(a.f, product(`v${k}`, b.f))}) ${nd.b?.kind === 'const' ? `* ${reciprocal(b.v)}` : `/ Math.abs(${b.v})`}`],
-      // min(f/√a, √f) is f/√a exactly when f ≤ a: only one of them is computed
-      sqrt: [`(${a.v} < 0 ? NaN : Math.sqrt(Math.max(${a.v}, 0)))`, a.f === '0' ? rounding : `${rounding} + (${a.f} === 0 ? 0 : ${a.f} <= v${k} * v${k} ? ${a.f} / v${k} : Math.sqrt(${a.f}))`],
+      times: [`${a.v} * ${b.v}`, rounding],
+      div: [`${a.v} / ${b.v}`, rounding],
+      sqrt: [`(${a.v} < 0 ? NaN : Math.sqrt(Math.max(${a.v}, 0)))`, rounding],
       pow: [`${a.v} ** ${nd.n}`, (nd.n ?? 0) >= 1 ? `${nd.n} * ${rounding}` : '0'],
       max: [`${a.v} >= ${b.v} ? ${a.v} : ${b.v}`, a.f === '0' && b.f === '0' ? '0' : `Math.max(${a.f}, ${b.f})`],
     }[nd.op];
     body.push(`const v${k} = ${value};`, `const f${k} = ${floor};`);
   }
   const k = outputs.length;
-  head.add(`const open = O[${k}], closest = O[${k + 1}], ratio = O[${k + 2}];`);
+  head.add(`const open = O[${k}], closest = O[${k + 1}];`);
   const compares = outputs.map((r, j) => {
     const o = operand(r);
     head.add(`const G${j} = O[${j}];`);
     return [
       `{ const err = Math.abs(G${j}[i] - ${o.v}) * onePlus, scr = ${o.f} * orderMargin;`,
       `  if (!(err <= scr && scr < Infinity)) open[i] = 1;`,
-      `  else if (closest[b] < 0 || err > ratio[b] * scr) { ratio[b] = err === 0 ? 0 : err / scr; closest[b] = i; } }`,
+      `  else if (best < 0 || err > bestRatio * scr) { bestRatio = err === 0 ? 0 : err / scr; best = i; } }`,
     ].join('\n');
   });
-  return [...head, 'for (let i = 0; i < n; i++) {', ...loads, ...body, `const b = i >> ${SCREEN_BLOCK_BITS};`, ...compares, '}'].join('\n');
+  // block by block, so the block's closest call so far stays in two local variables
+  return [
+    ...head,
+    `for (let b = 0, start = 0; start < n; b++, start += ${SCREEN_BLOCK}) {`,
+    `const end = Math.min(n, start + ${SCREEN_BLOCK});`,
+    'let best = -1, bestRatio = -1;',
+    'for (let i = start; i < end; i++) {',
+    ...loads,
+    ...body,
+    ...compares,
+    '}',
+    'closest[b] = best;',
+    '}',
+  ].join('\n');
 }
 
 /**
@@ -458,7 +459,7 @@ export function screenStep(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: P
   graph.consts.forEach((b, j) => C.set([b.v, b.e, b.r, b.w], 4 * j));
   // the same slots as evaluateStep's (4 per leaf)
   const L = [param, grad, ...names.map((k) => state[k])].flatMap((v) => [v, null, null, null]);
-  const O = [got('params'), ...stateNames.map(got), open, closest, new Float64Array(closest.length)];
+  const O = [got('params'), ...stateNames.map(got), open, closest];
   (fn as unknown as (n: number, L: unknown[], O: unknown[], C: Float64Array, P: Float64Array) => void)(n, L, O, C, new Float64Array([p.u, p.us, ORDER_FACTOR, SCREEN_MARGIN]));
   for (const i of closest) if (i >= 0) open[i] = 1;
   let count = 0;
