@@ -115,6 +115,11 @@ export class JsonLineReader {
     return this.push(Buffer.from('\n'));
   }
 
+  /**
+   * The lines this chunk completes. The reader keeps views of a chunk's bytes while a token runs
+   * on past its end (a base64 array spans many chunks), so a chunk must not be changed once pushed —
+   * as a stream's 'data' chunks never are.
+   */
   push(chunk: Buffer): ParsedLine[] {
     const out: ParsedLine[] = [];
     let i = 0;
@@ -342,8 +347,8 @@ export class JsonLineReader {
   }
 
   private keepPartial(b: Buffer, start: number, kind: 'string' | 'number' | 'literal'): void {
-    // a copy: the piece outlives the chunk it came in
-    (this.partial ??= []).push(Buffer.from(b.subarray(start)));
+    // a view, not a copy: chunks are not changed once pushed (see push), and the pieces are joined once
+    (this.partial ??= []).push(b.subarray(start));
     this.partialKind = kind;
   }
 
