@@ -178,10 +178,10 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
   let params: Fields = exactFields(toF64(c.params as number[]));
   let states: Record<string, Fields> = Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k] as number[]))]));
   // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays
-  const zero = BigDecimal.exact(0);
+  // `initial` holds zeros for a fresh optimizer (NOTE-2)
   let decParams: BigDecimal[] | undefined = useDecimal ? Array.from(c.params, (x) => BigDecimal.exact(x)) : undefined;
   let decStates: ElementState<BigDecimal>[] | undefined = useDecimal
-    ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, c.state === null ? zero : BigDecimal.exact(initial[k][i])])))
+    ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, BigDecimal.exact(initial[k][i])])))
     : undefined;
 
   // PREC-6: screening needs exact inputs every step (the implementation's own states) and no samples;
@@ -199,6 +199,8 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       const gotParams = decodeWireArray(out.params, n, `step ${k + 1} params`);
       const gotState: Record<string, Float64Array> = {};
       const grad = exactFields(toF64(c.steps[k].grad as number[]));
+      // the implementation's values of an output, decoded once
+      const got = (name: string) => (name === 'params' ? gotParams : (gotState[name] ??= decodeWireArray(out.state?.[name], n, `step ${k + 1} state.${name}`)));
       // which outputs are compared: params, and each state array the reply carries
       const outputNames = (stateNames: readonly string[]) => {
         const compared = ['params'];
@@ -208,7 +210,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
               if (fromOwnState) throw new Error(`step ${k + 1} state.${name} is missing`);
               continue;
             }
-            gotState[name] ??= decodeWireArray(out.state[name], n, `step ${k + 1} state.${name}`);
+            got(name);
             compared.push(name);
           }
         }
@@ -216,7 +218,6 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       };
       // PREC-6: a large check from the implementation's own states screens every output first;
       // only those the screen does not settle (and the closest call) are bounded and compared.
-      const got = (name: string) => (name === 'params' ? gotParams : (gotState[name] ??= decodeWireArray(out.state?.[name], n, `step ${k + 1} state.${name}`)));
       const open = screen ? screenStep(def, hb, t, p, params.v, grad.v, Object.fromEntries(names.map((name) => [name, states[name].v])), names, got) : undefined;
       let indices: Int32Array | undefined;
       let rb;
@@ -227,7 +228,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       } else {
         rb = evaluateStep(def, hb, t, p, params, grad, states, names);
       }
-      const outputs = outputNames(Object.keys(rb.state)).map((name) => ({ name, f: name === 'params' ? rb.param : rb.state[name], got: name === 'params' ? gotParams : gotState[name] }));
+      const outputs = outputNames(Object.keys(rb.state)).map((name) => ({ name, f: name === 'params' ? rb.param : rb.state[name], got: got(name) }));
       const nextDec: { param: BigDecimal; state: ElementState<BigDecimal> }[] = [];
       const count = indices === undefined ? n : indices.length;
       for (let at = 0; at < count; at++) {

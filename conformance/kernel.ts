@@ -120,6 +120,30 @@ class Trace implements Scalar<Trace> {
   }
 }
 
+/**
+ * PREC-2, PREC-6: the double operation of a node on its operands' values, as `Bounded` performs it —
+ * one text for both kernels (`emit`, `emitScreen`), so their values agree bit for bit.
+ */
+function valueOf(nd: OpNode, a: string, b = ''): string {
+  switch (nd.op) {
+    case 'neg':
+      return `-${a}`;
+    case 'plus':
+      return `${a} + ${b}`;
+    case 'times':
+      return `${a} * ${b}`;
+    case 'div':
+      return `${a} / ${b}`;
+    case 'sqrt':
+      // √(−0) is −0 but max(−0, 0) is +0, as Bounded computes it
+      return `(${a} < 0 ? NaN : Math.sqrt(Math.max(${a}, 0)))`;
+    case 'pow':
+      return `${a} ** ${nd.n}`;
+    case 'max':
+      return `${a} >= ${b} ? ${a} : ${b}`;
+  }
+}
+
 /** The double expressions of an operand's fields in the generated source. */
 interface Operand {
   readonly v: string;
@@ -129,7 +153,8 @@ interface Operand {
   readonly scalar: boolean;
 }
 
-type KernelFn = (n: number, L: (Float64Array | null)[], O: Float64Array[], C: Float64Array, P: Float64Array) => void;
+/** A compiled loop: n elements; L the leaves' (and O the outputs') arrays, four slots each; C the constants' fields; P the precision. */
+type KernelFn = (n: number, L: readonly (Float64Array | null)[], O: readonly (Float64Array | Uint8Array | Int32Array)[], C: Float64Array, P: Float64Array) => void;
 
 const CACHE = new Map<string, KernelFn>();
 const U64 = 2 ** -53;
@@ -188,11 +213,11 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
     const b = nd.b ? operand(nd.b) : undefined;
     switch (nd.op) {
       case 'neg':
-        body.push(`const v${k} = -${a.v}, e${k} = ${a.e}, r${k} = ${a.r}, w${k} = ${a.w};`);
+        body.push(`const v${k} = ${valueOf(nd, a.v)}, e${k} = ${a.e}, r${k} = ${a.r}, w${k} = ${a.w};`);
         break;
       case 'plus': {
         const y = b as Operand;
-        result(k, `${a.v} + ${y.v}`, `${errIn(a)} + ${errIn(y)}`, `${a.r} + ${y.r}`, `(${a.w} + ${y.w})`);
+        result(k, valueOf(nd, a.v, y.v), `${errIn(a)} + ${errIn(y)}`, `${a.r} + ${y.r}`, `(${a.w} + ${y.w})`);
         break;
       }
       case 'times': {
@@ -201,7 +226,7 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
         const scale = (s: Operand) => (s.scalar ? `Math.max(Math.abs(${s.v}), 1)` : `Math.abs(${s.v})`);
         result(
           k,
-          `${a.v} * ${y.v}`,
+          valueOf(nd, a.v, y.v),
           `(Math.abs(${a.v}) * y${k} + Math.abs(${y.v}) * x${k} + x${k} * y${k})`,
           `(Math.abs(${a.v}) * ${y.r} + Math.abs(${y.v}) * ${a.r} + ${a.r} * ${y.r})`,
           `(${scale(a)} * ${y.w} + ${scale(y)} * ${a.w} + ${a.w} * ${y.w})`,
@@ -211,7 +236,7 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
       case 'div': {
         const y = b as Operand;
         body.push(
-          `const x${k} = ${errIn(a)}, y${k} = ${errIn(y)}, d${k} = ${a.v} / ${y.v};`,
+          `const x${k} = ${errIn(a)}, y${k} = ${errIn(y)}, d${k} = ${valueOf(nd, a.v, y.v)};`,
           `const g${k} = Math.abs(${y.v}) - y${k} - ${y.w}, h${k} = Math.abs(${y.v}) - ${y.r};`,
           `const s${k} = ${y.scalar ? `Math.min(Math.abs(${y.v}), 1)` : `g${k}`};`,
         );
@@ -231,20 +256,20 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
           `const b${k} = ${a.e} + ${a.w};`,
           `const n${k} = b${k} > 0 && ${a.v} - b${k} < 0, o${k} = ${a.r} > 0 && ${a.v} - ${a.r} < 0;`,
         );
-        result(k, `(${a.v} < 0 ? NaN : t${k})`, `(n${k} ? Infinity : ${through(a.e)})`, `(o${k} ? Infinity : ${through(a.r)})`, `(n${k} ? Infinity : ${through(a.w)})`);
+        result(k, valueOf(nd, a.v), `(n${k} ? Infinity : ${through(a.e)})`, `(o${k} ? Infinity : ${through(a.r)})`, `(n${k} ? Infinity : ${through(a.w)})`);
         break;
       }
       case 'pow': {
         const n = nd.n as number;
         body.push(
-          `const v${k} = ${a.v} ** ${n}, z${k} = ${n} * Math.abs(${a.v}) ** ${n - 1};`,
+          `const v${k} = ${valueOf(nd, a.v)}, z${k} = ${n} * Math.abs(${a.v}) ** ${n - 1};`,
           `const e${k} = z${k} * ${a.e} + ${n} * u * Math.abs(v${k}) + etaS, r${k} = z${k} * ${a.r} + 2 * U64 * Math.abs(v${k}) + ETA64, w${k} = z${k} * ${a.w};`,
         );
         break;
       }
       case 'max': {
         const y = b as Operand;
-        body.push(`const v${k} = ${a.v} >= ${y.v} ? ${a.v} : ${y.v}, e${k} = Math.max(${a.e}, ${y.e}), r${k} = Math.max(${a.r}, ${y.r}), w${k} = Math.max(${a.w}, ${y.w});`);
+        body.push(`const v${k} = ${valueOf(nd, a.v, y.v)}, e${k} = Math.max(${a.e}, ${y.e}), r${k} = Math.max(${a.r}, ${y.r}), w${k} = Math.max(${a.w}, ${y.w});`);
         break;
       }
     }
@@ -321,12 +346,10 @@ export function evaluateStep(def: OptimizerDef, h: Hyper<Bounded>, t: number, p:
   const fn = compiled(emit(graph, leafExact, outputs));
   const n = param.v.length;
   const out = outputs.map(() => newFields(n));
-  const C = new Float64Array(graph.consts.length * 4);
-  graph.consts.forEach((b, j) => C.set([b.v, b.e, b.r, b.w], 4 * j));
   const P = new Float64Array([p.u, p.us, p.eta, p.etaS, U64, ETA64]);
   const L = leaves.flatMap((f) => [f.v, f.e, f.r, f.w]);
   const O = out.flatMap((f) => [f.v, f.e, f.r, f.w]);
-  fn(n, L, O, C, P);
+  fn(n, L, O, constantSlots(graph), P);
   return { param: out[0], state: Object.fromEntries(stateNames.map((k, j) => [k, out[j + 1]])), compiled: true };
 }
 
@@ -346,6 +369,13 @@ function traceStep(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: Precision
   const stateNames = Object.keys(res.state);
   const refOf = (x: Trace) => x.ref ?? graph.constRef(x.s as Bounded);
   return { graph, outputs: [refOf(res.param), ...stateNames.map((k) => refOf(res.state[k]))], stateNames };
+}
+
+/** The hyperparameter-only values the kernel reads, four fields each (v, e, r, w). */
+function constantSlots(graph: Graph): Float64Array {
+  const C = new Float64Array(graph.consts.length * 4);
+  graph.consts.forEach((b, j) => C.set([b.v, b.e, b.r, b.w], 4 * j));
+  return C;
 }
 
 function compiled(source: string): KernelFn {
@@ -402,16 +432,16 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
     const a = operand(nd.a);
     const b = nd.b ? operand(nd.b) : { v: '', f: '' };
     const rounding = `u * Math.abs(v${k})`;
-    const [value, floor] = {
-      neg: [`-${a.v}`, a.f],
-      plus: [`${a.v} + ${b.v}`, sum(rounding, a.f, b.f)],
-      times: [`${a.v} * ${b.v}`, rounding],
-      div: [`${a.v} / ${b.v}`, rounding],
-      sqrt: [`(${a.v} < 0 ? NaN : Math.sqrt(Math.max(${a.v}, 0)))`, rounding],
-      pow: [`${a.v} ** ${nd.n}`, (nd.n ?? 0) >= 1 ? `${nd.n} * ${rounding}` : '0'],
-      max: [`${a.v} >= ${b.v} ? ${a.v} : ${b.v}`, a.f === '0' && b.f === '0' ? '0' : `Math.max(${a.f}, ${b.f})`],
+    const floor = {
+      neg: a.f,
+      plus: sum(rounding, a.f, b.f),
+      times: rounding,
+      div: rounding,
+      sqrt: rounding,
+      pow: (nd.n ?? 0) >= 1 ? `${nd.n} * ${rounding}` : '0',
+      max: a.f === '0' && b.f === '0' ? '0' : `Math.max(${a.f}, ${b.f})`,
     }[nd.op];
-    body.push(`const v${k} = ${value};`, `const f${k} = ${floor};`);
+    body.push(`const v${k} = ${valueOf(nd, a.v, b.v)};`, `const f${k} = ${floor};`);
   }
   const k = outputs.length;
   head.add(`const open = O[${k}], closest = O[${k + 1}];`);
@@ -455,12 +485,10 @@ export function screenStep(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: P
   const n = param.length;
   const open = new Uint8Array(n);
   const closest = new Int32Array(Math.ceil(n / SCREEN_BLOCK)).fill(-1);
-  const C = new Float64Array(graph.consts.length * 4);
-  graph.consts.forEach((b, j) => C.set([b.v, b.e, b.r, b.w], 4 * j));
-  // the same slots as evaluateStep's (4 per leaf)
+  // the same slots as evaluateStep's (4 per leaf); only the values are read
   const L = [param, grad, ...names.map((k) => state[k])].flatMap((v) => [v, null, null, null]);
   const O = [got('params'), ...stateNames.map(got), open, closest];
-  (fn as unknown as (n: number, L: unknown[], O: unknown[], C: Float64Array, P: Float64Array) => void)(n, L, O, C, new Float64Array([p.u, p.us, ORDER_FACTOR, SCREEN_MARGIN]));
+  fn(n, L, O, constantSlots(graph), new Float64Array([p.u, p.us, ORDER_FACTOR, SCREEN_MARGIN]));
   for (const i of closest) if (i >= 0) open[i] = 1;
   let count = 0;
   for (let i = 0; i < n; i++) count += open[i];

@@ -43,13 +43,11 @@ export interface SliceTask {
 
 export type SliceResult = { readonly id: number; readonly check: CaseCheck } | { readonly id: number; readonly error: string };
 
-type Numbers = ArrayLike<number>;
-
-/** A slice of an array of numbers as a Float64Array: a view when the memory is shared, else a copy to transfer. */
-function sliceOf(a: Numbers, lo: number, hi: number, transfer: ArrayBuffer[]): Float64Array {
-  if (a instanceof Float64Array && a.buffer instanceof SharedArrayBuffer) return a.subarray(lo, hi);
-  const out = a instanceof Float64Array ? a.slice(lo, hi) : Float64Array.from({ length: hi - lo }, (_, i) => a[lo + i]);
-  transfer.push(out.buffer as ArrayBuffer);
+/** A slice of an array as a Float64Array: a view when the memory is shared, else a copy to transfer. */
+function sliceOf(a: Float64Array, lo: number, hi: number, transfer: ArrayBuffer[]): Float64Array {
+  if (a.buffer instanceof SharedArrayBuffer) return a.subarray(lo, hi);
+  const out = a.slice(lo, hi);
+  transfer.push(out.buffer);
   return out;
 }
 
@@ -106,7 +104,8 @@ function decodedReply(c: Case, reply: readonly WireStepOutput[], n: number): { p
 
 /** The task of one slice [lo, hi): every array cut to it. */
 function sliceTask(id: number, def: OptimizerDef, c: Case, reply: ReturnType<typeof decodedReply> & object, lo: number, hi: number, options: SliceTask['options'], transfer: ArrayBuffer[]): SliceTask {
-  const cut = (a: Numbers) => sliceOf(a, lo, hi, transfer);
+  // every array here is a Float64Array: the case's from sharedCase, the reply's from decodedReply
+  const cut = (a: unknown) => sliceOf(a as Float64Array, lo, hi, transfer);
   const state = c.state === null ? null : Object.fromEntries(Object.entries(c.state).map(([k, v]) => [k, typeof v === 'number' ? v : cut(v)]));
   const sliced: Case = {
     ...c,

@@ -9,6 +9,7 @@
  * cannot drift apart. tests/reference/big-decimal.test.ts checks every operation against decimal.js.
  */
 import { Dec } from './decimal.ts';
+import { decompose } from './dtype.ts';
 import type { Scalar } from './scalar.ts';
 
 const POW10: bigint[] = [1n];
@@ -55,8 +56,6 @@ function isqrt(n: bigint, d: number): bigint {
   return x;
 }
 
-const F64 = new DataView(new ArrayBuffer(8));
-
 /**
  * NOTE-6: a decimal number sign · c · 10^e with the arithmetic of decimal.js's `Dec`. Finite values
  * only in the fast path; a non-finite value is held as the decimal.js value itself.
@@ -89,20 +88,10 @@ export class BigDecimal implements Scalar<BigDecimal> {
   static exact(x: number): BigDecimal {
     if (!Number.isFinite(x)) return new BigDecimal(1, 0n, 0, new Dec(x));
     if (x === 0) return new BigDecimal(Object.is(x, -0) ? -1 : 1, 0n, 0);
-    F64.setFloat64(0, x);
-    const hi = F64.getUint32(0);
-    const biased = (hi >>> 20) & 0x7ff;
-    // the integer significand m (< 2^53, exact as a double) and x = ±m·2^q
-    let m = (hi & 0xfffff) * 2 ** 32 + F64.getUint32(4) + (biased === 0 ? 0 : 2 ** 52);
-    let q = biased === 0 ? -1074 : biased - 1075;
-    // drop trailing zero bits: a float32 value widened has 29 of them, and 5^-q shrinks with them
-    while (q < 0 && m % 2 === 0) {
-      m /= 2;
-      q += 1;
-    }
-    const sign = hi >>> 31 === 1 ? -1 : 1;
-    // m·2^q = m·5^-q·10^q
-    return q >= 0 ? new BigDecimal(sign, BigInt(m) << BigInt(q), 0) : new BigDecimal(sign, BigInt(m) * pow5(-q), q);
+    const { negative, m, e } = decompose(x);
+    const sign = negative ? -1 : 1;
+    // m·2^e = m·5^−e·10^e
+    return e >= 0 ? new BigDecimal(sign, BigInt(m) << BigInt(e), 0) : new BigDecimal(sign, BigInt(m) * pow5(-e), e);
   }
 
   /** NOTE-6: the exact value of a decimal.js value (every digit; NaN and infinities held as they are). */

@@ -36,16 +36,22 @@ export function unitRoundoff(dtype: Dtype): number {
 
 const BUF = new DataView(new ArrayBuffer(8));
 
-/** A finite double as sign·m·2^e with integer m (BigInt) — exact. */
-function decompose(x: number): { negative: boolean; m: bigint; e: number } {
+/**
+ * NOTE-4: a finite non-zero double as ±m·2^e, exactly: m an integer below 2^53 (so held exactly in
+ * a double), odd unless e is 0 — trailing zero bits are dropped while e < 0 (a float32 value widened
+ * has 29 of them, and 5^−e, which turns 2^e into a decimal, shrinks with them).
+ */
+export function decompose(x: number): { negative: boolean; m: number; e: number } {
   BUF.setFloat64(0, x);
   const hi = BUF.getUint32(0);
-  const lo = BUF.getUint32(4);
-  const negative = hi >>> 31 === 1;
   const biased = (hi >>> 20) & 0x7ff;
-  const frac = (BigInt(hi & 0xfffff) << 32n) | BigInt(lo);
-  if (biased === 0) return { negative, m: frac, e: -1074 };
-  return { negative, m: frac | (1n << 52n), e: biased - 1075 };
+  let m = (hi & 0xfffff) * 2 ** 32 + BUF.getUint32(4) + (biased === 0 ? 0 : 2 ** 52);
+  let e = biased === 0 ? -1074 : biased - 1075;
+  while (e < 0 && m !== 0 && m % 2 === 0) {
+    m /= 2;
+    e += 1;
+  }
+  return { negative: hi >>> 31 === 1, m, e };
 }
 
 /**
@@ -60,10 +66,10 @@ export function exactString(x: number): string {
   const { negative, m, e } = decompose(x);
   let digits: string;
   if (e >= 0) {
-    digits = (m << BigInt(e)).toString();
+    digits = (BigInt(m) << BigInt(e)).toString();
   } else {
     // m·2^e = m·5^-e / 10^-e
-    const scaled = (m * 5n ** BigInt(-e)).toString().padStart(-e + 1, '0');
+    const scaled = (BigInt(m) * 5n ** BigInt(-e)).toString().padStart(-e + 1, '0');
     const intPart = scaled.slice(0, scaled.length + e);
     const fracPart = scaled.slice(scaled.length + e).replace(/0+$/, '');
     digits = fracPart === '' ? intPart : `${intPart}.${fracPart}`;

@@ -77,7 +77,7 @@ export function resolveHyper<T = Dec>(
   return out;
 }
 
-/** NOTE-2: a fresh element state — every named state value zero, step 0. */
-export function freshState(names: readonly string[]): ElementState {
-  return Object.fromEntries(names.map((n) => [n, ZERO]));
+/** NOTE-2: a fresh element state — every named state value zero (the arithmetic's zero; decimal.js's by default), step 0. */
+export function freshState<T = Dec>(names: readonly string[], zero: T = ZERO as T): ElementState<T> {
+  return Object.fromEntries(names.map((n) => [n, zero]));
 }

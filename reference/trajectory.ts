@@ -5,7 +5,7 @@
 import { BigDecimal } from './big-decimal.ts';
 import { Dec, ZERO } from './decimal.ts';
 import { exact } from './dtype.ts';
-import { resolveHyper, type ElementState, type Hyper } from './notation.ts';
+import { freshState, resolveHyper, type ElementState } from './notation.ts';
 import type { OptimizerDef } from './registry.ts';
 import type { Scalar } from './scalar.ts';
 
@@ -15,16 +15,15 @@ import type { Scalar } from './scalar.ts';
  * exact conversion of a double into it.
  */
 export interface Arithmetic<T extends Scalar<T>> {
-  readonly name: string;
   exact(x: number): T;
   readonly zero: T;
 }
 
 /** NOTE-4: decimal.js in the reference's context (reference/decimal.ts). */
-export const DECIMAL_JS: Arithmetic<Dec> = { name: 'decimal.js', exact, zero: ZERO };
+export const DECIMAL_JS: Arithmetic<Dec> = { exact, zero: ZERO };
 
 /** NOTE-6: decimal.js's arithmetic on BigInt coefficients (reference/big-decimal.ts): the same digits, faster. */
-export const BIG_DECIMAL: Arithmetic<BigDecimal> = { name: 'BigDecimal', exact: (x) => BigDecimal.exact(x), zero: BigDecimal.exact(0) };
+export const BIG_DECIMAL: Arithmetic<BigDecimal> = { exact: (x) => BigDecimal.exact(x), zero: BigDecimal.exact(0) };
 
 export interface CaseInput {
   readonly hyper: Readonly<Record<string, unknown>>;
@@ -54,7 +53,7 @@ export function referenceTrajectory<T extends Scalar<T>>(def: OptimizerDef, inpu
   let params: T[] = input.params.map(toExact);
   let states: ElementState<T>[];
   if (input.state === null) {
-    states = params.map(() => Object.fromEntries(names.map((name) => [name, arithmetic.zero])));
+    states = params.map(() => freshState(names, arithmetic.zero));
   } else {
     const s = input.state;
     if (typeof s.step !== 'number' || !Number.isInteger(s.step) || s.step < 0) throw new Error('state.step must be an integer ≥ 0');
@@ -76,7 +75,7 @@ export function referenceTrajectory<T extends Scalar<T>>(def: OptimizerDef, inpu
     const overrides = input.steps.slice(0, k + 1).map((x) => x.hyper);
     // validity and the state's shape are decided on the decimal.js values; the step runs in the arithmetic
     const hd = resolveHyper(def.hyper, input.hyper, overrides);
-    const h = arithmetic === (DECIMAL_JS as unknown) ? (hd as unknown as Hyper<T>) : resolveHyper(def.hyper, input.hyper, overrides, toExact);
+    const h = resolveHyper(def.hyper, input.hyper, overrides, toExact);
     const bad = def.invalid(hd);
     if (bad !== undefined) throw new Error(`steps[${k}]: ${bad}`);
     // NOTE-3: an override may not switch a part of the state on or off (momentum, centered, amsgrad).

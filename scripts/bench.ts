@@ -23,8 +23,7 @@ import { JsonLineReader, lineChunks } from '../conformance/stream-json.ts';
 import { encodeReplyArrays } from '../conformance/tensor-arrays.ts';
 import { precision } from '../reference/decimal.ts';
 import { findOptimizer } from '../reference/registry.ts';
-import type { BigDecimal } from '../reference/big-decimal.ts';
-import type { Dec } from '../reference/decimal.ts';
+import type { Scalar } from '../reference/scalar.ts';
 import { BIG_DECIMAL, DECIMAL_JS, referenceTrajectory, type Arithmetic } from '../reference/trajectory.ts';
 
 const args = process.argv.slice(2);
@@ -90,12 +89,12 @@ function float64AdamRate(): number {
 }
 
 /** Canonical Adam through `referenceTrajectory` in one arithmetic: the best of three timed runs after one untimed (the JIT's warm-up). */
-function referenceRate(arithmetic: Arithmetic<BigDecimal> | Arithmetic<Dec>): number {
+function referenceRate<T extends Scalar<T>>(arithmetic: Arithmetic<T>): number {
   const c = adamCase(2000, 5, 'float32');
   let best = 0;
   for (let run = 0; run < 4; run++) {
     const started = performance.now();
-    referenceTrajectory(adam, c, arithmetic as Arithmetic<BigDecimal>);
+    referenceTrajectory(adam, c, arithmetic);
     const rate = (c.params.length * c.steps.length) / ((performance.now() - started) / 1000);
     if (run > 0) best = Math.max(best, rate);
   }
