@@ -136,7 +136,7 @@ export function decodeBase64Array(value: unknown, what: string, allocate: (n: nu
   if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`${what}: base64 dtype ${JSON.stringify(dtype)} is neither float32 nor float64`);
   if (base64 === undefined) throw new Error(`${what}: base64 array has no base64 field`);
   if (typeof base64 !== 'string') throw new Error(`${what}: base64 is not a string`);
-  const bytes = Buffer.from(base64, 'base64');
+  const bytes = decodeIntoScratch(base64);
   if (!isStrictBase64(base64, bytes)) throw new Error(`${what}: ${base64Problem(base64)}`);
   const size = ELEMENT_BYTES[dtype];
   if (bytes.length % size !== 0) throw new Error(`${what}: base64 holds ${bytes.length} bytes, not a multiple of ${size} (${dtype})`);
@@ -145,6 +145,19 @@ export function decodeBase64Array(value: unknown, what: string, allocate: (n: nu
   FROM_BASE64.add(out);
   return out;
 }
+
+/**
+ * Base64 text decoded into one reused buffer (the bytes are copied out at once by `readElements`):
+ * a fresh buffer per array would be memory touched for the first time, which costs here more than
+ * the decoding itself (issue 5). Buffer.write decodes as leniently as Buffer.from; isStrictBase64
+ * checks the result the same way.
+ */
+function decodeIntoScratch(base64: string): Buffer {
+  const most = Math.ceil(base64.length / 4) * 3;
+  if (SCRATCH.length < most) SCRATCH = Buffer.allocUnsafeSlow(Math.max(most, 2 * SCRATCH.length));
+  return SCRATCH.subarray(0, SCRATCH.write(base64, 'base64'));
+}
+let SCRATCH = Buffer.allocUnsafeSlow(1 << 16);
 
 /** Little-endian elements into doubles; a view when aligned, else through an aligned copy. */
 function readElements(bytes: Buffer, dtype: Base64Dtype, out: Float64Array): void {
