@@ -60,14 +60,21 @@ function adamCase(n: number, steps: number, dtype: 'float32' | 'float64'): Case 
   };
 }
 
-/** The plain float64 Adam loop (PyTorch's order, scalars hoisted per step), over Float64Arrays. */
-function float64AdamRate(): number {
+/**
+ * The plain float64 Adam loop (PyTorch's order, scalars hoisted per step), over Float64Arrays
+ * allocated and warmed once. `measure()` times a few steps and keeps the best rate seen: it is called
+ * between the runs of every other measurement, so a slow spell of this shared machine (rates here
+ * swing by 2× within a minute, mostly memory touched for the first time) falls on both sides of a ratio.
+ */
+function float64AdamLoop(): { measure(): void; readonly best: number } {
   const n = 1_000_000;
   const p = Float64Array.from(vector(n, 1, 1));
   const g = Float64Array.from(vector(n, 2, 0.1));
   const m = new Float64Array(n);
   const v = new Float64Array(n);
-  const step = (t: number) => {
+  let t = 0;
+  const step = () => {
+    t += 1;
     const lr = 0.001, b1 = 0.9, b2 = 0.999, eps = 1e-8;
     const bc1 = 1 - b1 ** t;
     const bc2 = Math.sqrt(1 - b2 ** t);
@@ -81,18 +88,35 @@ function float64AdamRate(): number {
       p[i] -= (a * mi) / (Math.sqrt(vi) / bc2 + eps);
     }
   };
-  for (let t = 1; t <= 3; t++) step(t);
-  const started = performance.now();
-  const steps = 20;
-  for (let t = 1; t <= steps; t++) step(t);
-  return (n * steps) / ((performance.now() - started) / 1000);
+  for (let k = 0; k < 3; k++) step();
+  let best = 0;
+  return {
+    measure() {
+      const started = performance.now();
+      const steps = 5;
+      for (let k = 0; k < steps; k++) step();
+      best = Math.max(best, (n * steps) / ((performance.now() - started) / 1000));
+    },
+    get best() {
+      return best;
+    },
+  };
 }
+const float64Loop = float64AdamLoop();
 
-/** Canonical Adam through `referenceTrajectory` in one arithmetic: the best of three timed runs after one untimed (the JIT's warm-up). */
+/** Runs of each measurement of targets 1 and 2, the first untimed; the best of the rest is reported. */
+const RUNS = 8;
+
+/**
+ * Canonical Adam through `referenceTrajectory` in one arithmetic: the best of RUNS − 1 timed runs
+ * after one untimed. The JIT takes a few runs to settle (BigDecimal here: 45, 84, 92, then 145 k
+ * param-steps/s), and the checker runs it case after case, so the settled rate is the one that counts.
+ */
 function referenceRate<T extends Scalar<T>>(arithmetic: Arithmetic<T>): number {
   const c = adamCase(2000, 5, 'float32');
   let best = 0;
-  for (let run = 0; run < 4; run++) {
+  for (let run = 0; run < RUNS; run++) {
+    float64Loop.measure();
     const started = performance.now();
     referenceTrajectory(adam, c, arithmetic);
     const rate = (c.params.length * c.steps.length) / ((performance.now() - started) / 1000);
@@ -106,7 +130,8 @@ type Encoding = 'base64' | 'json';
 /**
  * Checking rate: the reply as the bytes `optconf serve float` sends (tensors as base64, PROTO-9, or
  * as JSON numbers), parsed incrementally, then checked — on one thread, then split across the worker
- * threads. Each is the best of three timed runs after one untimed run (the JIT's and the pool's warm-up).
+ * threads. Each is the best of RUNS − 1 timed runs after one untimed run (the JIT's and the pool's
+ * warm-up), each run after a measurement of the float64 loop.
  */
 async function checkingRate(c: Case, encoding: Encoding): Promise<{ rate: number; ok: boolean; parseShare: number; parallelRate: number; parallelSame: boolean }> {
   const reply = floatImplementation().run(toRunRequest(c, 'bench')) as RunReply;
@@ -122,7 +147,8 @@ async function checkingRate(c: Case, encoding: Encoding): Promise<{ rate: number
   const elementSteps = c.params.length * c.steps.length;
   // one thread, then the workers: each timed on its own, so neither's garbage or threads fall into the other's time
   let best = { seconds: Infinity, parseSeconds: 0, check: undefined as CaseCheck | undefined };
-  for (let run = 0; run < 4; run++) {
+  for (let run = 0; run < RUNS; run++) {
+    float64Loop.measure();
     const started = performance.now();
     const steps = parse();
     const parsed = performance.now();
@@ -131,7 +157,8 @@ async function checkingRate(c: Case, encoding: Encoding): Promise<{ rate: number
     if (run > 0 && seconds < best.seconds) best = { seconds, parseSeconds: (parsed - started) / 1000, check };
   }
   let bestSplit = { seconds: Infinity, check: undefined as CaseCheck | undefined };
-  for (let run = 0; run < 4; run++) {
+  for (let run = 0; run < RUNS; run++) {
+    float64Loop.measure();
     const started = performance.now();
     const split = await checkCaseParallel(adam, c, parse(), { minElements: 0 });
     const seconds = (performance.now() - started) / 1000;
@@ -184,19 +211,20 @@ function suiteSeconds(): Promise<{ seconds: number; code: number | null }> {
 }
 
 console.log(`optconf bench — Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), reference precision ${precision()} digits`);
-const f64 = float64AdamRate();
-console.log(`plain float64 Adam loop (Float64Array):        ${fmt(f64)} param-steps/s   (= 1)`);
+// targets 1 and 2 are measured first, the float64 loop between their runs; the ratios divide by its best
 const ref = referenceRate(BIG_DECIMAL);
 const refDecimalJs = referenceRate(DECIMAL_JS);
+const c32 = await checkingRate(adamCase(200_000, 5, 'float32'), 'base64');
+const c32json = await checkingRate(adamCase(200_000, 5, 'float32'), 'json');
+const c64 = await checkingRate(adamCase(2000, 3, 'float64'), 'base64');
+const f64 = float64Loop.best;
+console.log(`plain float64 Adam loop (Float64Array):        ${fmt(f64)} param-steps/s   (= 1; the best of the runs between the measurements of 1 and 2)`);
 console.log(`1. reference Adam, ${precision()} digits, BigDecimal (NOTE-6): ${fmt(ref)} param-steps/s   ratio ${(ref / f64).toExponential(2)}   target ≥ 150 k on one core: ${ref >= 150_000 ? 'met' : 'NOT met'}`);
 console.log(`   the same digits in decimal.js itself:       ${fmt(refDecimalJs)} param-steps/s   ratio ${(refDecimalJs / f64).toExponential(2)}   (BigDecimal ${(ref / refDecimalJs).toFixed(1)}× faster)`);
-const c32 = await checkingRate(adamCase(200_000, 5, 'float32'), 'base64');
 console.log(`2. checking a float32 Adam trace (200 k elements, base64 reply), one thread: ${fmt(c32.rate)} param-steps/s   ratio ${(c32.rate / f64).toFixed(3)} (target ≥ 0.1: ${c32.rate / f64 >= 0.1 ? 'met' : 'NOT met'}), parsing ${(100 * c32.parseShare).toFixed(0)}% of it, verdict ${c32.ok ? 'pass' : 'FAIL'}`);
 // optconf run splits a case of PARALLEL_MIN_ELEMENTS or more across the worker threads
 console.log(`   the same split across ${availableParallelism()} worker threads, as optconf run does: ${fmt(c32.parallelRate)} param-steps/s   ratio ${(c32.parallelRate / f64).toFixed(3)}, the same check (verdict, worst output): ${c32.parallelSame ? 'yes' : 'NO'}`);
-const c32json = await checkingRate(adamCase(200_000, 5, 'float32'), 'json');
 console.log(`   the same reply as JSON numbers, one thread:   ${fmt(c32json.rate)} param-steps/s   ratio ${(c32json.rate / f64).toFixed(3)}, parsing ${(100 * c32json.parseShare).toFixed(0)}% of it`);
-const c64 = await checkingRate(adamCase(2000, 3, 'float64'), 'base64');
 console.log(`   checking a float64 Adam trace (decimal reference in BigDecimal): ${fmt(c64.rate)} param-steps/s   ratio ${(c64.rate / f64).toExponential(2)}, verdict ${c64.ok ? 'pass' : 'FAIL'}`);
 // the scale run starts from no worker pool, so its check pays the workers' start-up
 await closeCheckingPool();
@@ -210,5 +238,5 @@ console.log(
 if (skipSuite) console.log('4. npm test: skipped (--skip-suite)');
 else {
   const suite = await suiteSeconds();
-  console.log(`4. npm test wall time: ${suite.seconds.toFixed(0)} s (exit ${suite.code}; target < 180 s: ${suite.seconds < 180 ? 'met' : 'NOT met'})`);
+  console.log(`4. npm test wall time: ${suite.seconds.toFixed(0)} s, ${(suite.seconds / 180).toFixed(2)} of the 180 s target (exit ${suite.code}; ${suite.seconds < 180 ? 'met' : 'NOT met'})`);
 }
