@@ -44,14 +44,16 @@ const BUF = new DataView(new ArrayBuffer(8));
 export function decompose(x: number): { negative: boolean; m: number; e: number } {
   BUF.setFloat64(0, x);
   const hi = BUF.getUint32(0);
+  const lo = BUF.getUint32(4);
   const biased = (hi >>> 20) & 0x7ff;
-  let m = (hi & 0xfffff) * 2 ** 32 + BUF.getUint32(4) + (biased === 0 ? 0 : 2 ** 52);
-  let e = biased === 0 ? -1074 : biased - 1075;
-  while (e < 0 && m !== 0 && m % 2 === 0) {
-    m /= 2;
-    e += 1;
-  }
-  return { negative: hi >>> 31 === 1, m, e };
+  // m's top 21 bits (the implicit leading 1 included) and its low 32
+  const top = (hi & 0xfffff) + (biased === 0 ? 0 : 2 ** 20);
+  const e = biased === 0 ? -1074 : biased - 1075;
+  // m's trailing zero bits, from the lowest set bit (x & −x) of whichever word has one; a loop
+  // halving m one bit at a time made this half a microsecond, the most of a reference conversion
+  const zeros = lo !== 0 ? 31 - Math.clz32(lo & -lo) : top !== 0 ? 63 - Math.clz32(top & -top) : 0;
+  const drop = e < 0 ? Math.min(zeros, -e) : 0;
+  return { negative: hi >>> 31 === 1, m: (top * 2 ** 32 + lo) / 2 ** drop, e: e + drop };
 }
 
 /**

@@ -11,6 +11,7 @@ import { DEFAULT_PRECISION, Dec, MIN_PRECISION, precision, setPrecision } from '
 import {
   DTYPES,
   FORMATS,
+  decompose,
   exact,
   exactString,
   isDtype,
@@ -150,6 +151,27 @@ describe('NOTE-4 · exact binary inputs', () => {
         expect(Object.is(roundToDtype(exact(x), 'float64'), x), `NOTE-4: roundToDtype(exact(${x}), float64)`).toBe(true);
       }),
       { ...FC, numRuns: 200 },
+    );
+  });
+
+  it('NOTE-4 · decompose(x) is ±m·2^e exactly, with m < 2⁵³ odd whenever e < 0 (property)', () => {
+    const doubles = fc.oneof(
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.float({ noNaN: true, noDefaultInfinity: true }).map((x) => Math.fround(x)),
+      // subnormals, and values whose trailing zero bits all sit in the high word
+      fc.integer({ min: 1, max: 2 ** 20 }).map((k) => k * 2 ** -1074),
+      fc.integer({ min: 1, max: 2 ** 21 - 1 }).map((k) => k * 2 ** 32 * 2 ** -80),
+    );
+    fc.assert(
+      fc.property(doubles, (x) => {
+        const { negative, m, e } = decompose(x);
+        expect(Number.isInteger(m) && m >= 0 && m < 2 ** 53, `NOTE-4: decompose(${x}).m = ${m}`).toBe(true);
+        if (m !== 0 && e < 0) expect(m % 2, `NOTE-4: decompose(${x}) = ${m}·2^${e} keeps a trailing zero bit`).toBe(1);
+        // m and 2^e are exact doubles and so is their product, |x| itself (independent of exact(), which uses decompose)
+        expect(m * 2 ** e, `NOTE-4: decompose(${x}) = ${m}·2^${e}`).toBe(Math.abs(x));
+        expect(negative, `NOTE-4: decompose(${x}).negative`).toBe(x < 0 || Object.is(x, -0));
+      }),
+      { ...FC, numRuns: 500 },
     );
   });
 });
