@@ -19,6 +19,13 @@ function pow10(k: number): bigint {
   return POW10[k];
 }
 
+const HALF_POW10: bigint[] = [];
+/** 10^k / 2 for k ≥ 1 (the rounding's halfway point, looked up: every operation rounds). */
+function halfPow10(k: number): bigint {
+  while (HALF_POW10.length <= k) HALF_POW10.push(pow10(HALF_POW10.length) >> 1n);
+  return HALF_POW10[k];
+}
+
 const POW5: bigint[] = [1n];
 function pow5(k: number): bigint {
   while (POW5.length <= k) POW5.push(POW5[POW5.length - 1] * 5n);
@@ -251,7 +258,7 @@ function rounded(sign: 1 | -1, c: bigint, e: number, sticky: boolean, atLeast = 
   const unit = pow10(k);
   let q = c / unit;
   const r = c - q * unit;
-  const half = unit >> 1n;
+  const half = halfPow10(k);
   if (r > half || (r === half && (sticky || (q & 1n) === 1n))) {
     q += 1n;
     if (q === pow10(p)) {
