@@ -154,7 +154,7 @@ interface Operand {
 }
 
 /** A compiled loop: n elements; L the leaves' (and O the outputs') arrays, four slots each; C the constants' fields; P the precision. */
-type KernelFn = (n: number, L: readonly (Float64Array | null)[], O: readonly (Float64Array | Uint8Array | Int32Array)[], C: Float64Array, P: Float64Array) => void;
+type KernelFn = (n: number, L: readonly (ArrayLike<number> | null)[], O: readonly (Float64Array | Uint8Array | Int32Array)[], C: Float64Array, P: Float64Array) => void;
 
 const CACHE = new Map<string, KernelFn>();
 const U64 = 2 ** -53;
@@ -477,7 +477,7 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
  * implementation's values of an output (`params` or a state name). Undefined when the step cannot
  * be traced.
  */
-export function screenStep(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: Precision, param: Float64Array, grad: Float64Array, state: Readonly<Record<string, Float64Array>>, names: readonly string[], got: (output: string) => Float64Array): Int32Array | undefined {
+export function screenStep(def: OptimizerDef, h: Hyper<Bounded>, t: number, p: Precision, param: Float64Array, grad: ArrayLike<number>, state: Readonly<Record<string, Float64Array>>, names: readonly string[], got: (output: string) => Float64Array): Int32Array | undefined {
   const traced = traceStep(def, h, t, p, names);
   if (traced === undefined) return undefined;
   const { graph, outputs, stateNames } = traced;
