@@ -109,8 +109,8 @@ let loop: ReturnType<typeof float64AdamLoop> | undefined;
 /** Made on first use: not at all in the scale run's process (--scale-only). */
 const float64Loop = () => (loop ??= float64AdamLoop());
 
-/** Rounds of the measurements of targets 1 and 2, the first untimed; the best of the rest is reported. */
-const ROUNDS = 8;
+/** Runs of each measurement of targets 1 and 2, the first untimed; the best of the rest is reported. */
+const RUNS = 8;
 
 /** What a timed run keeps besides its time (a check, its parse time). */
 interface RunResult {
@@ -129,18 +129,18 @@ interface Measurement {
 const rateOf = (m: Measurement) => m.elementSteps / (m.best?.seconds ?? Infinity);
 
 /**
- * Every measurement once per round, the float64 loop before each, for ROUNDS rounds; each keeps its
- * fastest run after the first round (the JIT's and the worker pool's warm-up: the reference takes about
- * four runs to settle). Round-robin, not one measurement's runs back to back: this machine has slow
- * spells of seconds (the reference measured 95 k one minute and 155 k the next), and a measurement
- * whose runs all fell in one would report the spell.
+ * Each measurement's runs back to back, the float64 loop before each; the fastest after the first
+ * (the JIT's and the worker pool's warm-up; the reference takes about four runs to settle). Back to
+ * back rather than round-robin: on this machine memory another measurement freed is mapped afresh at
+ * about 11 µs a page, and interleaved with the decimal runs the float32 check fell to 0.065–0.13 of
+ * the loop (0.115–0.15 back to back); slow spells still hit a measurement whose runs fall in one.
  */
-async function measureInRounds(all: readonly Measurement[]): Promise<void> {
-  for (let round = 0; round < ROUNDS; round++) {
-    for (const m of all) {
+async function measure(all: readonly Measurement[]): Promise<void> {
+  for (const m of all) {
+    for (let run = 0; run < RUNS; run++) {
       float64Loop().measure();
       const r = await m.run();
-      if (round > 0 && r.seconds < (m.best?.seconds ?? Infinity)) m.best = r;
+      if (run > 0 && r.seconds < (m.best?.seconds ?? Infinity)) m.best = r;
     }
   }
 }
@@ -291,7 +291,7 @@ if (scaleOnly) {
 }
 
 console.log(`optconf bench — Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), reference precision ${precision()} digits`);
-// targets 1 and 2 in rounds, the float64 loop between their runs; every ratio divides by its best
+// targets 1 and 2, the float64 loop between their runs; every ratio divides by its best
 const c32Case = adamCase(200_000, 5, 'float32');
 const ref = referenceMeasurement(BIG_DECIMAL);
 const refDecimalJs = referenceMeasurement(DECIMAL_JS);
@@ -300,7 +300,7 @@ const c32 = checkingMeasurement(c32Case, 'base64', 'one');
 const c32split = checkingMeasurement(c32Case, 'base64', 'workers');
 const c32json = checkingMeasurement(c32Case, 'json', 'one');
 const c64 = checkingMeasurement(adamCase(2000, 3, 'float64'), 'base64', 'one');
-await measureInRounds([ref, refDecimalJs, naive, c32, c32split, c32json, c64]);
+await measure([ref, refDecimalJs, naive, c32, c32split, c32json, c64]);
 await closeCheckingPool();
 const f64 = float64Loop().best;
 const [refRate, decimalJsRate, naiveRate, c32Rate] = [ref, refDecimalJs, naive, c32].map(rateOf);
