@@ -178,7 +178,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
   const initial = names.map(initialState);
   let params: Fields = exactFields(toF64(c.params as number[]));
   let states: Record<string, Fields> = Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k]))]));
-  // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays
+  // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays;
   // `initial` holds zeros for a fresh optimizer (NOTE-2)
   let decParams: BigDecimal[] | undefined = useDecimal ? Array.from(c.params, (x) => BigDecimal.exact(x)) : undefined;
   let decStates: ElementState<BigDecimal>[] | undefined = useDecimal

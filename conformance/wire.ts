@@ -152,14 +152,15 @@ export function decodeBase64Array(value: unknown, what: string, allocate: (n: nu
  * the decoding itself (issue 5). Buffer.write decodes as leniently as Buffer.from; isStrictBase64
  * checks the result the same way.
  */
+let SCRATCH = Buffer.allocUnsafeSlow(1 << 16);
 function decodeIntoScratch(base64: string): Buffer {
   const most = Math.ceil(base64.length / 4) * 3;
+  // allocUnsafeSlow: a buffer of its own, never a slice of Node's pool, so it starts aligned
   if (SCRATCH.length < most) SCRATCH = Buffer.allocUnsafeSlow(Math.max(most, 2 * SCRATCH.length));
   return SCRATCH.subarray(0, SCRATCH.write(base64, 'base64'));
 }
-let SCRATCH = Buffer.allocUnsafeSlow(1 << 16);
 
-/** Little-endian elements into doubles; a view when aligned, else through an aligned copy. */
+/** Little-endian elements into doubles; `bytes` is the scratch buffer, which starts at offset 0 of its own memory. */
 function readElements(bytes: Buffer, dtype: Base64Dtype, out: Float64Array): void {
   const size = ELEMENT_BYTES[dtype];
   if (!LITTLE_ENDIAN) {
@@ -167,10 +168,8 @@ function readElements(bytes: Buffer, dtype: Base64Dtype, out: Float64Array): voi
     for (let i = 0; i < out.length; i++) out[i] = dtype === 'float32' ? view.getFloat32(i * size, true) : view.getFloat64(i * size, true);
     return;
   }
-  // small Buffers share a pool and may start at any byte: a typed view needs an aligned start
-  const aligned = bytes.byteOffset % size === 0 ? bytes : new Uint8Array(bytes);
   const View = dtype === 'float32' ? Float32Array : Float64Array;
-  out.set(new View(aligned.buffer as ArrayBuffer, aligned.byteOffset, out.length));
+  out.set(new View(bytes.buffer as ArrayBuffer, bytes.byteOffset, out.length));
 }
 
 /**

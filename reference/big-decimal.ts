@@ -9,7 +9,7 @@
  * cannot drift apart. tests/reference/big-decimal.test.ts checks every operation against decimal.js.
  */
 import { Dec } from './decimal.ts';
-import { decompose } from './dtype.ts';
+import { exactDecimal } from './dtype.ts';
 import type { Scalar } from './scalar.ts';
 
 const POW10: bigint[] = [1n];
@@ -24,12 +24,6 @@ const HALF_POW10: bigint[] = [];
 function halfPow10(k: number): bigint {
   while (HALF_POW10.length <= k) HALF_POW10.push(pow10(HALF_POW10.length) >> 1n);
   return HALF_POW10[k];
-}
-
-const POW5: bigint[] = [1n];
-function pow5(k: number): bigint {
-  while (POW5.length <= k) POW5.push(POW5[POW5.length - 1] * 5n);
-  return POW5[k];
 }
 
 /** The number of decimal digits of c > 0: an estimate from the double nearest c, then corrected. */
@@ -95,10 +89,8 @@ export class BigDecimal implements Scalar<BigDecimal> {
   static exact(x: number): BigDecimal {
     if (!Number.isFinite(x)) return new BigDecimal(1, 0n, 0, new Dec(x));
     if (x === 0) return new BigDecimal(Object.is(x, -0) ? -1 : 1, 0n, 0);
-    const { negative, m, e } = decompose(x);
-    const sign = negative ? -1 : 1;
-    // m·2^e = m·5^−e·10^e
-    return e >= 0 ? new BigDecimal(sign, BigInt(m) << BigInt(e), 0) : new BigDecimal(sign, BigInt(m) * pow5(-e), e);
+    const { negative, coefficient, exponent } = exactDecimal(x);
+    return new BigDecimal(negative ? -1 : 1, coefficient, exponent);
   }
 
   /** NOTE-6: the exact value of a decimal.js value (every digit; NaN and infinities held as they are). */

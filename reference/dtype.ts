@@ -37,9 +37,9 @@ export function unitRoundoff(dtype: Dtype): number {
 const BUF = new DataView(new ArrayBuffer(8));
 
 /**
- * NOTE-4: a finite non-zero double as ±m·2^e, exactly: m an integer below 2^53 (so held exactly in
- * a double), odd unless e is 0 — trailing zero bits are dropped while e < 0 (a float32 value widened
- * has 29 of them, and 5^−e, which turns 2^e into a decimal, shrinks with them).
+ * NOTE-4: a finite double as ±m·2^e, exactly: m an integer below 2^53 (so held exactly in a double;
+ * 0 for a zero), odd unless e is 0 — trailing zero bits are dropped while e < 0 (a float32 value
+ * widened has 29 of them, and 5^−e, which turns 2^e into a decimal, shrinks with them).
  */
 export function decompose(x: number): { negative: boolean; m: number; e: number } {
   BUF.setFloat64(0, x);
@@ -56,6 +56,22 @@ export function decompose(x: number): { negative: boolean; m: number; e: number 
   return { negative: hi >>> 31 === 1, m: (top * 2 ** 32 + lo) / 2 ** drop, e: e + drop };
 }
 
+const POW5: bigint[] = [1n];
+function pow5(k: number): bigint {
+  while (POW5.length <= k) POW5.push(POW5[POW5.length - 1] * 5n);
+  return POW5[k];
+}
+
+/**
+ * NOTE-4: a finite double as an exact decimal ±c·10^q with a BigInt c: m·2^e is m·2^e·10^0 when
+ * e ≥ 0, and m·5^−e·10^e when e < 0. The one place a double becomes decimal digits (exactString,
+ * BigDecimal.exact).
+ */
+export function exactDecimal(x: number): { negative: boolean; coefficient: bigint; exponent: number } {
+  const { negative, m, e } = decompose(x);
+  return e >= 0 ? { negative, coefficient: BigInt(m) << BigInt(e), exponent: 0 } : { negative, coefficient: BigInt(m) * pow5(-e), exponent: e };
+}
+
 /**
  * The exact decimal string of a double (NOTE-4): 0.1 → "0.1000000000000000055511151231257827021181583404541015625".
  * -0 gives "-0"; NaN and infinities give "NaN", "Infinity", "-Infinity".
@@ -65,13 +81,13 @@ export function exactString(x: number): string {
   if (x === Infinity) return 'Infinity';
   if (x === -Infinity) return '-Infinity';
   if (x === 0) return Object.is(x, -0) ? '-0' : '0';
-  const { negative, m, e } = decompose(x);
+  const { negative, coefficient, exponent: e } = exactDecimal(x);
   let digits: string;
-  if (e >= 0) {
-    digits = (BigInt(m) << BigInt(e)).toString();
+  if (e === 0) {
+    digits = coefficient.toString();
   } else {
-    // m·2^e = m·5^-e / 10^-e
-    const scaled = (BigInt(m) * 5n ** BigInt(-e)).toString().padStart(-e + 1, '0');
+    // c·10^e with e < 0: the point goes −e digits from the right
+    const scaled = coefficient.toString().padStart(-e + 1, '0');
     const intPart = scaled.slice(0, scaled.length + e);
     const fracPart = scaled.slice(scaled.length + e).replace(/0+$/, '');
     digits = fracPart === '' ? intPart : `${intPart}.${fracPart}`;
