@@ -40,7 +40,9 @@ export function epsInsideRootDirection<T extends Scalar<T>>(m: T, v: T, h: Hyper
 
 /** ADAM-9: Kingma & Ba's efficient form, ε̂ on the uncorrected root: (√(1−β₂ᵗ)/(1−β₁ᵗ))·m/(√v + ε̂). */
 export function epsHatDirection<T extends Scalar<T>>(m: T, v: T, h: Hyper<T>, t: number): T {
-  const stepScale = biasCorrection(num(h, 'beta2'), t).sqrt().div(biasCorrection(num(h, 'beta1'), t));
+  const stepScale = biasCorrection(num(h, 'beta2'), t)
+    .sqrt()
+    .div(biasCorrection(num(h, 'beta1'), t));
   return stepScale.times(m).div(epsOutsideRoot(v, num(h, 'eps')));
 }
 

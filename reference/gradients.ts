@@ -38,7 +38,9 @@ export function forwardDifference(f: (theta: Dec) => Dec, theta: Dec, h: Dec): D
 
 /** GRAD-5: the central difference (f(θ + h) − f(θ − h))/(2h), truncation error O(h²). */
 export function centralDifference(f: (theta: Dec) => Dec, theta: Dec, h: Dec): Dec {
-  return f(theta.plus(h)).minus(f(theta.minus(h))).div(TWO.times(h));
+  return f(theta.plus(h))
+    .minus(f(theta.minus(h)))
+    .div(TWO.times(h));
 }
 
 /**

@@ -33,10 +33,7 @@ function firstInvalid(checks: readonly [boolean, string][]): string | undefined 
   return checks.find(([bad]) => bad)?.[1];
 }
 const nonNegative = (h: Hyper, name: string): [boolean, string] => [num(h, name).isNegative(), `${name} must be ≥ 0`];
-const unitInterval = (h: Hyper, name: string): [boolean, string] => [
-  num(h, name).isNegative() || num(h, name).gte(1),
-  `${name} must be in [0, 1)`,
-];
+const unitInterval = (h: Hyper, name: string): [boolean, string] => [num(h, name).isNegative() || num(h, name).gte(1), `${name} must be in [0, 1)`];
 
 const SGD_HYPER = [n('lr'), n('momentum', 0), n('dampening', 0), n('weight_decay', 0), b('nesterov', false)];
 const sgdBase = {
@@ -57,11 +54,7 @@ const RMSPROP_HYPER = [n('lr', 0.01), n('alpha', 0.99), n('eps', 1e-8), n('weigh
 const rmspropBase = {
   family: 'rmsprop' as const,
   hyper: RMSPROP_HYPER,
-  stateNames: (h: Hyper) => [
-    'square_avg',
-    ...(num(h, 'momentum').isZero() ? [] : ['momentum_buffer']),
-    ...(flag(h, 'centered') ? ['grad_avg'] : []),
-  ],
+  stateNames: (h: Hyper) => ['square_avg', ...(num(h, 'momentum').isZero() ? [] : ['momentum_buffer']), ...(flag(h, 'centered') ? ['grad_avg'] : [])],
   invalid: (h: Hyper) =>
     firstInvalid([nonNegative(h, 'lr'), unitInterval(h, 'alpha'), nonNegative(h, 'eps'), nonNegative(h, 'weight_decay'), unitInterval(h, 'momentum')]),
 };
@@ -82,19 +75,62 @@ const adamwBase = { family: 'adamw' as const, hyper: adamHyper(0.01), stateNames
 
 /** PROTO-7: every family and variant with its hyperparameters, defaults and state names. */
 export const OPTIMIZERS: readonly OptimizerDef[] = [
-  { ...sgdBase, name: 'sgd', summary: 'torch.optim.SGD: L2 decay, PyTorch momentum buffer, dampening, Nesterov', clauses: ['SGD-1', 'SGD-2', 'SGD-3', 'SGD-4'], step: sgdStep },
+  {
+    ...sgdBase,
+    name: 'sgd',
+    summary: 'torch.optim.SGD: L2 decay, PyTorch momentum buffer, dampening, Nesterov',
+    clauses: ['SGD-1', 'SGD-2', 'SGD-3', 'SGD-4'],
+    step: sgdStep,
+  },
   { ...sgdBase, name: 'sgd/lerp-momentum', summary: "the notes' momentum, step = β·step + (1−β)·grad", clauses: ['SGD-5'], step: sgdLerpMomentumStep },
   { ...sgdBase, name: 'sgd/decoupled-decay', summary: 'SGDW: θ ← θ − lr·λ·θ instead of L2', clauses: ['SGD-6'], step: sgdDecoupledDecayStep },
   { ...sgdBase, name: 'sgd/lr-in-buffer', summary: 'v = μ·v − lr·g, θ += v (Keras, scikit-learn)', clauses: ['SGD-7'], step: sgdLrInBufferStep },
-  { ...rmspropBase, name: 'rmsprop', summary: 'torch.optim.RMSprop: ε outside the root, lr outside the momentum buffer', clauses: ['RMSPROP-1', 'RMSPROP-2', 'RMSPROP-3', 'RMSPROP-4', 'RMSPROP-5', 'RMSPROP-6'], step: rmspropStep },
-  { ...rmspropBase, name: 'rmsprop/tensorflow', summary: 'TensorFlow: ε inside the root, lr inside the momentum accumulator', clauses: ['RMSPROP-7'], step: rmspropTensorflowStep },
-  { ...adamBase, name: 'adam', summary: 'torch.optim.Adam: bias correction, ε added to √v̂, L2 decay, AMSGrad', clauses: ['ADAM-1', 'ADAM-2', 'ADAM-3', 'ADAM-4', 'ADAM-5', 'ADAM-6'], step: adamStep },
-  { ...adamBase, name: 'adam/no-bias-correction', summary: "the notes' spreadsheet Adam: no bias correction", clauses: ['ADAM-7'], step: adamNoBiasCorrectionStep },
+  {
+    ...rmspropBase,
+    name: 'rmsprop',
+    summary: 'torch.optim.RMSprop: ε outside the root, lr outside the momentum buffer',
+    clauses: ['RMSPROP-1', 'RMSPROP-2', 'RMSPROP-3', 'RMSPROP-4', 'RMSPROP-5', 'RMSPROP-6'],
+    step: rmspropStep,
+  },
+  {
+    ...rmspropBase,
+    name: 'rmsprop/tensorflow',
+    summary: 'TensorFlow: ε inside the root, lr inside the momentum accumulator',
+    clauses: ['RMSPROP-7'],
+    step: rmspropTensorflowStep,
+  },
+  {
+    ...adamBase,
+    name: 'adam',
+    summary: 'torch.optim.Adam: bias correction, ε added to √v̂, L2 decay, AMSGrad',
+    clauses: ['ADAM-1', 'ADAM-2', 'ADAM-3', 'ADAM-4', 'ADAM-5', 'ADAM-6'],
+    step: adamStep,
+  },
+  {
+    ...adamBase,
+    name: 'adam/no-bias-correction',
+    summary: "the notes' spreadsheet Adam: no bias correction",
+    clauses: ['ADAM-7'],
+    step: adamNoBiasCorrectionStep,
+  },
   { ...adamBase, name: 'adam/eps-inside-sqrt', summary: 'ε inside the square root, m̂/√(v̂ + ε)', clauses: ['ADAM-8'], step: adamEpsInsideRootStep },
   { ...adamBase, name: 'adam/eps-hat', summary: "Kingma & Ba's efficient form, ε̂ added to the uncorrected √v", clauses: ['ADAM-9'], step: adamEpsHatStep },
   { ...adamwBase, name: 'adamw', summary: 'torch.optim.AdamW: decay decoupled and scaled by lr', clauses: ['ADAMW-1', 'ADAMW-2'], step: adamwStep },
-  { ...adamwBase, name: 'adamw/paper', summary: 'AdamW paper, Algorithm 2: θ −= η·(α·d + λ·θ), decay not scaled by α', clauses: ['ADAMW-3'], step: adamwPaperStep, hyper: [...adamHyper(0.01), n('schedule_multiplier', 1)] },
-  { ...adamwBase, name: 'adamw/l2-coupled', summary: 'Adam with L2 (torch.optim.Adam(weight_decay=λ)) under the AdamW name', clauses: ['ADAM-1'], step: adamStep },
+  {
+    ...adamwBase,
+    name: 'adamw/paper',
+    summary: 'AdamW paper, Algorithm 2: θ −= η·(α·d + λ·θ), decay not scaled by α',
+    clauses: ['ADAMW-3'],
+    step: adamwPaperStep,
+    hyper: [...adamHyper(0.01), n('schedule_multiplier', 1)],
+  },
+  {
+    ...adamwBase,
+    name: 'adamw/l2-coupled',
+    summary: 'Adam with L2 (torch.optim.Adam(weight_decay=λ)) under the AdamW name',
+    clauses: ['ADAM-1'],
+    step: adamStep,
+  },
   {
     family: 'ewma',
     name: 'ewma',

@@ -1,6 +1,6 @@
 /**
  * The arithmetic a step is written in. decimal.js's Decimal provides it (the reference), and so
- * does the error model's bounded arithmetic (conformance/error-model.ts), so every formula is
+ * does the error model's bounded arithmetic (conformance/check/error-model.ts), so every formula is
  * written once and evaluated exactly or with its error bound.
  */
 export interface Scalar<T> {

@@ -88,6 +88,9 @@ export const sgdDecoupledDecayStep = sgdStepFrom({
  */
 export const sgdLrInBufferStep = sgdStepFrom({
   ...canonical,
-  gradient: (g, p, h) => num(h, 'lr').times(canonical.gradient(g, p, h)).neg(),
+  gradient: (g, p, h) =>
+    num(h, 'lr')
+      .times(canonical.gradient(g, p, h))
+      .neg(),
   apply: (p, d, _h) => p.plus(d),
 });

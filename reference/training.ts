@@ -8,15 +8,7 @@
  */
 import { Dec } from './decimal.ts';
 import { exact } from './dtype.ts';
-import {
-  analyticGradient,
-  batchLoss,
-  centralDifference,
-  finiteDifferenceGradient,
-  forwardDifference,
-  type LinearParams,
-  type Sample,
-} from './gradients.ts';
+import { analyticGradient, batchLoss, centralDifference, finiteDifferenceGradient, forwardDifference, type LinearParams, type Sample } from './gradients.ts';
 import { freshState, resolveHyper, type ElementState, type Hyper } from './notation.ts';
 import type { OptimizerDef } from './registry.ts';
 
@@ -98,9 +90,35 @@ export function syntheticData(seed: number, options: SyntheticDataOptions = {}):
  */
 export const SPREADSHEET_DATA: readonly Sample[] = (
   [
-    [14, 58], [86, 202], [28, 86], [51, 132], [28, 86], [29, 88], [72, 174], [62, 154], [84, 198], [15, 60],
-    [42, 114], [62, 154], [47, 124], [35, 100], [9, 48], [38, 106], [44, 118], [99, 228], [13, 56], [21, 72],
-    [28, 86], [20, 70], [8, 46], [64, 158], [99, 228], [70, 170], [27, 84], [17, 64], [8, 46],
+    [14, 58],
+    [86, 202],
+    [28, 86],
+    [51, 132],
+    [28, 86],
+    [29, 88],
+    [72, 174],
+    [62, 154],
+    [84, 198],
+    [15, 60],
+    [42, 114],
+    [62, 154],
+    [47, 124],
+    [35, 100],
+    [9, 48],
+    [38, 106],
+    [44, 118],
+    [99, 228],
+    [13, 56],
+    [21, 72],
+    [28, 86],
+    [20, 70],
+    [8, 46],
+    [64, 158],
+    [99, 228],
+    [70, 170],
+    [27, 84],
+    [17, 64],
+    [8, 46],
   ] as const
 ).map(([x, y]) => ({ x: new Dec(x), y: new Dec(y) }));
 
@@ -189,13 +207,7 @@ export function epochsToReach(result: TrainResult, threshold: Dec): number | und
  * NOTE-1: one element driven by a given gradient sequence (gradients that do not depend on the
  * parameter, e.g. pure noise), returning the parameter after every step.
  */
-export function runOnSequence(
-  def: OptimizerDef,
-  hyper: Hyper,
-  param: Dec,
-  grads: readonly Dec[],
-  initialState: ElementState = {},
-): Dec[] {
+export function runOnSequence(def: OptimizerDef, hyper: Hyper, param: Dec, grads: readonly Dec[], initialState: ElementState = {}): Dec[] {
   let p = param;
   let state: ElementState = { ...freshState(def.stateNames(hyper)), ...initialState };
   return grads.map((g, i) => {
@@ -231,10 +243,6 @@ function compare(p: LinearParams, batch: readonly Sample[], h: Dec): GradientCom
  * spreadsheet's `basic` sheet shows them (its "est de/db" columns, forward, h = 0.01), and for
  * the mean loss over the whole data set.
  */
-export function gradientCheck(
-  p: LinearParams,
-  data: readonly Sample[],
-  h: Dec,
-): { readonly rows: GradientComparison[]; readonly dataset: GradientComparison } {
+export function gradientCheck(p: LinearParams, data: readonly Sample[], h: Dec): { readonly rows: GradientComparison[]; readonly dataset: GradientComparison } {
   return { rows: data.map((s) => compare(p, [s], h)), dataset: compare(p, data, h) };
 }

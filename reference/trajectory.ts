@@ -44,7 +44,11 @@ export interface ExactStep<T = Dec> {
  */
 export function referenceTrajectory(def: OptimizerDef, input: CaseInput): ExactStep[];
 export function referenceTrajectory<T extends Scalar<T>>(def: OptimizerDef, input: CaseInput, arithmetic: Arithmetic<T>): ExactStep<T>[];
-export function referenceTrajectory<T extends Scalar<T>>(def: OptimizerDef, input: CaseInput, arithmetic: Arithmetic<T> = DECIMAL_JS as unknown as Arithmetic<T>): ExactStep<T>[] {
+export function referenceTrajectory<T extends Scalar<T>>(
+  def: OptimizerDef,
+  input: CaseInput,
+  arithmetic: Arithmetic<T> = DECIMAL_JS as unknown as Arithmetic<T>,
+): ExactStep<T>[] {
   const size = input.params.length;
   const hyper0 = resolveHyper(def.hyper, input.hyper, [input.steps[0]?.hyper]);
   const names = def.stateNames(hyper0);
@@ -80,7 +84,8 @@ export function referenceTrajectory<T extends Scalar<T>>(def: OptimizerDef, inpu
     if (bad !== undefined) throw new Error(`steps[${k}]: ${bad}`);
     // NOTE-3: an override may not switch a part of the state on or off (momentum, centered, amsgrad).
     const namesNow = def.stateNames(hd);
-    if (namesNow.join() !== names.join()) throw new Error(`steps[${k}].hyper changes the state (${names.join(', ') || 'none'} → ${namesNow.join(', ') || 'none'}), which NOTE-3 does not allow`);
+    if (namesNow.join() !== names.join())
+      throw new Error(`steps[${k}].hyper changes the state (${names.join(', ') || 'none'} → ${namesNow.join(', ') || 'none'}), which NOTE-3 does not allow`);
     step += 1;
     const results = params.map((p, i) => def.step(p, toExact(s.grad[i]), states[i], h, step));
     params = results.map((r) => r.param);

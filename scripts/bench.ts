@@ -6,7 +6,7 @@
  *    and against the issue's yardstick, a naive decimal.js Adam loop;
  * 2. checking a float32 Adam trace (parse the reply bytes, reference, compare against the bound), and a float64 one;
  * 3. a 1,000,000-element, 10-step float32 Adam case end to end through optconf/1 (`optconf serve float`),
- *    checked on every core (conformance/parallel.ts), with the peak RSS of both processes;
+ *    checked on every core (conformance/check/parallel.ts), with the peak RSS of both processes;
  * 4. the wall time of `npm test`.
  */
 import { spawn } from 'node:child_process';
@@ -14,14 +14,14 @@ import { isDeepStrictEqual } from 'node:util';
 import { readFileSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { floatImplementation } from '../conformance/adapters/float.ts';
-import type { Case } from '../conformance/case.ts';
-import { toRunRequest } from '../conformance/case.ts';
-import { checkCase, type CaseCheck } from '../conformance/compare.ts';
-import { checkCaseParallel, closeCheckingPool } from '../conformance/parallel.ts';
-import { spawnImplementation } from '../conformance/process.ts';
-import type { RunReply } from '../conformance/protocol.ts';
-import { JsonLineReader, lineChunks } from '../conformance/stream-json.ts';
-import { encodeReplyArrays } from '../conformance/tensor-arrays.ts';
+import type { Case } from '../conformance/check/case.ts';
+import { toRunRequest } from '../conformance/check/case.ts';
+import { checkCase, type CaseCheck } from '../conformance/check/compare.ts';
+import { checkCaseParallel, closeCheckingPool } from '../conformance/check/parallel.ts';
+import { spawnImplementation } from '../conformance/protocol/process.ts';
+import type { RunReply } from '../conformance/protocol/messages.ts';
+import { JsonLineReader, lineChunks } from '../conformance/protocol/stream-json.ts';
+import { encodeReplyArrays } from '../conformance/protocol/tensor-arrays.ts';
 import { Dec, precision } from '../reference/decimal.ts';
 import { findOptimizer } from '../reference/registry.ts';
 import type { Scalar } from '../reference/scalar.ts';
@@ -78,7 +78,10 @@ function float64AdamLoop(): { measure(): void; readonly best: number } {
   let t = 0;
   const step = () => {
     t += 1;
-    const lr = 0.001, b1 = 0.9, b2 = 0.999, eps = 1e-8;
+    const lr = 0.001,
+      b1 = 0.9,
+      b2 = 0.999,
+      eps = 1e-8;
     const bc1 = 1 - b1 ** t;
     const bc2 = Math.sqrt(1 - b2 ** t);
     const a = lr / bc1;
@@ -227,7 +230,12 @@ function vmHwm(pid: number | undefined): number | undefined {
 
 async function scale(n: number) {
   const c = adamCase(n, 10, 'float32');
-  const impl = spawnImplementation([process.execPath, 'bin/optconf.js', 'serve', 'float'], { startupMs: 60_000, caseMs: 600_000, maxReplyBytes: 1024 * 2 ** 20, maxStderrBytes: 2 ** 20 });
+  const impl = spawnImplementation([process.execPath, 'bin/optconf.js', 'serve', 'float'], {
+    startupMs: 60_000,
+    caseMs: 600_000,
+    maxReplyBytes: 1024 * 2 ** 20,
+    maxStderrBytes: 2 ** 20,
+  });
   await impl.hello();
   const started = performance.now();
   // request written in pieces, the adapter's computation, the reply streamed back and parsed into Float64Arrays
@@ -248,11 +256,24 @@ async function scale(n: number) {
   // as the adapter has them (Float64Arrays: decoded base64), timed here in process after the peaks
   // are read, so the protocol's cost is the exchange less this
   const request = toRunRequest(c, 'scale');
-  const asDecoded = { ...request, params: Float64Array.from(c.params), steps: request.steps.map((s, k) => ({ ...s, grad: Float64Array.from(c.steps[k].grad) })) };
+  const asDecoded = {
+    ...request,
+    params: Float64Array.from(c.params),
+    steps: request.steps.map((s, k) => ({ ...s, grad: Float64Array.from(c.steps[k].grad) })),
+  };
   const kernelStarted = performance.now();
   floatImplementation().run(asDecoded);
   const kernels = (performance.now() - kernelStarted) / 1000;
-  return { seconds: (done - started) / 1000, exchange: (replied - started) / 1000, kernels, check: (done - replied) / 1000, ok: check.ok, adapterPeak, exchangePeak, runnerPeak };
+  return {
+    seconds: (done - started) / 1000,
+    exchange: (replied - started) / 1000,
+    kernels,
+    check: (done - replied) / 1000,
+    ok: check.ok,
+    adapterPeak,
+    exchangePeak,
+    runnerPeak,
+  };
 }
 
 function suiteSeconds(): Promise<{ seconds: number; code: number | null }> {
@@ -270,7 +291,9 @@ function suiteSeconds(): Promise<{ seconds: number; code: number | null }> {
  */
 function scaleInChild(n: number): Promise<Awaited<ReturnType<typeof scale>>> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], '--scale-only', '--elements', String(n)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [...process.execArgv, process.argv[1], '--scale-only', '--elements', String(n)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
@@ -290,7 +313,9 @@ if (scaleOnly) {
   process.exit(0);
 }
 
-console.log(`optconf bench — Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), reference precision ${precision()} digits`);
+console.log(
+  `optconf bench — Node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? 'unknown CPU'}), reference precision ${precision()} digits`,
+);
 // targets 1 and 2, the float64 loop between their runs; every ratio divides by its best
 const c32Case = adamCase(200_000, 5, 'float32');
 const ref = referenceMeasurement(BIG_DECIMAL);
@@ -307,15 +332,29 @@ const [refRate, decimalJsRate, naiveRate, c32Rate] = [ref, refDecimalJs, naive, 
 const parseShare = (m: Measurement) => `parsing ${((100 * (m.best?.parseSeconds ?? 0)) / (m.best?.seconds ?? 1)).toFixed(0)}% of it`;
 const verdict = (m: Measurement) => (m.best?.check?.ok ? 'pass' : 'FAIL');
 console.log(`plain float64 Adam loop (Float64Array):        ${fmt(f64)} param-steps/s   (= 1; the best of the runs between the measurements of 1 and 2)`);
-console.log(`1. reference Adam, ${precision()} digits, BigDecimal (NOTE-6): ${fmt(refRate)} param-steps/s   ratio ${(refRate / f64).toExponential(2)}   target ≥ 150 k on one core: ${refRate >= 150_000 ? 'met' : 'NOT met'}`);
-console.log(`   the same digits in decimal.js itself:       ${fmt(decimalJsRate)} param-steps/s   ratio ${(decimalJsRate / f64).toExponential(2)}   (BigDecimal ${(refRate / decimalJsRate).toFixed(1)}× faster)`);
+console.log(
+  `1. reference Adam, ${precision()} digits, BigDecimal (NOTE-6): ${fmt(refRate)} param-steps/s   ratio ${(refRate / f64).toExponential(2)}   target ≥ 150 k on one core: ${refRate >= 150_000 ? 'met' : 'NOT met'}`,
+);
+console.log(
+  `   the same digits in decimal.js itself:       ${fmt(decimalJsRate)} param-steps/s   ratio ${(decimalJsRate / f64).toExponential(2)}   (BigDecimal ${(refRate / decimalJsRate).toFixed(1)}× faster)`,
+);
 // the issue's 150 k against its 70 k naive loop is 2.1×: the same target, read on this machine's speed
-console.log(`   the issue's yardstick, a naive decimal.js Adam loop: ${fmt(naiveRate)} param-steps/s   (issue: "about 70 k"); the reference is ${(refRate / naiveRate).toFixed(1)}× it (target 150/70 = 2.1×: ${refRate / naiveRate >= 150 / 70 ? 'met' : 'NOT met'})`);
-console.log(`2. checking a float32 Adam trace (200 k elements, base64 reply), one thread: ${fmt(c32Rate)} param-steps/s   ratio ${(c32Rate / f64).toFixed(3)} (target ≥ 0.1: ${c32Rate / f64 >= 0.1 ? 'met' : 'NOT met'}), ${parseShare(c32)}, verdict ${verdict(c32)}`);
+console.log(
+  `   the issue's yardstick, a naive decimal.js Adam loop: ${fmt(naiveRate)} param-steps/s   (issue: "about 70 k"); the reference is ${(refRate / naiveRate).toFixed(1)}× it (target 150/70 = 2.1×: ${refRate / naiveRate >= 150 / 70 ? 'met' : 'NOT met'})`,
+);
+console.log(
+  `2. checking a float32 Adam trace (200 k elements, base64 reply), one thread: ${fmt(c32Rate)} param-steps/s   ratio ${(c32Rate / f64).toFixed(3)} (target ≥ 0.1: ${c32Rate / f64 >= 0.1 ? 'met' : 'NOT met'}), ${parseShare(c32)}, verdict ${verdict(c32)}`,
+);
 // optconf run splits a case of PARALLEL_MIN_ELEMENTS or more across the worker threads
-console.log(`   the same split across ${availableParallelism()} worker threads, as optconf run does: ${fmt(rateOf(c32split))} param-steps/s   ratio ${(rateOf(c32split) / f64).toFixed(3)}, the same check (verdict, worst output): ${isDeepStrictEqual(c32split.best?.check, c32.best?.check) ? 'yes' : 'NO'}`);
-console.log(`   the same reply as JSON numbers, one thread:   ${fmt(rateOf(c32json))} param-steps/s   ratio ${(rateOf(c32json) / f64).toFixed(3)}, ${parseShare(c32json)}`);
-console.log(`   checking a float64 Adam trace (decimal reference in BigDecimal): ${fmt(rateOf(c64))} param-steps/s   ratio ${(rateOf(c64) / f64).toExponential(2)}, verdict ${verdict(c64)}`);
+console.log(
+  `   the same split across ${availableParallelism()} worker threads, as optconf run does: ${fmt(rateOf(c32split))} param-steps/s   ratio ${(rateOf(c32split) / f64).toFixed(3)}, the same check (verdict, worst output): ${isDeepStrictEqual(c32split.best?.check, c32.best?.check) ? 'yes' : 'NO'}`,
+);
+console.log(
+  `   the same reply as JSON numbers, one thread:   ${fmt(rateOf(c32json))} param-steps/s   ratio ${(rateOf(c32json) / f64).toFixed(3)}, ${parseShare(c32json)}`,
+);
+console.log(
+  `   checking a float64 Adam trace (decimal reference in BigDecimal): ${fmt(rateOf(c64))} param-steps/s   ratio ${(rateOf(c64) / f64).toExponential(2)}, verdict ${verdict(c64)}`,
+);
 // the scale run starts from no worker pool, so its check pays the workers' start-up
 const s = await scaleInChild(SCALE_N);
 console.log(
@@ -327,5 +366,7 @@ console.log(
 if (skipSuite) console.log('4. npm test: skipped (--skip-suite)');
 else {
   const suite = await suiteSeconds();
-  console.log(`4. npm test wall time: ${suite.seconds.toFixed(0)} s, ${(suite.seconds / 180).toFixed(2)} of the 180 s target (exit ${suite.code}; ${suite.seconds < 180 ? 'met' : 'NOT met'})`);
+  console.log(
+    `4. npm test wall time: ${suite.seconds.toFixed(0)} s, ${(suite.seconds / 180).toFixed(2)} of the 180 s target (exit ${suite.code}; ${suite.seconds < 180 ? 'met' : 'NOT met'})`,
+  );
 }

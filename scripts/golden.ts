@@ -7,7 +7,7 @@
 import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
-import { GOLDEN_DIR, checkGolden, generateGolden, writeGolden, type GenerateProgress } from '../conformance/golden-store.ts';
+import { GOLDEN_DIR, checkGolden, generateGolden, writeGolden, type GenerateProgress } from '../conformance/golden/store.ts';
 
 function progressBar(): { update?: (p: GenerateProgress) => void; stop: () => void } {
   if (!process.stderr.isTTY) return { stop: () => undefined };

@@ -18,10 +18,7 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 const program = new Command();
-program
-  .name('optconf')
-  .description('Reference specification and conformance suite for neural-network optimizers')
-  .showHelpAfterError();
+program.name('optconf').description('Reference specification and conformance suite for neural-network optimizers').showHelpAfterError();
 
 registerReference(program);
 registerRun(program);

@@ -41,7 +41,7 @@ function files(dir: string, ext: RegExp): string[] {
   }
   for (const e of entries) {
     const path = join(dir, e.name);
-    if (e.isDirectory() && e.name !== 'node_modules' && path !== join('conformance', 'golden')) out.push(...files(path, ext));
+    if (e.isDirectory() && e.name !== 'node_modules') out.push(...files(path, ext));
     else if (e.isFile() && ext.test(e.name)) out.push(path);
   }
   return out.sort();

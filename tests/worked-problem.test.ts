@@ -10,16 +10,7 @@ import { exact } from '../reference/dtype.ts';
 import { analyticGradient, batchLoss, predict, squaredError, type LinearParams, type Sample } from '../reference/gradients.ts';
 import type { Hyper } from '../reference/notation.ts';
 import { findOptimizer, type OptimizerDef } from '../reference/registry.ts';
-import {
-  SPREADSHEET_DATA,
-  epochsToReach,
-  gradientCheck,
-  hyperFor,
-  mulberry32,
-  runOnSequence,
-  syntheticData,
-  trainOnline,
-} from '../reference/training.ts';
+import { SPREADSHEET_DATA, epochsToReach, gradientCheck, hyperFor, mulberry32, runOnSequence, syntheticData, trainOnline } from '../reference/training.ts';
 
 function def(family: string, variant?: string): OptimizerDef {
   const d = findOptimizer(family, variant);
@@ -38,7 +29,9 @@ const ONE_ONE: LinearParams = { a: D(1), b: D(1) };
 /** |actual − expected| ≤ tol, with a message naming both. */
 function expectClose(actual: Dec, expected: Dec, tol: Dec, what: string): void {
   const err = actual.minus(expected).abs();
-  expect(err.lte(tol), `${what}: expected ${expected.toString()}, got ${actual.toString()} (|diff| ${err.toExponential(3)} > ${tol.toExponential(1)})`).toBe(true);
+  expect(err.lte(tol), `${what}: expected ${expected.toString()}, got ${actual.toString()} (|diff| ${err.toExponential(3)} > ${tol.toExponential(1)})`).toBe(
+    true,
+  );
 }
 
 function expectEq(actual: Dec, expected: Dec, what: string): void {
@@ -57,8 +50,14 @@ describe('GRAD-1: the data — y = a·x + b, seeded like RANDBETWEEN(1,100)', ()
     const again = syntheticData(7);
     const other = syntheticData(8);
     expect(one.length, 'default rows, as graddesc.xlsm').toBe(29);
-    expect(one.every((s, i) => s.x.eq(again[i].x) && s.y.eq(again[i].y)), 'seed 7 twice').toBe(true);
-    expect(one.some((s, i) => !s.x.eq(other[i].x)), 'seeds 7 and 8 give the same x column').toBe(true);
+    expect(
+      one.every((s, i) => s.x.eq(again[i].x) && s.y.eq(again[i].y)),
+      'seed 7 twice',
+    ).toBe(true);
+    expect(
+      one.some((s, i) => !s.x.eq(other[i].x)),
+      'seeds 7 and 8 give the same x column',
+    ).toBe(true);
   });
 
   it('GRAD-1: every row lies exactly on the line, with integer x in 1..100', () => {
@@ -80,7 +79,10 @@ describe('GRAD-1: the data — y = a·x + b, seeded like RANDBETWEEN(1,100)', ()
     // uint32 outputs 2581720956, 1925393290, 3661312704, …; x = 1 + ⌊r·100/2³²⌋.
     const next = mulberry32(42);
     expect([next(), next(), next()], 'first three uint32 outputs of seed 42').toEqual([2581720956, 1925393290, 3661312704]);
-    expect(syntheticData(42, { rows: 6 }).map((s) => s.x.toNumber()), 'x column of seed 42').toEqual([61, 45, 86, 67, 18, 53]);
+    expect(
+      syntheticData(42, { rows: 6 }).map((s) => s.x.toNumber()),
+      'x column of seed 42',
+    ).toEqual([61, 45, 86, 67, 18, 53]);
   });
 
   it('GRAD-1: bad seeds, ranges and row counts are refused, not wrapped or truncated', () => {
@@ -90,7 +92,10 @@ describe('GRAD-1: the data — y = a·x + b, seeded like RANDBETWEEN(1,100)', ()
     expect(() => syntheticData(1, { rows: 0 }), 'zero rows').toThrow(/rows/);
     expect(() => syntheticData(1, { xMin: 5, xMax: 4 }), 'empty x range').toThrow(/randBetween/);
     // x = 7 for every draw when the range is one integer: lo + ⌊r·1/2³²⌋ = lo.
-    expect(syntheticData(3, { xMin: 7, xMax: 7, rows: 5 }).every((s) => s.x.eq(7)), 'one-value range').toBe(true);
+    expect(
+      syntheticData(3, { xMin: 7, xMax: 7, rows: 5 }).every((s) => s.x.eq(7)),
+      'one-value range',
+    ).toBe(true);
   });
 
   it('GRAD-1: SPREADSHEET_DATA is the sheet’s 29 rows, on y = 2x + 30, Σx = 1220, Σx² = 72952', () => {

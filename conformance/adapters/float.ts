@@ -11,15 +11,15 @@
  *   with double instead of float; it can differ from float32 opmath by a double rounding only.
  *
  * Each optimizer is composed of small named parts (the reference's structure, see reference/*.ts);
- * a `mutation` replaces exactly one part with a wrong formula, which is how conformance/mutants.ts
+ * a `mutation` replaces exactly one part with a wrong formula, which is how conformance/adapters/mutants.ts
  * builds its corpus of optimizers that claim to be canonical and are not.
  */
 import { DTYPES, FORMATS, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type HyperSpec } from '../../reference/notation.ts';
 import { findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
-import type { Implementation } from '../implementation.ts';
-import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireArray, type WireState, type WireStepOutput } from '../protocol.ts';
-import { decodeNumber, encodeNumber } from '../wire.ts';
+import type { Implementation } from '../protocol/implementation.ts';
+import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireArray, type WireState, type WireStepOutput } from '../protocol/messages.ts';
+import { decodeNumber, encodeNumber } from '../protocol/wire.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Rounding
@@ -335,8 +335,7 @@ const bfloat16 = dtypeRounder('bfloat16');
 const SGD_MUTATIONS = {
   /** dampening applied on the first step too: b₁ = (1−τ)·g′ */
   'sgd/dampening-on-first-step': {
-    buffer: (old, g, c) =>
-      c.t === 1 ? c.o.mul(1 - hn(c, 'dampening'), g) : torchBuffer(old, g, c),
+    buffer: (old, g, c) => (c.t === 1 ? c.o.mul(1 - hn(c, 'dampening'), g) : torchBuffer(old, g, c)),
   },
   /** dampening ignored: b = μ·b + g′ whatever τ is */
   'sgd/dampening-ignored': {
@@ -437,11 +436,7 @@ const ADAMW_MUTATIONS = {
   },
 } satisfies Record<string, Partial<AdamParts>>;
 
-export type MutationName =
-  | keyof typeof SGD_MUTATIONS
-  | keyof typeof RMSPROP_MUTATIONS
-  | keyof typeof ADAM_MUTATIONS
-  | keyof typeof ADAMW_MUTATIONS;
+export type MutationName = keyof typeof SGD_MUTATIONS | keyof typeof RMSPROP_MUTATIONS | keyof typeof ADAM_MUTATIONS | keyof typeof ADAMW_MUTATIONS;
 
 export const MUTATION_NAMES: readonly MutationName[] = [
   ...(Object.keys(SGD_MUTATIONS) as MutationName[]),
@@ -487,7 +482,7 @@ export function hyperPerStep(def: OptimizerDef, request: Pick<RunRequest, 'hyper
 
 /**
  * Wire numbers as doubles, each checked to be a value of the dtype (the protocol promises it). A
- * Float64Array (a request read by the streaming reader, conformance/serve.ts) is checked in place.
+ * Float64Array (a request read by the streaming reader, conformance/protocol/serve.ts) is checked in place.
  */
 export function decodeArray(values: WireArray, where: string, r: Round): Float64Array {
   const out = new Float64Array(values.length);

@@ -18,8 +18,8 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { findOptimizer } from '../../reference/registry.ts';
-import type { Implementation } from '../implementation.ts';
-import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type Support, type WireHyper, type WireStepOutput } from '../protocol.ts';
+import type { Implementation } from '../protocol/implementation.ts';
+import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type Support, type WireHyper, type WireStepOutput } from '../protocol/messages.ts';
 import { decodeArray, hyperPerStep, wireOutput, type FloatHyper } from './float.ts';
 
 const SUPPORTS: readonly Support[] = [
@@ -158,9 +158,7 @@ async function runTfjs(request: RunRequest, supports: readonly Support[]): Promi
  * on centered RMSprop, to show what tfjs computes there.
  */
 export function tfjsImplementation(options: { centeredRmsprop?: boolean } = {}): Implementation {
-  const supports = options.centeredRmsprop
-    ? SUPPORTS.map((s) => (s.optimizer === 'rmsprop' ? { ...s, fixed: { weight_decay: 0 } } : s))
-    : SUPPORTS;
+  const supports = options.centeredRmsprop ? SUPPORTS.map((s) => (s.optimizer === 'rmsprop' ? { ...s, fixed: { weight_decay: 0 } } : s)) : SUPPORTS;
   const hello = async (): Promise<HelloReply> => {
     await cpuBackend();
     return { op: 'hello', protocol: PROTOCOL, implementation: `tfjs-core ${tf.version_core} (cpu)`, supports };

@@ -79,7 +79,9 @@ export interface GoldenFiles {
 export function goldenFilesFor(id: string, dir = join(ROOT, GOLDEN_DIR)): GoldenFiles {
   let names: string[];
   try {
-    names = readdirSync(dir).filter((n) => n.endsWith('.json')).sort();
+    names = readdirSync(dir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
   } catch {
     names = [];
   }
@@ -103,10 +105,22 @@ export function goldenFilesFor(id: string, dir = join(ROOT, GOLDEN_DIR)): Golden
 export function explain(input: string, map: TraceMap = traceability(), goldenDir?: string): string {
   const id = normaliseId(input);
   const clause = map.clauses.find((c) => c.id === id);
-  if (!clause) throw new UnknownClause(input, closeMatches(id, map.clauses.map((c) => c.id)));
+  if (!clause)
+    throw new UnknownClause(
+      input,
+      closeMatches(
+        id,
+        map.clauses.map((c) => c.id),
+      ),
+    );
   const out: string[] = [];
   out.push(`${clause.title}`, `${clause.file}:${clause.line}  (cite as ${clause.file}#${clause.id})`, '');
-  out.push(...clauseBody(clause).split('\n').map((l) => (l ? `    ${l}` : '')), '');
+  out.push(
+    ...clauseBody(clause)
+      .split('\n')
+      .map((l) => (l ? `    ${l}` : '')),
+    '',
+  );
   const impls = map.implementedBy.get(id) ?? [];
   out.push('Implemented by:');
   out.push(...(impls.length ? impls.map((s) => `  ${s.name}  ${s.file}:${s.line}`) : ['  (no function names it in its doc comment)']));

@@ -2,12 +2,12 @@
 import { Option, type Command } from 'commander';
 import { DTYPES } from '../../reference/dtype.ts';
 import { FAMILIES } from '../../reference/registry.ts';
-import { GOLDEN_DIR } from '../../conformance/golden-store.ts';
-import { verifyGolden } from '../../conformance/golden-verify.ts';
-import { formatReport, writeJsonReport } from '../../conformance/report.ts';
-import type { CheckReport } from '../../conformance/runner.ts';
+import { GOLDEN_DIR } from '../../conformance/golden/store.ts';
+import { verifyGolden } from '../../conformance/golden/verify.ts';
+import { formatReport, writeJsonReport } from '../../conformance/report/report.ts';
+import type { CheckReport } from '../../conformance/check/runner.ts';
 import { dtypeArg, progress } from './options.ts';
-import { IMPL_HELP, implementationFor } from '../../conformance/builtin.ts';
+import { IMPL_HELP, implementationFor } from '../../conformance/adapters/builtin.ts';
 
 export function register(program: Command): void {
   const golden = program.command('golden').description('golden trace files (regenerate them with `npm run golden`)');

@@ -2,75 +2,79 @@
 import { Option, type Command } from 'commander';
 import { DTYPES } from '../../reference/dtype.ts';
 import { FAMILIES } from '../../reference/registry.ts';
-import { assertHtmlReplaceable, writeHtmlReport } from '../../conformance/report-html.ts';
-import { assertJunitReplaceable, writeJunitReport } from '../../conformance/report-junit.ts';
-import { assertJsonReplaceable, formatReport, writeJsonReport } from '../../conformance/report.ts';
-import { checkImplementation, DEFAULT_RUNS, type CheckReport } from '../../conformance/runner.ts';
+import { assertHtmlReplaceable, writeHtmlReport } from '../../conformance/report/html.ts';
+import { assertJunitReplaceable, writeJunitReport } from '../../conformance/report/junit.ts';
+import { assertJsonReplaceable, formatReport, writeJsonReport } from '../../conformance/report/report.ts';
+import { checkImplementation, DEFAULT_RUNS, type CheckReport } from '../../conformance/check/runner.ts';
 import { specClauses } from '../traceability.ts';
 import { dtypeArg, integer, progress, shardArg } from './options.ts';
-import { IMPL_HELP, implementationFor } from '../../conformance/builtin.ts';
+import { IMPL_HELP, implementationFor } from '../../conformance/adapters/builtin.ts';
 
 export function register(program: Command): void {
   program
-  .command('run')
-  .description('check an implementation against the reference; exit 0 conformant, 1 not conformant, 2 could not run')
-  .requiredOption('--impl <command>', IMPL_HELP)
-  .addOption(new Option('--optimizer <name>', 'only this optimizer').choices(FAMILIES))
-  .option('--dtype <dtype>', `only this dtype (${DTYPES.join(', ')})`, dtypeArg)
-  .option('--variant <name>', 'check against a named variant instead of the canonical step (see `optconf list`)')
-  .option('--runs <n>', `cases per optimizer and dtype (default ${DEFAULT_RUNS})`, integer('--runs', 1))
-  .option('--seed <s>', 'seed of the generated cases (default: random, printed)', integer('--seed', -(2 ** 31)))
-  .option('--shard <i/N>', 'run shard i of N: case k of every target belongs to shard ((k − 1) mod N) + 1; join the --json reports with `optconf merge`', shardArg)
-  .addOption(new Option('--profile <name>', 'case profile').choices(['default', 'long']).default('default'))
-  .option('--json <file>', 'also write the report as JSON')
-  .option('--report <file>', 'also write a self-contained HTML report (plots of the errors, the minimal case)')
-  .option('--junit <file>', 'also write a JUnit XML report for CI (one test case per clause per target)')
-  .option('--json-arrays', 'send tensor arrays as JSON numbers even to an implementation that reads base64 arrays (PROTO-9), to read the exchange by eye')
-  .action(async (opts) => {
-    // Refuse a user's file before a long run, not after it.
-    try {
-      if (opts.json) assertJsonReplaceable(opts.json);
-      if (opts.report) assertHtmlReplaceable(opts.report);
-      if (opts.junit) assertJunitReplaceable(opts.junit);
-    } catch (e) {
-      console.error(`optconf run: ${(e as Error).message}`);
-      process.exit(2);
-    }
-    const started = Date.now();
-    const bar = progress();
-    let report: CheckReport;
-    try {
-      const impl = implementationFor(opts.impl, { jsonArrays: opts.jsonArrays === true });
-      report = await checkImplementation(impl, {
-        optimizer: opts.optimizer,
-        dtype: opts.dtype,
-        variant: opts.variant,
-        runs: opts.runs,
-        seed: opts.seed,
-        shard: opts.shard,
-        profile: opts.profile,
-        onProgress: bar.update,
-        // Samples feed only the HTML plots; without --report they would only swell the JSON.
-        samples: opts.report ? undefined : 0,
-      });
-    } catch (e) {
-      bar.stop();
-      console.error(`optconf run: ${(e as Error).message}`);
-      process.exit(2);
-    }
-    bar.stop();
-    const replay = `optconf run --impl ${JSON.stringify(opts.impl)}`;
-    console.log(formatReport(report, replay));
-    if (opts.json || opts.report || opts.junit) {
+    .command('run')
+    .description('check an implementation against the reference; exit 0 conformant, 1 not conformant, 2 could not run')
+    .requiredOption('--impl <command>', IMPL_HELP)
+    .addOption(new Option('--optimizer <name>', 'only this optimizer').choices(FAMILIES))
+    .option('--dtype <dtype>', `only this dtype (${DTYPES.join(', ')})`, dtypeArg)
+    .option('--variant <name>', 'check against a named variant instead of the canonical step (see `optconf list`)')
+    .option('--runs <n>', `cases per optimizer and dtype (default ${DEFAULT_RUNS})`, integer('--runs', 1))
+    .option('--seed <s>', 'seed of the generated cases (default: random, printed)', integer('--seed', -(2 ** 31)))
+    .option(
+      '--shard <i/N>',
+      'run shard i of N: case k of every target belongs to shard ((k − 1) mod N) + 1; join the --json reports with `optconf merge`',
+      shardArg,
+    )
+    .addOption(new Option('--profile <name>', 'case profile').choices(['default', 'long']).default('default'))
+    .option('--json <file>', 'also write the report as JSON')
+    .option('--report <file>', 'also write a self-contained HTML report (plots of the errors, the minimal case)')
+    .option('--junit <file>', 'also write a JUnit XML report for CI (one test case per clause per target)')
+    .option('--json-arrays', 'send tensor arrays as JSON numbers even to an implementation that reads base64 arrays (PROTO-9), to read the exchange by eye')
+    .action(async (opts) => {
+      // Refuse a user's file before a long run, not after it.
       try {
-        if (opts.json) writeJsonReport(opts.json, report);
-        if (opts.report) writeHtmlReport(opts.report, report, { replay, clauseTitles: new Map(specClauses().map((c) => [c.id, c.title])) });
-        if (opts.junit) writeJunitReport(opts.junit, report, { replay, elapsedMs: Date.now() - started });
+        if (opts.json) assertJsonReplaceable(opts.json);
+        if (opts.report) assertHtmlReplaceable(opts.report);
+        if (opts.junit) assertJunitReplaceable(opts.junit);
       } catch (e) {
         console.error(`optconf run: ${(e as Error).message}`);
         process.exit(2);
       }
-    }
-    process.exit(report.exitCode);
-  });
+      const started = Date.now();
+      const bar = progress();
+      let report: CheckReport;
+      try {
+        const impl = implementationFor(opts.impl, { jsonArrays: opts.jsonArrays === true });
+        report = await checkImplementation(impl, {
+          optimizer: opts.optimizer,
+          dtype: opts.dtype,
+          variant: opts.variant,
+          runs: opts.runs,
+          seed: opts.seed,
+          shard: opts.shard,
+          profile: opts.profile,
+          onProgress: bar.update,
+          // Samples feed only the HTML plots; without --report they would only swell the JSON.
+          samples: opts.report ? undefined : 0,
+        });
+      } catch (e) {
+        bar.stop();
+        console.error(`optconf run: ${(e as Error).message}`);
+        process.exit(2);
+      }
+      bar.stop();
+      const replay = `optconf run --impl ${JSON.stringify(opts.impl)}`;
+      console.log(formatReport(report, replay));
+      if (opts.json || opts.report || opts.junit) {
+        try {
+          if (opts.json) writeJsonReport(opts.json, report);
+          if (opts.report) writeHtmlReport(opts.report, report, { replay, clauseTitles: new Map(specClauses().map((c) => [c.id, c.title])) });
+          if (opts.junit) writeJunitReport(opts.junit, report, { replay, elapsedMs: Date.now() - started });
+        } catch (e) {
+          console.error(`optconf run: ${(e as Error).message}`);
+          process.exit(2);
+        }
+      }
+      process.exit(report.exitCode);
+    });
 }

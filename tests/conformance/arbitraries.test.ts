@@ -1,13 +1,13 @@
 /**
- * The conformance arbitraries (conformance/arbitraries.ts): exact inputs (NOTE-4), valid
+ * The conformance arbitraries (conformance/check/arbitraries.ts): exact inputs (NOTE-4), valid
  * float32-exact hyperparameters, pins, states with the family's names (NOTE-2), schedules
  * (NOTE-3), determinism, and a distribution that reaches where variants part.
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { caseArbitrary, summariseCase } from '../../conformance/arbitraries.ts';
-import { fastRound } from '../../conformance/arbitraries/magnitudes.ts';
-import type { Case } from '../../conformance/case.ts';
+import { caseArbitrary, summariseCase } from '../../conformance/check/arbitraries.ts';
+import { fastRound } from '../../conformance/check/arbitraries/magnitudes.ts';
+import type { Case } from '../../conformance/check/case.ts';
 import { DTYPES, exact, isRepresentable, maxFinite, roundDoubleToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper } from '../../reference/notation.ts';
 import { FAMILIES, findOptimizer, type Family } from '../../reference/registry.ts';
@@ -55,7 +55,11 @@ describe('conformance arbitraries', () => {
             // Exact (decimal) check on short vectors, the fast one everywhere.
             const bad = values.findIndex((x) => !fastRepresentable(x, dtype) || (values.length <= 64 && !isRepresentable(x, dtype)));
             expect(bad, `${summariseCase(c)}: ${where}[${bad}] = ${values[bad]} not exact in ${dtype}`).toBe(-1);
-            if (family === 'ewma') expect(values.every((x) => x >= 0), `${where}: EWMA averages and losses are ≥ 0`).toBe(true);
+            if (family === 'ewma')
+              expect(
+                values.every((x) => x >= 0),
+                `${where}: EWMA averages and losses are ≥ 0`,
+              ).toBe(true);
           }
         }
       }
@@ -72,7 +76,7 @@ describe('conformance arbitraries', () => {
     }
   });
 
-  it('NOTE-4 · hyperparameters are float32-exact, finite, the family\'s own and valid at every step', () => {
+  it("NOTE-4 · hyperparameters are float32-exact, finite, the family's own and valid at every step", () => {
     for (const family of FAMILIES) {
       const d = def(family);
       const names = d.hyper.map((s) => s.name);
@@ -96,14 +100,19 @@ describe('conformance arbitraries', () => {
   it('NOTE-1 · NOTE-3 · the reference runs short generated cases without error or overflow', () => {
     for (const family of FAMILIES) {
       for (const dtype of DTYPES) {
-        const cases = sample(family, dtype, 30, SEED + 1).filter((c) => c.params.length <= 8 && c.steps.length <= 12).slice(0, 6);
+        const cases = sample(family, dtype, 30, SEED + 1)
+          .filter((c) => c.params.length <= 8 && c.steps.length <= 12)
+          .slice(0, 6);
         for (const c of cases) {
           const trajectory = referenceTrajectory(def(family), c);
           expect(trajectory).toHaveLength(c.steps.length);
           const limit = exact(maxFinite(dtype));
           for (const [k, step] of trajectory.entries()) {
             const values = [...step.params, ...Object.values(step.state).flatMap((v) => (Array.isArray(v) ? v : []))];
-            expect(values.every((v) => v.abs().lte(limit)), `${summariseCase(c)}: overflow in ${dtype} at step ${k + 1}`).toBe(true);
+            expect(
+              values.every((v) => v.abs().lte(limit)),
+              `${summariseCase(c)}: overflow in ${dtype} at step ${k + 1}`,
+            ).toBe(true);
           }
         }
       }
@@ -112,11 +121,16 @@ describe('conformance arbitraries', () => {
 
   it('NOTE-1 · float16 runs of 20–60 steps stay within 65504', () => {
     for (const family of FAMILIES) {
-      const cases = sample(family, 'float16', 80, SEED + 2).filter((c) => c.params.length <= 8 && c.steps.length >= 20).slice(0, 2);
+      const cases = sample(family, 'float16', 80, SEED + 2)
+        .filter((c) => c.params.length <= 8 && c.steps.length >= 20)
+        .slice(0, 2);
       for (const c of cases) {
         const last = referenceTrajectory(def(family), c).at(-1)!;
         const limit = exact(maxFinite('float16'));
-        expect(last.params.every((v) => v.abs().lte(limit)), summariseCase(c)).toBe(true);
+        expect(
+          last.params.every((v) => v.abs().lte(limit)),
+          summariseCase(c),
+        ).toBe(true);
       }
     }
   });
@@ -135,11 +149,23 @@ describe('conformance arbitraries', () => {
           expect(Object.keys(s).sort(), summariseCase(c)).toEqual(['step', ...names].sort());
           const arr = (name: string) => s[name] as readonly number[];
           const nonNegative = ['exp_avg_sq', 'square_avg', 'max_exp_avg_sq'].filter((n) => names.includes(n));
-          for (const n of nonNegative) expect(arr(n).every((x) => x >= 0), `${n} ≥ 0`).toBe(true);
-          if (names.includes('max_exp_avg_sq')) expect(arr('max_exp_avg_sq').every((x, i) => x >= arr('exp_avg_sq')[i]), 'max_exp_avg_sq ≥ exp_avg_sq').toBe(true);
+          for (const n of nonNegative)
+            expect(
+              arr(n).every((x) => x >= 0),
+              `${n} ≥ 0`,
+            ).toBe(true);
+          if (names.includes('max_exp_avg_sq'))
+            expect(
+              arr('max_exp_avg_sq').every((x, i) => x >= arr('exp_avg_sq')[i]),
+              'max_exp_avg_sq ≥ exp_avg_sq',
+            ).toBe(true);
           if (names.includes('grad_avg')) {
             // exact: g² as a decimal against square_avg
-            const ok = arr('grad_avg').every((g, i) => exact(g).times(exact(g)).lte(exact(arr('square_avg')[i])));
+            const ok = arr('grad_avg').every((g, i) =>
+              exact(g)
+                .times(exact(g))
+                .lte(exact(arr('square_avg')[i])),
+            );
             expect(ok, 'grad_avg² ≤ square_avg').toBe(true);
           }
         }
@@ -199,30 +225,54 @@ describe('conformance arbitraries', () => {
       else expect(midRun, tag).toBe(0);
       expect(long, tag).toBeGreaterThanOrEqual(5);
       expect(long, tag).toBeLessThanOrEqual(35);
-      expect(cases.filter((c) => c.params.length > 4096).every((c) => c.steps.length <= 3), tag).toBe(true);
-      expect(cases.filter((c) => c.params.length <= 4096).every((c) => c.params.length <= 8), tag).toBe(true);
+      expect(
+        cases.filter((c) => c.params.length > 4096).every((c) => c.steps.length <= 3),
+        tag,
+      ).toBe(true);
+      expect(
+        cases.filter((c) => c.params.length <= 4096).every((c) => c.params.length <= 8),
+        tag,
+      ).toBe(true);
       if (family !== 'ewma') expect(negZero, tag).toBeGreaterThanOrEqual(30);
       expect(longRuns, tag).toBeGreaterThanOrEqual(20);
       expect(firstSteps, tag).toBeGreaterThanOrEqual(60);
       if (family === 'sgd') {
-        expect(count((c) => (c.hyper.momentum as number) > 0 && c.hyper.dampening !== 0), tag).toBeGreaterThanOrEqual(30);
-        expect(count((c) => c.hyper.nesterov === true), tag).toBeGreaterThanOrEqual(10);
+        expect(
+          count((c) => (c.hyper.momentum as number) > 0 && c.hyper.dampening !== 0),
+          tag,
+        ).toBeGreaterThanOrEqual(30);
+        expect(
+          count((c) => c.hyper.nesterov === true),
+          tag,
+        ).toBeGreaterThanOrEqual(10);
       }
-      if (family === 'rmsprop') expect(count((c) => c.hyper.centered === true && (c.hyper.momentum as number) > 0), tag).toBeGreaterThanOrEqual(20);
-      if (family === 'adam') expect(count((c) => c.hyper.amsgrad === true), tag).toBeGreaterThanOrEqual(50);
+      if (family === 'rmsprop')
+        expect(
+          count((c) => c.hyper.centered === true && (c.hyper.momentum as number) > 0),
+          tag,
+        ).toBeGreaterThanOrEqual(20);
+      if (family === 'adam')
+        expect(
+          count((c) => c.hyper.amsgrad === true),
+          tag,
+        ).toBeGreaterThanOrEqual(50);
       if (family === 'adam' || family === 'sgd' || family === 'rmsprop') {
         // λ·θ ≈ g: some element where the decay term is within a factor 8 of the gradient
-        const matched = count((c) => (c.hyper.weight_decay as number) > 0 && c.params.some((p, i) => {
-          const g = Math.abs(c.steps[0].grad[i]);
-          const d = Math.abs((c.hyper.weight_decay as number) * p);
-          return g > 0 && d > g / 8 && d < g * 8;
-        }));
+        const matched = count(
+          (c) =>
+            (c.hyper.weight_decay as number) > 0 &&
+            c.params.some((p, i) => {
+              const g = Math.abs(c.steps[0].grad[i]);
+              const d = Math.abs((c.hyper.weight_decay as number) * p);
+              return g > 0 && d > g / 8 && d < g * 8;
+            }),
+        );
         expect(matched, tag).toBeGreaterThanOrEqual(15);
       }
     }
   });
 
-  it('NOTE-4 · 16-bit cases have subnormals, no β rounded to 1 and the dtype\'s ε', () => {
+  it("NOTE-4 · 16-bit cases have subnormals, no β rounded to 1 and the dtype's ε", () => {
     for (const dtype of ['float16', 'bfloat16'] as const) {
       const cases = sample('adam', dtype, 200, SEED + 5);
       const tiny = 2 ** (dtype === 'float16' ? -14 : -126);
@@ -245,7 +295,10 @@ describe('conformance arbitraries', () => {
   });
 
   it('NOTE-4 · failures shrink to the canonical case: one element, one step, defaults', () => {
-    const r = fc.check(fc.property(caseArbitrary('adam', 'float32'), (c) => c.hyper.amsgrad !== true), { seed: SEED });
+    const r = fc.check(
+      fc.property(caseArbitrary('adam', 'float32'), (c) => c.hyper.amsgrad !== true),
+      { seed: SEED },
+    );
     expect(r.failed).toBe(true);
     const c = r.counterexample![0];
     expect(c.params.length).toBe(1);

@@ -6,12 +6,12 @@
 import { spawn } from 'node:child_process';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { spawnImplementation } from '../../conformance/process.ts';
-import { checkHello, checkRunReply, checkRunRequest, type RunRequest } from '../../conformance/protocol.ts';
-import { checkImplementation } from '../../conformance/runner.ts';
-import { JsonLineReader, lineChunks } from '../../conformance/stream-json.ts';
-import { encodeRequestArrays } from '../../conformance/tensor-arrays.ts';
-import { cameAsBase64, decodeBase64Array, decodeWireArray, encodeBase64Array } from '../../conformance/wire.ts';
+import { spawnImplementation } from '../../conformance/protocol/process.ts';
+import { checkHello, checkRunReply, checkRunRequest, type RunRequest } from '../../conformance/protocol/messages.ts';
+import { checkImplementation } from '../../conformance/check/runner.ts';
+import { JsonLineReader, lineChunks } from '../../conformance/protocol/stream-json.ts';
+import { encodeRequestArrays } from '../../conformance/protocol/tensor-arrays.ts';
+import { cameAsBase64, decodeBase64Array, decodeWireArray, encodeBase64Array } from '../../conformance/protocol/wire.ts';
 import type { Dtype } from '../../reference/dtype.ts';
 import { optconf } from '../reports/cli.ts';
 
@@ -30,7 +30,19 @@ function expectSameValues(got: ArrayLike<number>, want: ArrayLike<number>, what:
 }
 
 const FLOAT32_SPECIALS = [-0, 0, Infinity, -Infinity, NaN, 2 ** -149, -(2 ** -149), 2 ** -126 - 2 ** -149, 2 ** -126, 3.4028234663852886e38, Math.fround(0.1)];
-const FLOAT64_SPECIALS = [-0, 0, Infinity, -Infinity, NaN, Number.MIN_VALUE, -Number.MIN_VALUE, 2 ** -1022 - Number.MIN_VALUE, 2 ** -1022, Number.MAX_VALUE, 0.1];
+const FLOAT64_SPECIALS = [
+  -0,
+  0,
+  Infinity,
+  -Infinity,
+  NaN,
+  Number.MIN_VALUE,
+  -Number.MIN_VALUE,
+  2 ** -1022 - Number.MIN_VALUE,
+  2 ** -1022,
+  Number.MAX_VALUE,
+  0.1,
+];
 
 /** A run request with the same values in every tensor position (params, a state array, two grads). */
 const requestOf = (dtype: Dtype, values: readonly number[]): RunRequest => ({
@@ -100,7 +112,10 @@ describe('PROTO-9 · base64 arrays through the writer and the streaming reader',
     expect(encodeBase64Array(bfloat, 'float32')).toEqual({ dtype: 'float32', base64: base64Of(bfloat, 'float32') });
     // PROTO-3 still rules: the implementation must see 0.1 itself, to refuse it in a float32 case
     expect(encodeBase64Array([0.5, 0.1], 'float32')).toEqual({ dtype: 'float64', base64: base64Of([0.5, 0.1], 'float64') });
-    expect(encodeBase64Array(['NaN', 'Infinity', '-Infinity', 2], 'float64')).toEqual({ dtype: 'float64', base64: base64Of([NaN, Infinity, -Infinity, 2], 'float64') });
+    expect(encodeBase64Array(['NaN', 'Infinity', '-Infinity', 2], 'float64')).toEqual({
+      dtype: 'float64',
+      base64: base64Of([NaN, Infinity, -Infinity, 2], 'float64'),
+    });
   });
 
   it('PROTO-9 · a 2^20-element float32 array (5.6 MB of base64) read in 1 KiB chunks lands in shared memory', () => {
@@ -149,13 +164,19 @@ describe('PROTO-9 · base64 arrays through the writer and the streaming reader',
       expect(() => decodeBase64Array(value, 'step 2 params'), JSON.stringify(value)).toThrow(message);
       expect(() => decodeWireArray(value, 1, 'step 2 params'), JSON.stringify(value)).toThrow(message);
     }
-    expect(() => decodeWireArray({ dtype: 'float32', base64: base64Of([1, 2, 3], 'float32') }, 2, 'step 2 params')).toThrow(/^step 2 params has 3 elements, expected 2$/);
+    expect(() => decodeWireArray({ dtype: 'float32', base64: base64Of([1, 2, 3], 'float32') }, 2, 'step 2 params')).toThrow(
+      /^step 2 params has 3 elements, expected 2$/,
+    );
   });
 
   it('PROTO-9 · raw control or non-ASCII bytes inside a streamed base64 payload are refused by position, never decoded around', () => {
     const good = base64Of([1, 2, 3], 'float32');
     for (const byte of [0x01, 0x1f, 0xc3, 0x7f]) {
-      const text = Buffer.concat([Buffer.from(`{"params":{"dtype":"float32","base64":"${good.slice(0, 4)}`), Buffer.from([byte]), Buffer.from(`${good.slice(4)}"}}`)]);
+      const text = Buffer.concat([
+        Buffer.from(`{"params":{"dtype":"float32","base64":"${good.slice(0, 4)}`),
+        Buffer.from([byte]),
+        Buffer.from(`${good.slice(4)}"}}`),
+      ]);
       const parsed = readLine([text.subarray(0, 20), text.subarray(20)]);
       expect(() => decodeWireArray(parsed.params, 3, 'step 1 params'), `byte ${byte}`).toThrow(/^step 1 params: base64 has .* at character 4$/);
     }
@@ -169,20 +190,38 @@ describe('PROTO-9 · base64 arrays through the writer and the streaming reader',
 
 describe('PROTO-9 · the schemas', () => {
   const valid = { dtype: 'float32', base64: base64Of([1, -0], 'float32') };
-  const request = { op: 'run', id: 'c', optimizer: 'sgd', dtype: 'float32', hyper: { lr: 0.5 }, params: valid, state: { step: 1, momentum_buffer: valid }, steps: [{ grad: valid }] };
+  const request = {
+    op: 'run',
+    id: 'c',
+    optimizer: 'sgd',
+    dtype: 'float32',
+    hyper: { lr: 0.5 },
+    params: valid,
+    state: { step: 1, momentum_buffer: valid },
+    steps: [{ grad: valid }],
+  };
 
   it('PROTO-9 · a base64 array is accepted wherever a tensor array is, and base64Arrays in hello', () => {
     expect(checkRunRequest(request)).toMatchObject({ ok: true });
     expect(checkRunReply({ op: 'result', id: 'c', steps: [{ params: valid, state: { step: 2, momentum_buffer: [1, 'NaN'] } }] })).toMatchObject({ ok: true });
     expect(checkHello({ op: 'hello', protocol: 'optconf/1', implementation: 'x', supports: [], base64Arrays: true })).toMatchObject({ ok: true });
-    expect(checkHello({ op: 'hello', protocol: 'optconf/1', implementation: 'x', supports: [], base64Arrays: 'yes' })).toMatchObject({ ok: false, error: '/base64Arrays must be boolean' });
+    expect(checkHello({ op: 'hello', protocol: 'optconf/1', implementation: 'x', supports: [], base64Arrays: 'yes' })).toMatchObject({
+      ok: false,
+      error: '/base64Arrays must be boolean',
+    });
   });
 
   it('PROTO-9 · a malformed base64 array is refused with a message naming the field', () => {
     const withGrad = (grad: unknown) => ({ ...request, steps: [{ grad }] });
-    expect(checkRunRequest(withGrad({ dtype: 'int8', base64: '' }))).toMatchObject({ ok: false, error: expect.stringMatching(/^\/steps\/0\/grad\/dtype must be equal to one of the allowed values/) });
+    expect(checkRunRequest(withGrad({ dtype: 'int8', base64: '' }))).toMatchObject({
+      ok: false,
+      error: expect.stringMatching(/^\/steps\/0\/grad\/dtype must be equal to one of the allowed values/),
+    });
     expect(checkRunRequest(withGrad({ base64: '' }))).toMatchObject({ ok: false, error: "/steps/0/grad must have required property 'dtype'" });
-    expect(checkRunRequest(withGrad({ dtype: 'float32', base64: 'AA!A' }))).toMatchObject({ ok: false, error: '/steps/0/grad/base64 must match format "base64"' });
+    expect(checkRunRequest(withGrad({ dtype: 'float32', base64: 'AA!A' }))).toMatchObject({
+      ok: false,
+      error: '/steps/0/grad/base64 must match format "base64"',
+    });
     expect(checkRunRequest(withGrad({ ...valid, n: 2 }))).toMatchObject({ ok: false, error: '/steps/0/grad must NOT have additional properties (n)' });
     expect(checkRunReply({ op: 'result', id: 'c', steps: [{ params: { dtype: 'float32' } }] })).toMatchObject({ ok: false });
     // anything that is not an object is still checked as an array of numbers
@@ -198,7 +237,10 @@ async function converse(name: string, messages: readonly unknown[]): Promise<any
   child.stdin.end(messages.map((m) => `${typeof m === 'string' ? m : [...lineChunks(m)].join('')}`).join(''));
   const code = await new Promise((resolve) => child.on('exit', resolve));
   expect(code).toBe(0);
-  return out.trim().split('\n').map((l) => JSON.parse(l));
+  return out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 describe('PROTO-9 · optconf serve float and optconf serve reference speak base64 arrays', () => {
@@ -224,12 +266,20 @@ describe('PROTO-9 · optconf serve float and optconf serve reference speak base6
         encoded.steps.forEach((s: any, i: number) => {
           expect(Array.isArray(plain.steps[i].params), 'a JSON request gets JSON arrays').toBe(true);
           expect(s.params.dtype, 'float64 bytes for a float64 case, float32 otherwise').toBe(c.dtype === 'float64' ? 'float64' : 'float32');
-          expectSameValues(decodeWireArray(s.params, n, `${c.id} step ${i + 1} params`), decodeWireArray(plain.steps[i].params, n, 'json'), `${c.id} step ${i + 1} params`);
+          expectSameValues(
+            decodeWireArray(s.params, n, `${c.id} step ${i + 1} params`),
+            decodeWireArray(plain.steps[i].params, n, 'json'),
+            `${c.id} step ${i + 1} params`,
+          );
           for (const state of ['exp_avg', 'exp_avg_sq']) {
-            expectSameValues(decodeWireArray(s.state[state], n, state), decodeWireArray(plain.steps[i].state[state], n, 'json'), `${c.id} step ${i + 1} state.${state}`);
+            expectSameValues(
+              decodeWireArray(s.state[state], n, state),
+              decodeWireArray(plain.steps[i].state[state], n, 'json'),
+              `${c.id} step ${i + 1} state.${state}`,
+            );
           }
           expect(s.state.step).toBe(plain.steps[i].state.step);
-          expect(s.exact, 'the reference\'s exact values are decimal strings either way').toEqual(plain.steps[i].exact);
+          expect(s.exact, "the reference's exact values are decimal strings either way").toEqual(plain.steps[i].exact);
         });
       });
     });

@@ -4,9 +4,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Bounded, precisionOf } from '../../conformance/error-model.ts';
-import { checkCase, compareOutput } from '../../conformance/compare.ts';
-import type { Case } from '../../conformance/case.ts';
+import { Bounded, precisionOf } from '../../conformance/check/error-model.ts';
+import { checkCase, compareOutput } from '../../conformance/check/compare.ts';
+import type { Case } from '../../conformance/check/case.ts';
 import { exact, roundToDtype } from '../../reference/dtype.ts';
 import { resolveHyper } from '../../reference/notation.ts';
 import { findOptimizer, OPTIMIZERS } from '../../reference/registry.ts';
@@ -158,7 +158,10 @@ describe('PREC-6 · the float64 evaluation is within its own bound of the decima
         const sb = Object.fromEntries(names.map((n, i) => [n, Bounded.input(Math.abs(values[i]), p)]));
         const rd = def.step(exact(theta), exact(g), sd, hd, t);
         const rb = def.step(Bounded.input(theta, p), Bounded.input(g, p), sb, hb, t);
-        const pairs: [typeof rb.param, typeof rd.param][] = [[rb.param, rd.param], ...Object.keys(rd.state).map((k) => [rb.state[k], rd.state[k]] as [typeof rb.param, typeof rd.param])];
+        const pairs: [typeof rb.param, typeof rd.param][] = [
+          [rb.param, rd.param],
+          ...Object.keys(rd.state).map((k) => [rb.state[k], rd.state[k]] as [typeof rb.param, typeof rd.param]),
+        ];
         for (const [b, d] of pairs) {
           const err = exact(b.v).minus(d).abs().toNumber();
           if (!(err <= b.r)) throw new Error(`${def.name}: float64 value ${b.v} is ${err} from ${d}, bound r = ${b.r}`);
@@ -182,7 +185,10 @@ describe('PREC-7 · steps checked from the implementation’s own state', () => 
       theta = r.param;
       st = r.state as typeof st;
       const m = roundToDtype(st.exp_avg, 'float32');
-      return { params: [roundToDtype(theta, 'float32')], state: { step: k + 1, exp_avg: [perturb && k === 1 ? perturb(m) : m], exp_avg_sq: [roundToDtype(st.exp_avg_sq, 'float32')] } };
+      return {
+        params: [roundToDtype(theta, 'float32')],
+        state: { step: k + 1, exp_avg: [perturb && k === 1 ? perturb(m) : m], exp_avg_sq: [roundToDtype(st.exp_avg_sq, 'float32')] },
+      };
     });
   }
 
@@ -191,7 +197,11 @@ describe('PREC-7 · steps checked from the implementation’s own state', () => 
   });
 
   it('PREC-7 · a state value 2⁻¹⁰ relative off fails, naming the state', () => {
-    const r = checkCase(adam, c, referenceReply((m) => f(m * (1 + 2 ** -10))));
+    const r = checkCase(
+      adam,
+      c,
+      referenceReply((m) => f(m * (1 + 2 ** -10))),
+    );
     expect(r.ok).toBe(false);
     expect(r.message).toContain('state.exp_avg[0]');
   });
@@ -202,5 +212,4 @@ describe('PREC-7 · steps checked from the implementation’s own state', () => 
     expect(r.ok).toBe(false);
     expect(r.message).toContain('state.step');
   });
-
 });

@@ -1,5 +1,5 @@
 /**
- * conformance/adapters/float.ts, conformance/mutants.ts and conformance/adapters/tfjs.ts, checked
+ * conformance/adapters/float.ts, conformance/adapters/mutants.ts and conformance/adapters/tfjs.ts, checked
  * without the runner: fixed small cases (fresh state, 1–5 steps, 3–8 elements) compared with the
  * reference (`referenceRun`, exact values correctly rounded to the dtype).
  *
@@ -11,15 +11,22 @@ import { describe, expect, it } from 'vitest';
 import { roundDoubleToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { dtypeRounder, floatImplementation, MUTATION_NAMES, type MutationName } from '../../conformance/adapters/float.ts';
 import { tfjsImplementation } from '../../conformance/adapters/tfjs.ts';
-import type { Implementation } from '../../conformance/implementation.ts';
-import { MUTANTS } from '../../conformance/mutants.ts';
-import type { RunReply, RunRequest, WireHyper, WireStepInput, WireStepOutput } from '../../conformance/protocol.ts';
-import { referenceRun } from '../../conformance/reference-implementation.ts';
+import type { Implementation } from '../../conformance/protocol/implementation.ts';
+import { MUTANTS } from '../../conformance/adapters/mutants.ts';
+import type { RunReply, RunRequest, WireHyper, WireStepInput, WireStepOutput } from '../../conformance/protocol/messages.ts';
+import { referenceRun } from '../../conformance/adapters/reference.ts';
 
 const f = Math.fround;
 
 /** A request whose inputs are the given doubles rounded to the dtype (hyperparameters to float32). */
-function request(optimizer: string, dtype: Dtype, hyper: WireHyper, params: number[], grads: number[][], overrides: Record<number, WireHyper> = {}): RunRequest {
+function request(
+  optimizer: string,
+  dtype: Dtype,
+  hyper: WireHyper,
+  params: number[],
+  grads: number[][],
+  overrides: Record<number, WireHyper> = {},
+): RunRequest {
   const r = (x: number) => roundDoubleToDtype(x, dtype);
   const h = Object.fromEntries(Object.entries(hyper).map(([k, v]) => [k, typeof v === 'number' ? f(v) : v]));
   const steps: WireStepInput[] = grads.map((g, k) => ({ grad: g.map(r), ...(overrides[k] ? { hyper: overrides[k] } : {}) }));
@@ -128,7 +135,23 @@ describe('conformance/adapters/float.ts: the honest kernels against the referenc
     // 1 + 3·2^-8 is halfway between 1 + 2^-7 and 1 + 2^-6 → 1 + 2^-6 (even).
     // float16: 65520 = (2 − 2^-11)·2^15 is the overflow threshold (→ ∞); 2^-25 is half the smallest
     // subnormal 2^-24 (a tie → 0); 3·2^-26 is above it (→ 2^-24).
-    const hard = [1 + 2 ** -8, 1 + 3 * 2 ** -8, 65504, 65519.99, 65520, 2 ** -25, 3 * 2 ** -26, 2 ** -24, -0, 0.1, -0.1, 1e-40, 3.3895313892515355e38, 3.4e38, 5e-324];
+    const hard = [
+      1 + 2 ** -8,
+      1 + 3 * 2 ** -8,
+      65504,
+      65519.99,
+      65520,
+      2 ** -25,
+      3 * 2 ** -26,
+      2 ** -24,
+      -0,
+      0.1,
+      -0.1,
+      1e-40,
+      3.3895313892515355e38,
+      3.4e38,
+      5e-324,
+    ];
     let seed = 12345;
     const random = Array.from({ length: 3000 }, () => {
       seed = (seed * 1103515245 + 12345) % 2 ** 31;
@@ -137,7 +160,10 @@ describe('conformance/adapters/float.ts: the honest kernels against the referenc
     for (const dtype of ['bfloat16', 'float16', 'float32', 'float64'] as const) {
       const fast = dtypeRounder(dtype);
       for (const x of [...hard, ...hard.map((v) => -v), ...random]) {
-        expect(Object.is(fast(x), roundDoubleToDtype(x, dtype)), `NOTE-5: ${dtype} rounding of ${x}: expected ${roundDoubleToDtype(x, dtype)}, got ${fast(x)}`).toBe(true);
+        expect(
+          Object.is(fast(x), roundDoubleToDtype(x, dtype)),
+          `NOTE-5: ${dtype} rounding of ${x}: expected ${roundDoubleToDtype(x, dtype)}, got ${fast(x)}`,
+        ).toBe(true);
       }
     }
   });
@@ -163,10 +189,22 @@ function mutantCases(name: MutationName): MutantCase {
     );
   const lrChange = { 2: { lr: f(0.025) } };
   const table: Record<MutationName, MutantCase> = {
-    'sgd/dampening-on-first-step': { clause: 'SGD-3', reached: q('sgd', { lr: 0.1, momentum: 0.9, dampening: 0.5 }), unreached: q('sgd', { lr: 0.1, momentum: 0.9 }) },
-    'sgd/dampening-ignored': { clause: 'SGD-3', reached: q('sgd', { lr: 0.1, momentum: 0.9, dampening: 0.5 }), unreached: q('sgd', { lr: 0.1, momentum: 0.9 }) },
+    'sgd/dampening-on-first-step': {
+      clause: 'SGD-3',
+      reached: q('sgd', { lr: 0.1, momentum: 0.9, dampening: 0.5 }),
+      unreached: q('sgd', { lr: 0.1, momentum: 0.9 }),
+    },
+    'sgd/dampening-ignored': {
+      clause: 'SGD-3',
+      reached: q('sgd', { lr: 0.1, momentum: 0.9, dampening: 0.5 }),
+      unreached: q('sgd', { lr: 0.1, momentum: 0.9 }),
+    },
     'sgd/lerp-momentum': { clause: 'SGD-3', reached: q('sgd', { lr: 0.1, momentum: 0.9 }), unreached: q('sgd', { lr: 0.1 }) },
-    'sgd/nesterov-old-buffer': { clause: 'SGD-4', reached: q('sgd', { lr: 0.1, momentum: 0.9, nesterov: true }), unreached: q('sgd', { lr: 0.1, momentum: 0.9 }) },
+    'sgd/nesterov-old-buffer': {
+      clause: 'SGD-4',
+      reached: q('sgd', { lr: 0.1, momentum: 0.9, nesterov: true }),
+      unreached: q('sgd', { lr: 0.1, momentum: 0.9 }),
+    },
     'sgd/weight-decay-sign': { clause: 'SGD-2', reached: q('sgd', { lr: 0.1, weight_decay: 0.5 }), unreached: q('sgd', { lr: 0.1 }) },
     'sgd/lr-in-buffer': { clause: 'SGD-7', reached: q('sgd', { lr: 0.1, momentum: 0.9 }, 4, lrChange), unreached: q('sgd', { lr: 0.1, momentum: 0.9 }) },
     'rmsprop/eps-inside-root': { clause: 'RMSPROP-2', reached: q('rmsprop', { lr: 0.01, eps: 0.01 }) },
@@ -201,7 +239,7 @@ function largestDifference(a: RunReply, b: RunReply): number {
   return Math.max(...x.map(([, v], n) => Math.abs(v - y[n][1]) / Math.max(Math.abs(y[n][1]), 1e-30)));
 }
 
-describe('conformance/mutants.ts: every mutant changes one part, where a case reaches it', () => {
+describe('conformance/adapters/mutants.ts: every mutant changes one part, where a case reaches it', () => {
   const honest = floatImplementation({ dtypes: ['float32'] });
   // one test per mutation in adapters/float.ts, so a mutation missing from the corpus fails
   for (const name of MUTATION_NAMES) {
@@ -210,10 +248,15 @@ describe('conformance/mutants.ts: every mutant changes one part, where a case re
       const entries = MUTANTS.filter((x) => x.name === name);
       expect(entries.length, `${c.clause}: ${name} appears once in MUTANTS`).toBe(1);
       const m = entries[0];
-      expect(m.name.startsWith(`${m.optimizer}/`) && m.dtype === 'float32' && m.description.length > 10, `${name}: claims its family, float32, described`).toBe(true);
+      expect(m.name.startsWith(`${m.optimizer}/`) && m.dtype === 'float32' && m.description.length > 10, `${name}: claims its family, float32, described`).toBe(
+        true,
+      );
       const impl = m.impl();
       const hello = await impl.hello();
-      expect(hello.supports.map((s) => s.optimizer), `${m.name} claims ${m.optimizer}`).toContain(m.optimizer);
+      expect(
+        hello.supports.map((s) => s.optimizer),
+        `${m.name} claims ${m.optimizer}`,
+      ).toContain(m.optimizer);
       const reached = largestDifference(await impl.run(c.reached), honest.run(c.reached) as RunReply);
       expect(reached > 1e-4, `${c.clause}: ${m.name} should visibly differ on its case, largest relative difference ${reached}`).toBe(true);
       if (c.unreached) {
@@ -265,7 +308,10 @@ describe('conformance/adapters/tfjs.ts: TensorFlow.js 4.22 CPU against the refer
 
   it('NOTE-2: tfjs declares no state and refuses a given state, weight decay, and a momentum change', async () => {
     const hello = await tfjs.hello();
-    expect(hello.supports.every((s) => s.returnsState === false && s.dtypes.join() === 'float32'), 'tfjs supports: float32, no state').toBe(true);
+    expect(
+      hello.supports.every((s) => s.returnsState === false && s.dtypes.join() === 'float32'),
+      'tfjs supports: float32, no state',
+    ).toBe(true);
     const base = q('sgd', { lr: 0.1, momentum: 0.9 }, 2);
     const refusals: RunRequest[] = [
       { ...base, state: { step: 1, momentum_buffer: [0, 0, 0, 0] } },
@@ -275,7 +321,8 @@ describe('conformance/adapters/tfjs.ts: TensorFlow.js 4.22 CPU against the refer
       { ...base, dtype: 'float64' },
       q('adamw', {}, 1),
     ];
-    for (const r of refusals) expect((await tfjs.run(r)).op, `NOTE-2/NOTE-3: ${JSON.stringify({ ...r, params: undefined, steps: undefined })}`).toBe('unsupported');
+    for (const r of refusals)
+      expect((await tfjs.run(r)).op, `NOTE-2/NOTE-3: ${JSON.stringify({ ...r, params: undefined, steps: undefined })}`).toBe('unsupported');
   });
 
   it('ADAM-5: a 100k-element tfjs Adam case returns every element and leaves no tensors behind', async () => {

@@ -1,14 +1,14 @@
 /**
- * The compiled error model (conformance/kernel.ts) against `Bounded` itself: for every definition in
+ * The compiled error model (conformance/check/kernel.ts) against `Bounded` itself: for every definition in
  * OPTIMIZERS, every hyperparameter branch, first and later steps, exact and bounded inputs, the
  * kernel's v, e, r, w equal `Bounded`'s bit for bit (Object.is: NaN equals NaN, −0 differs from 0).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Bounded, precisionOf } from '../../conformance/error-model.ts';
-import { evaluateStep, evaluateStepBounded, exactFields, screenStep, type Fields } from '../../conformance/kernel.ts';
+import { Bounded, precisionOf } from '../../conformance/check/error-model.ts';
+import { evaluateStep, evaluateStepBounded, exactFields, screenStep, type Fields } from '../../conformance/check/kernel.ts';
 import { ulp, type Dtype } from '../../reference/dtype.ts';
-import { compareOutput, fastUlp } from '../../conformance/compare.ts';
+import { compareOutput, fastUlp } from '../../conformance/check/compare.ts';
 import { resolveHyper } from '../../reference/notation.ts';
 import { OPTIMIZERS } from '../../reference/registry.ts';
 
@@ -23,7 +23,12 @@ const hyperValue = fc.constantFrom(0, 0.5, 0.9, 0.99, 0.999, 1e-8, 1e-3, 0.01, 1
 
 function fields(values: number[], bounded: { e: number; r: number; w: number }[] | null): Fields {
   if (bounded === null) return exactFields(Float64Array.from(values));
-  return { v: Float64Array.from(values), e: Float64Array.from(bounded.map((b) => b.e)), r: Float64Array.from(bounded.map((b) => b.r)), w: Float64Array.from(bounded.map((b) => b.w)) };
+  return {
+    v: Float64Array.from(values),
+    e: Float64Array.from(bounded.map((b) => b.e)),
+    r: Float64Array.from(bounded.map((b) => b.r)),
+    w: Float64Array.from(bounded.map((b) => b.w)),
+  };
 }
 
 function same(a: Fields, b: Fields, what: string): void {
@@ -56,9 +61,20 @@ describe('PREC-2 · the compiled kernel computes exactly what Bounded computes',
             const p = precisionOf(dtype);
             const h = resolveHyper(def.hyper, raw as Record<string, unknown>, [], (x) => Bounded.hyper(x, p));
             const names = def.stateNames(hd);
-            const param = fields(elems.map((x) => x[0]), carried ? elems.map((x) => x[5]) : null);
+            const param = fields(
+              elems.map((x) => x[0]),
+              carried ? elems.map((x) => x[5]) : null,
+            );
             const grad = exactFields(Float64Array.from(elems.map((x) => x[1])));
-            const state = Object.fromEntries(names.map((name, j) => [name, fields(elems.map((x) => x[2 + j] as number), carried ? elems.map((x) => x[6 + j] as { e: number; r: number; w: number }) : null)]));
+            const state = Object.fromEntries(
+              names.map((name, j) => [
+                name,
+                fields(
+                  elems.map((x) => x[2 + j] as number),
+                  carried ? elems.map((x) => x[6 + j] as { e: number; r: number; w: number }) : null,
+                ),
+              ]),
+            );
             const kernel = evaluateStep(def, h, t, p, param, grad, state, names);
             const oracle = evaluateStepBounded(def, h, t, p, param, grad, state, names);
             expect(kernel.compiled, 'every step in the registry branches on hyperparameters only, so it compiles').toBe(true);
@@ -73,7 +89,10 @@ describe('PREC-2 · the compiled kernel computes exactly what Bounded computes',
   }
 
   it('PREC-2 · a step that branches on a tensor value falls back to Bounded, with the same result', () => {
-    const def = { ...OPTIMIZERS[0], step: ((param, grad) => ({ param: grad.isNegative() ? param.plus(grad) : param.minus(grad), state: {} })) as (typeof OPTIMIZERS)[0]['step'] };
+    const def = {
+      ...OPTIMIZERS[0],
+      step: ((param, grad) => ({ param: grad.isNegative() ? param.plus(grad) : param.minus(grad), state: {} })) as (typeof OPTIMIZERS)[0]['step'],
+    };
     const p = precisionOf('float32');
     const h = resolveHyper(def.hyper, { lr: 0.5 }, [], (x) => Bounded.hyper(x, p));
     const param = exactFields(Float64Array.from([1, 2, 3]));
@@ -105,7 +124,16 @@ describe('PREC-6 · the screen', () => {
             const param = Float64Array.from(elems.map((x) => x[0]));
             const grad = Float64Array.from(elems.map((x) => x[1]));
             const state = Object.fromEntries(names.map((name, j) => [name, Float64Array.from(elems.map((x) => x[2 + j] as number))]));
-            const full = evaluateStep(def, h, t, p, exactFields(param), exactFields(grad), Object.fromEntries(names.map((name) => [name, exactFields(state[name])])), names);
+            const full = evaluateStep(
+              def,
+              h,
+              t,
+              p,
+              exactFields(param),
+              exactFields(grad),
+              Object.fromEntries(names.map((name) => [name, exactFields(state[name])])),
+              names,
+            );
             const outputs: [string, Fields][] = [['params', full.param], ...Object.entries(full.state)];
             const got = new Map(outputs.map(([name, f], j) => [name, f.v.map((v, i) => v + elems[i][5][j] * p.u * Math.abs(v))]));
             const open = new Set(screenStep(def, h, t, p, param, grad, state, names, (name) => got.get(name)!));
@@ -127,11 +155,34 @@ describe('PREC-6 · the screen', () => {
 
 describe('PREC-1 · the fast ulp is ulp', () => {
   it('PREC-1 · fastUlp(x) equals ulp(x) for float32, bfloat16 and float16 values, zeros, subnormals, powers of two and non-finite values', () => {
-    const special = [0, -0, 1, 2, 0.5, 2 ** -126, 2 ** -149, 2 ** -133, 2 ** -14, 2 ** -24, 65504, 3.4028234663852886e38, Infinity, -Infinity, NaN, 5e-324, 1e300, 2 ** 1023];
+    const special = [
+      0,
+      -0,
+      1,
+      2,
+      0.5,
+      2 ** -126,
+      2 ** -149,
+      2 ** -133,
+      2 ** -14,
+      2 ** -24,
+      65504,
+      3.4028234663852886e38,
+      Infinity,
+      -Infinity,
+      NaN,
+      5e-324,
+      1e300,
+      2 ** 1023,
+    ];
     fc.assert(
-      fc.property(fc.oneof(fc.constantFrom(...special), fc.double(), fc.double({ min: -1e-30, max: 1e-30 })), fc.constantFrom<Dtype>('float32', 'bfloat16', 'float16'), (x, dtype) => {
-        expect(fastUlp(x, dtype), `ulp(${x}, ${dtype})`).toBe(ulp(x, dtype));
-      }),
+      fc.property(
+        fc.oneof(fc.constantFrom(...special), fc.double(), fc.double({ min: -1e-30, max: 1e-30 })),
+        fc.constantFrom<Dtype>('float32', 'bfloat16', 'float16'),
+        (x, dtype) => {
+          expect(fastUlp(x, dtype), `ulp(${x}, ${dtype})`).toBe(ulp(x, dtype));
+        },
+      ),
       { numRuns: 3000 },
     );
   });

@@ -1,13 +1,13 @@
 /**
  * The runner on real libraries and on deliberately wrong optimizers: TensorFlow.js 4.22 (CPU,
  * in process) passes sgd, momentum and adam and is fingerprinted as TensorFlow's RMSprop; every
- * mutant of conformance/mutants.ts is rejected, and those that compute a named variant are named.
+ * mutant of conformance/adapters/mutants.ts is rejected, and those that compute a named variant are named.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { tfjsImplementation } from '../../conformance/adapters/tfjs.ts';
-import { MUTANTS } from '../../conformance/mutants.ts';
-import { formatReport } from '../../conformance/report.ts';
-import { checkImplementation } from '../../conformance/runner.ts';
+import { MUTANTS } from '../../conformance/adapters/mutants.ts';
+import { formatReport } from '../../conformance/report/report.ts';
+import { checkImplementation } from '../../conformance/check/runner.ts';
 
 describe('TensorFlow.js 4.22 CPU backend', () => {
   it('SGD-1 · SGD-3 · SGD-4 · tfjs sgd and momentum (Nesterov too) pass in float32', async () => {

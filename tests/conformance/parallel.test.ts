@@ -1,11 +1,11 @@
 /** PREC-6, PREC-7: checking a case split across worker threads reports what the single-thread check reports. */
 import { afterAll, describe, expect, it } from 'vitest';
 import { floatImplementation } from '../../conformance/adapters/float.ts';
-import { toRunRequest, type Case } from '../../conformance/case.ts';
-import { checkCase } from '../../conformance/compare.ts';
-import { casesSplit, checkCaseParallel, closeCheckingPool } from '../../conformance/parallel.ts';
-import type { RunReply, WireStepOutput } from '../../conformance/protocol.ts';
-import { JsonLineReader, lineChunks } from '../../conformance/stream-json.ts';
+import { toRunRequest, type Case } from '../../conformance/check/case.ts';
+import { checkCase } from '../../conformance/check/compare.ts';
+import { casesSplit, checkCaseParallel, closeCheckingPool } from '../../conformance/check/parallel.ts';
+import type { RunReply, WireStepOutput } from '../../conformance/protocol/messages.ts';
+import { JsonLineReader, lineChunks } from '../../conformance/protocol/stream-json.ts';
 import { findOptimizer } from '../../reference/registry.ts';
 
 const adam = findOptimizer('adam')!;
@@ -69,9 +69,27 @@ describe('PREC-6 · PREC-7 · the check split across two worker threads', () => 
 
   it.each([
     ['past element 4096, in the second half', [[1, 7000]]],
-    ['past element 4096, in the first half', [[2, 4500], [2, 9000]]],
-    ['in a later step of the first half, an earlier step of the second', [[3, 1000], [2, 8000]]],
-    ['in a later step of the second half, an earlier step of the first', [[3, 9999], [2, 0]]],
+    [
+      'past element 4096, in the first half',
+      [
+        [2, 4500],
+        [2, 9000],
+      ],
+    ],
+    [
+      'in a later step of the first half, an earlier step of the second',
+      [
+        [3, 1000],
+        [2, 8000],
+      ],
+    ],
+    [
+      'in a later step of the second half, an earlier step of the first',
+      [
+        [3, 9999],
+        [2, 0],
+      ],
+    ],
   ] as const)('PREC-7 · a failure %s: the same first failure and message', async (_what, at) => {
     const bad = broken(reply, at);
     const single = checkCase(adam, c, bad);

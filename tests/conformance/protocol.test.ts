@@ -2,12 +2,12 @@
 import { spawn } from 'node:child_process';
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { checkHello, checkRunReply, checkRunRequest } from '../../conformance/protocol.ts';
-import { referenceImplementation } from '../../conformance/reference-implementation.ts';
-import { serve } from '../../conformance/serve.ts';
+import { checkHello, checkRunReply, checkRunRequest } from '../../conformance/protocol/messages.ts';
+import { referenceImplementation } from '../../conformance/adapters/reference.ts';
+import { serve } from '../../conformance/protocol/serve.ts';
 import { floatImplementation } from '../../conformance/adapters/float.ts';
-import { decodeNumber, stringifyLine } from '../../conformance/wire.ts';
-import type { RunRequest } from '../../conformance/protocol.ts';
+import { decodeNumber, stringifyLine } from '../../conformance/protocol/wire.ts';
+import type { RunRequest } from '../../conformance/protocol/messages.ts';
 import { OPTIMIZERS } from '../../reference/registry.ts';
 import { DTYPES } from '../../reference/dtype.ts';
 
@@ -20,7 +20,11 @@ async function converse(lines: string[]): Promise<any[]> {
   const done = serve(referenceImplementation, input, output);
   input.end(lines.map((l) => `${l}\n`).join(''));
   await done;
-  return chunks.join('').trim().split('\n').map((l) => JSON.parse(l));
+  return chunks
+    .join('')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
 }
 
 const hello = JSON.stringify({ op: 'hello', protocol: 'optconf/1' });
@@ -74,7 +78,11 @@ describe('PROTO-2 · the session with the reference', () => {
     for (let k = 0; k < long.length; k += 700) input.write(long.slice(k, k + 700));
     input.end(`\n${run({ id: 'next' })}`); // the last line without its newline is still answered
     await done;
-    const replies = chunks.join('').trim().split('\n').map((l) => JSON.parse(l));
+    const replies = chunks
+      .join('')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(replies).toHaveLength(2);
     expect(replies[0]).toMatchObject({ op: 'error', id: null, message: expect.stringMatching(/more than 1000 bytes/) });
     expect(replies[1]).toMatchObject({ op: 'result', id: 'next', steps: [{ params: [0.75] }] });
@@ -109,7 +117,10 @@ describe('PROTO-2 · the session with the reference', () => {
     child.stdin.end(`${hello}\n${run({ dtype: 'float16', hyper: { lr: 0.25 }, params: [1], steps: [{ grad: [1] }, { grad: [1], hyper: { lr: 0.5 } }] })}\n`);
     const code = await new Promise((resolve) => child.on('exit', resolve));
     expect(code).toBe(0);
-    const [h, r] = out.trim().split('\n').map((l) => JSON.parse(l));
+    const [h, r] = out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(h.op).toBe('hello');
     // NOTE-3: 1 − 0.25·1 = 0.75, then 0.75 − 0.5·1 = 0.25 (lr overridden from step 2)
     expect(r.steps.map((s: any) => s.params[0])).toEqual([0.75, 0.25]);

@@ -6,11 +6,11 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { spawnImplementation } from '../../conformance/process.ts';
-import type { RunRequest } from '../../conformance/protocol.ts';
-import { referenceImplementation } from '../../conformance/reference-implementation.ts';
-import { formatReport } from '../../conformance/report.ts';
-import { checkImplementation } from '../../conformance/runner.ts';
+import { spawnImplementation } from '../../conformance/protocol/process.ts';
+import type { RunRequest } from '../../conformance/protocol/messages.ts';
+import { referenceImplementation } from '../../conformance/adapters/reference.ts';
+import { formatReport } from '../../conformance/report/report.ts';
+import { checkImplementation } from '../../conformance/check/runner.ts';
 import { FAMILIES } from '../../reference/registry.ts';
 
 const FIXTURE = 'tests/fixtures/bad-impl.mjs';
@@ -84,14 +84,24 @@ describe('PROTO-9 · the runner writes base64 arrays to an implementation that r
   async function recorded(use: (file: string) => Promise<unknown>): Promise<any[]> {
     const file = join(mkdtempSync(join(tmpdir(), 'optconf-record-')), 'requests.jsonl');
     await use(file);
-    return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((m) => m.op === 'run');
+    return readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l))
+      .filter((m) => m.op === 'run');
   }
   const recorder = (file: string, jsonArrays = false) => spawnImplementation([process.execPath, FIXTURE, 'record', file], limits, { jsonArrays });
   const decode = (a: { dtype: string; base64: string }) => {
     const bytes = new Uint8Array(Buffer.from(a.base64, 'base64'));
     return Array.from(a.dtype === 'float32' ? new Float32Array(bytes.buffer) : new Float64Array(bytes.buffer));
   };
-  const tensors = (r: any): unknown[] => [r.params, ...Object.entries(r.state ?? {}).filter(([k]) => k !== 'step').map(([, v]) => v), ...r.steps.map((s: any) => s.grad)];
+  const tensors = (r: any): unknown[] => [
+    r.params,
+    ...Object.entries(r.state ?? {})
+      .filter(([k]) => k !== 'step')
+      .map(([, v]) => v),
+    ...r.steps.map((s: any) => s.grad),
+  ];
 
   it('PROTO-9 · every tensor array of every generated case goes as base64: float64 bytes in float64 cases, float32 bytes otherwise', async () => {
     const requests = await recorded(async (file) => {
@@ -108,7 +118,7 @@ describe('PROTO-9 · the runner writes base64 arrays to an implementation that r
     }
   });
 
-  it('PROTO-9 · the bytes are exactly the request\'s values (−0, ±∞, NaN, subnormals); jsonArrays sends them as JSON', async () => {
+  it("PROTO-9 · the bytes are exactly the request's values (−0, ±∞, NaN, subnormals); jsonArrays sends them as JSON", async () => {
     const tiny = 2 ** -149; // the least float32 subnormal
     const request: RunRequest = {
       op: 'run',

@@ -6,12 +6,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { floatImplementation } from '../../conformance/adapters/float.ts';
-import { toRunRequest, type Case } from '../../conformance/case.ts';
-import { checkCase, SCREEN_MIN_ELEMENTS } from '../../conformance/compare.ts';
-import { Bounded, precisionOf } from '../../conformance/error-model.ts';
-import { SCREEN_BLOCK, screenStep } from '../../conformance/kernel.ts';
+import { toRunRequest, type Case } from '../../conformance/check/case.ts';
+import { checkCase, SCREEN_MIN_ELEMENTS } from '../../conformance/check/compare.ts';
+import { Bounded, precisionOf } from '../../conformance/check/error-model.ts';
+import { SCREEN_BLOCK, screenStep } from '../../conformance/check/kernel.ts';
 import { resolveHyper } from '../../reference/notation.ts';
-import type { RunReply, WireStepOutput } from '../../conformance/protocol.ts';
+import type { RunReply, WireStepOutput } from '../../conformance/protocol/messages.ts';
 import type { Dtype } from '../../reference/dtype.ts';
 import { roundDoubleToDtype, ulp } from '../../reference/dtype.ts';
 import { findOptimizer } from '../../reference/registry.ts';
@@ -50,11 +50,21 @@ function traceCase(family: string, dtype: Dtype): { c: Case; reply: WireStepOutp
   return { c, reply: reply.steps.map((s) => ({ ...s, params: [...(s.params as number[])], state: s.state && { ...s.state } })) };
 }
 
-const TRACES = (['sgd', 'rmsprop', 'adam', 'adamw'] as const).flatMap((family) => (['float32', 'bfloat16', 'float16'] as const).map((dtype) => ({ family, dtype, ...traceCase(family, dtype) })));
+const TRACES = (['sgd', 'rmsprop', 'adam', 'adamw'] as const).flatMap((family) =>
+  (['float32', 'bfloat16', 'float16'] as const).map((dtype) => ({ family, dtype, ...traceCase(family, dtype) })),
+);
 
 /** The reply with `moves`: each moves one output of one element by a number of ulps of its dtype. */
-function perturbed(reply: readonly WireStepOutput[], dtype: Dtype, moves: readonly { step: number; element: number; output: number; ulps: number }[]): WireStepOutput[] {
-  const out: WireStepOutput[] = reply.map((s) => ({ ...s, params: [...(s.params as number[])], state: s.state && (Object.fromEntries(Object.entries(s.state).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])) as WireStepOutput['state']) }));
+function perturbed(
+  reply: readonly WireStepOutput[],
+  dtype: Dtype,
+  moves: readonly { step: number; element: number; output: number; ulps: number }[],
+): WireStepOutput[] {
+  const out: WireStepOutput[] = reply.map((s) => ({
+    ...s,
+    params: [...(s.params as number[])],
+    state: s.state && (Object.fromEntries(Object.entries(s.state).map(([k, v]) => [k, Array.isArray(v) ? [...v] : v])) as WireStepOutput['state']),
+  }));
   for (const m of moves) {
     const s = out[m.step % out.length];
     const arrays = [s.params, ...Object.values(s.state ?? {}).filter(Array.isArray)] as number[][];
@@ -70,7 +80,9 @@ describe('PREC-6 · the screened check', () => {
     fc.assert(
       fc.property(
         fc.constantFrom(...TRACES),
-        fc.array(fc.record({ step: fc.nat(), element: fc.nat(), output: fc.nat(), ulps: fc.constantFrom(-300, -40, -8, -3, -2, -1, 1, 2, 3, 8, 40, 300) }), { maxLength: 4 }),
+        fc.array(fc.record({ step: fc.nat(), element: fc.nat(), output: fc.nat(), ulps: fc.constantFrom(-300, -40, -8, -3, -2, -1, 1, 2, 3, 8, 40, 300) }), {
+          maxLength: 4,
+        }),
         (trace, moves) => {
           const def = findOptimizer(trace.family)!;
           const reply = perturbed(trace.reply, trace.dtype, moves);
@@ -101,7 +113,17 @@ describe('PREC-6 · the screened check', () => {
     // step 2 from the implementation's own step-1 state (PREC-7), as checkCase screens it
     const [one, two] = trace.reply;
     const screen = (got: (name: string) => Float64Array) =>
-      screenStep(def, h, 2, p, at(one, 'params'), Float64Array.from(trace.c.steps[1].grad), { exp_avg: at(one, 'exp_avg'), exp_avg_sq: at(one, 'exp_avg_sq') }, names, got)!;
+      screenStep(
+        def,
+        h,
+        2,
+        p,
+        at(one, 'params'),
+        Float64Array.from(trace.c.steps[1].grad),
+        { exp_avg: at(one, 'exp_avg'), exp_avg_sq: at(one, 'exp_avg_sq') },
+        names,
+        got,
+      )!;
     const open = screen((name) => at(two, name));
     expect(open.length).toBe(Math.ceil(N / SCREEN_BLOCK));
     // one per block: each open element is in its own block

@@ -1,13 +1,13 @@
 /**
- * `optconf run --shard i/N` (conformance/runner.ts): every target's generated cases are dealt to the
+ * `optconf run --shard i/N` (conformance/check/runner.ts): every target's generated cases are dealt to the
  * shards, and `mergeReports` joins the shards' reports into exactly the unsharded report — per-clause
  * case counts, worst outputs and verdicts — for a conformant implementation and for a mutant.
  */
 import { describe, expect, it } from 'vitest';
 import { floatImplementation } from '../../conformance/adapters/float.ts';
-import { referenceImplementation } from '../../conformance/reference-implementation.ts';
-import { checkImplementation, mergeReports, type CheckOptions, type CheckReport } from '../../conformance/runner.ts';
-import type { Implementation } from '../../conformance/implementation.ts';
+import { referenceImplementation } from '../../conformance/adapters/reference.ts';
+import { checkImplementation, mergeReports, type CheckOptions, type CheckReport } from '../../conformance/check/runner.ts';
+import type { Implementation } from '../../conformance/protocol/implementation.ts';
 
 const N = 3;
 
@@ -61,9 +61,23 @@ describe('PROTO-8 · sharded runs merge into the unsharded run', () => {
   });
 
   it('PROTO-8 · merging refuses a missing shard or shards of different runs', async () => {
-    const a = await checkImplementation(referenceImplementation, { optimizer: 'sgd', dtype: 'float32', runs: 3, seed: 1, samples: 0, shard: { index: 1, count: 2 } });
+    const a = await checkImplementation(referenceImplementation, {
+      optimizer: 'sgd',
+      dtype: 'float32',
+      runs: 3,
+      seed: 1,
+      samples: 0,
+      shard: { index: 1, count: 2 },
+    });
     expect(() => mergeReports([a])).toThrow(/every shard 1…2 must be given once/);
-    const b = await checkImplementation(referenceImplementation, { optimizer: 'sgd', dtype: 'float32', runs: 3, seed: 2, samples: 0, shard: { index: 2, count: 2 } });
+    const b = await checkImplementation(referenceImplementation, {
+      optimizer: 'sgd',
+      dtype: 'float32',
+      runs: 3,
+      seed: 2,
+      samples: 0,
+      shard: { index: 2, count: 2 },
+    });
     expect(() => mergeReports([a, b])).toThrow(/differ in seed/);
   });
 });

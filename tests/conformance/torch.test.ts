@@ -5,13 +5,13 @@
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { spawnImplementation } from '../../conformance/process.ts';
-import type { RunRequest } from '../../conformance/protocol.ts';
-import { formatReport } from '../../conformance/report.ts';
-import { checkImplementation } from '../../conformance/runner.ts';
-import { lineChunks } from '../../conformance/stream-json.ts';
-import { encodeRequestArrays } from '../../conformance/tensor-arrays.ts';
-import { decodeWireArray } from '../../conformance/wire.ts';
+import { spawnImplementation } from '../../conformance/protocol/process.ts';
+import type { RunRequest } from '../../conformance/protocol/messages.ts';
+import { formatReport } from '../../conformance/report/report.ts';
+import { checkImplementation } from '../../conformance/check/runner.ts';
+import { lineChunks } from '../../conformance/protocol/stream-json.ts';
+import { encodeRequestArrays } from '../../conformance/protocol/tensor-arrays.ts';
+import { decodeWireArray } from '../../conformance/protocol/wire.ts';
 
 const TORCH = ['/usr/bin/python3', 'conformance/adapters/torch_optim.py'];
 const targets = [
@@ -44,7 +44,10 @@ describe('PROTO-9 · torch_optim.py and base64 arrays', () => {
     child.stdout.on('data', (c) => (out += c));
     child.stdin.end(messages.map((m) => [...lineChunks(m)].join('')).join(''));
     expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
-    return out.trim().split('\n').map((l) => JSON.parse(l));
+    return out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
   }
   const request = (dtype: RunRequest['dtype'], params: number[], grad: number[]): RunRequest => ({
     op: 'run',

@@ -9,13 +9,13 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, wri
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roundUp, serializeGolden, validateGolden, type GoldenFile } from '../../conformance/golden-format.ts';
-import { GOLDEN_DIR, checkGolden, generateGolden, writeGolden } from '../../conformance/golden-store.ts';
-import { verifyGolden } from '../../conformance/golden-verify.ts';
-import type { Implementation } from '../../conformance/implementation.ts';
-import { spawnImplementation } from '../../conformance/process.ts';
-import { referenceImplementation } from '../../conformance/reference-implementation.ts';
-import { formatReport } from '../../conformance/report.ts';
+import { roundUp, serializeGolden, validateGolden, type GoldenFile } from '../../conformance/golden/format.ts';
+import { GOLDEN_DIR, checkGolden, generateGolden, writeGolden } from '../../conformance/golden/store.ts';
+import { verifyGolden } from '../../conformance/golden/verify.ts';
+import type { Implementation } from '../../conformance/protocol/implementation.ts';
+import { spawnImplementation } from '../../conformance/protocol/process.ts';
+import { referenceImplementation } from '../../conformance/adapters/reference.ts';
+import { formatReport } from '../../conformance/report/report.ts';
 import { OPTIMIZERS } from '../../reference/registry.ts';
 import { main as goldenMain } from '../../scripts/golden.ts';
 
@@ -91,8 +91,14 @@ describe('GOLD-2 · the curated set', () => {
     const long = manifest.files.filter((f) => load(f.file).case.steps.length >= 1000);
     expect(long.length, 'files with ≥ 1000 steps').toBeGreaterThanOrEqual(3);
     const large = manifest.files.filter((f) => f.bytes > 1e6 && load(f.file).case.params.length >= 100_000);
-    expect(large.map((f) => f.dtypes), '100k-element case').toEqual([['float32']]);
-    expect(manifest.files.some((f) => f.clauses.includes('NOTE-3')), 'a file with per-step overrides').toBe(true);
+    expect(
+      large.map((f) => f.dtypes),
+      '100k-element case',
+    ).toEqual([['float32']]);
+    expect(
+      manifest.files.some((f) => f.clauses.includes('NOTE-3')),
+      'a file with per-step overrides',
+    ).toBe(true);
     const total = manifest.files.reduce((s, f) => s + f.bytes, 0);
     expect(total, 'golden folder size').toBeLessThan(15e6);
   });
@@ -185,8 +191,13 @@ describe('GOLD-3 · GOLD-4 · expected values, worked by hand', () => {
 
 describe('GOLD-5 · manifest and regeneration', () => {
   it('GOLD-5 · the manifest lists every file with its SHA-256 and size', () => {
-    const present = readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.json') && f !== 'manifest.json' && f !== 'schema.json').sort();
-    expect(manifest.files.map((f) => f.file), 'manifest file list').toEqual(present);
+    const present = readdirSync(GOLDEN_DIR)
+      .filter((f) => f.endsWith('.json') && f !== 'manifest.json' && f !== 'schema.json')
+      .sort();
+    expect(
+      manifest.files.map((f) => f.file),
+      'manifest file list',
+    ).toEqual(present);
     for (const f of manifest.files) {
       const bytes = readFileSync(join(GOLDEN_DIR, f.file));
       expect(createHash('sha256').update(bytes).digest('hex'), `${f.file} SHA-256`).toBe(f.sha256);
@@ -212,16 +223,28 @@ describe('GOLD-5 · manifest and regeneration', () => {
     expect(edited, 'the edit applied').not.toBe(text);
     writeFileSync(path, edited);
     const problems = checkGolden(dir, undefined, regenerated);
-    expect(problems.some((p) => p.startsWith('adam-float32.json: differs from regeneration')), problems.join('\n')).toBe(true);
-    expect(problems.some((p) => p.startsWith('adam-float32.json: SHA-256 does not match')), problems.join('\n')).toBe(true);
-    expect(problems.every((p) => p.startsWith('adam-float32.json')), problems.join('\n')).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith('adam-float32.json: differs from regeneration')),
+      problems.join('\n'),
+    ).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith('adam-float32.json: SHA-256 does not match')),
+      problems.join('\n'),
+    ).toBe(true);
+    expect(
+      problems.every((p) => p.startsWith('adam-float32.json')),
+      problems.join('\n'),
+    ).toBe(true);
   });
 
   it('GOLD-5 · a file that is not valid against the schema is reported by name', () => {
     const dir = tempCopy();
     writeFileSync(join(dir, 'ewma-float32.json'), '{"format": "optconf-golden/1"}\n');
     const problems = checkGolden(dir, undefined, regenerated);
-    expect(problems.some((p) => p.startsWith('ewma-float32.json: does not match schema.json')), problems.join('\n')).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith('ewma-float32.json: does not match schema.json')),
+      problems.join('\n'),
+    ).toBe(true);
   });
 
   it('GOLD-5 · an extra file and a missing file are reported by name; npm run golden -- --check exits 1', async () => {
@@ -229,8 +252,14 @@ describe('GOLD-5 · manifest and regeneration', () => {
     rmSync(join(dir, 'sgd-float16.json'));
     writeFileSync(join(dir, 'mine.json'), '{}\n');
     const problems = checkGolden(dir, undefined, regenerated);
-    expect(problems.some((p) => p.startsWith('sgd-float16.json: missing')), problems.join('\n')).toBe(true);
-    expect(problems.some((p) => p.startsWith('mine.json: extra')), problems.join('\n')).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith('sgd-float16.json: missing')),
+      problems.join('\n'),
+    ).toBe(true);
+    expect(
+      problems.some((p) => p.startsWith('mine.json: extra')),
+      problems.join('\n'),
+    ).toBe(true);
     expect(await goldenMain(['--check', '--dir', dir]), 'exit code of --check').toBe(1);
   });
 
@@ -270,16 +299,23 @@ describe('GOLD-6 · checking implementations against the golden files', () => {
   it('GOLD-6 · the reference answering Adam with ε inside the root is not conformant, naming the golden file', async () => {
     const wrong: Implementation = {
       hello: referenceImplementation.hello,
-      run: (request) => referenceImplementation.run(request.optimizer === 'adam' && request.variant === undefined ? { ...request, variant: 'eps-inside-sqrt' } : request),
+      run: (request) =>
+        referenceImplementation.run(request.optimizer === 'adam' && request.variant === undefined ? { ...request, variant: 'eps-inside-sqrt' } : request),
     };
     const report = await verifyGolden(wrong, { optimizer: 'adam' });
     const text = formatReport(report);
     expect(report.verdict, text).toBe('not-conformant');
     expect(report.exitCode).toBe(1);
     const failed = report.targets.filter((t) => t.verdict === 'fail');
-    expect(failed.map((t) => t.against), text).toContain('adam');
+    expect(
+      failed.map((t) => t.against),
+      text,
+    ).toContain('adam');
     expect(text, 'the report names a failing golden file').toMatch(/adam-[a-z0-9-]+\.json/);
-    expect(report.targets.filter((t) => t.against !== 'adam').every((t) => t.verdict === 'pass'), 'variant files still pass').toBe(true);
+    expect(
+      report.targets.filter((t) => t.against !== 'adam').every((t) => t.verdict === 'pass'),
+      'variant files still pass',
+    ).toBe(true);
   });
 
   it('GOLD-6 · unsupported replies are skipped, and an implementation supporting nothing golden could not run', async () => {
@@ -290,7 +326,10 @@ describe('GOLD-6 · checking implementations against the golden files', () => {
     const report = await verifyGolden(unsupported);
     expect(report.exitCode, formatReport(report)).toBe(2);
     expect(report.targets.every((t) => t.verdict === 'skipped')).toBe(true);
-    const none: Implementation = { hello: () => ({ ...referenceImplementation.hello(), supports: [{ optimizer: 'lion', dtypes: ['float32'] }] }), run: referenceImplementation.run };
+    const none: Implementation = {
+      hello: () => ({ ...referenceImplementation.hello(), supports: [{ optimizer: 'lion', dtypes: ['float32'] }] }),
+      run: referenceImplementation.run,
+    };
     expect((await verifyGolden(none)).exitCode).toBe(2);
   });
 
@@ -306,7 +345,10 @@ describe('GOLD-6 · checking implementations against the golden files', () => {
   it('GOLD-6 · torch.optim through its optconf/1 adapter is conformant; its variants are skipped as unsupported', async () => {
     const report = await verifyGolden(spawnImplementation(['/usr/bin/python3', 'conformance/adapters/torch_optim.py']));
     expect(report.verdict, formatReport(report)).toBe('conformant');
-    expect(report.targets.filter((t) => t.against === 'adam/eps-inside-sqrt').every((t) => t.verdict === 'skipped'), 'variant files skipped').toBe(true);
+    expect(
+      report.targets.filter((t) => t.against === 'adam/eps-inside-sqrt').every((t) => t.verdict === 'skipped'),
+      'variant files skipped',
+    ).toBe(true);
     expect(report.targets.filter((t) => t.verdict === 'pass').length, 'targets passed').toBeGreaterThan(8);
   });
 

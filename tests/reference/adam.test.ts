@@ -101,22 +101,34 @@ describe('ADAM-5 · the update θ ← θ − lr·m̂/(√v̂ + ε)', () => {
     // m̂₁ = g and v̂₁ = g² exactly in rationals (m₁ = (1−β₁)g over 1 − β₁ once rounded the same way);
     // g = 1: Δ₁ = 1e-3·1/(1 + 1e-8), with lr and ε at their binary values.
     const out = run(ADAM, {}, 0, [1]);
-    expectClose(out[0].params[0], d(0.001).neg().div(d(1).plus(d(1e-8))), 'ADAM-5', '1e-47', 'θ₁');
+    expectClose(
+      out[0].params[0],
+      d(0.001)
+        .neg()
+        .div(d(1).plus(d(1e-8))),
+      'ADAM-5',
+      '1e-47',
+      'θ₁',
+    );
   });
   it('ADAM-5 · scaling the gradients by c > 0 leaves the update unchanged at ε = 0 (property)', () => {
     fc.assert(
-      fc.property(
-        fc.array(grad, { minLength: 1, maxLength: 6 }),
-        fc.double({ min: 2 ** -30, max: 2 ** 30, noNaN: true }),
-        beta,
-        beta,
-        (gs, c, b1, b2) => {
-          const h = { ...H, beta1: b1, beta2: b2 };
-          const base = thetas(adamStep, h, d(1), gs.map((g) => exact(g)));
-          const scaled = thetas(adamStep, h, d(1), gs.map((g) => exact(g).times(exact(c))));
-          base.forEach((t, i) => expectClose(scaled[i], t, 'ADAM-5', '1e-40', `θ${i + 1} with gradients ×${c}`));
-        },
-      ),
+      fc.property(fc.array(grad, { minLength: 1, maxLength: 6 }), fc.double({ min: 2 ** -30, max: 2 ** 30, noNaN: true }), beta, beta, (gs, c, b1, b2) => {
+        const h = { ...H, beta1: b1, beta2: b2 };
+        const base = thetas(
+          adamStep,
+          h,
+          d(1),
+          gs.map((g) => exact(g)),
+        );
+        const scaled = thetas(
+          adamStep,
+          h,
+          d(1),
+          gs.map((g) => exact(g).times(exact(c))),
+        );
+        base.forEach((t, i) => expectClose(scaled[i], t, 'ADAM-5', '1e-40', `θ${i + 1} with gradients ×${c}`));
+      }),
       FC,
     );
   });
@@ -124,19 +136,27 @@ describe('ADAM-5 · the update θ ← θ − lr·m̂/(√v̂ + ε)', () => {
     // |mₜ| ≤ (1−β₁ᵗ)·G and vₜ = (1−β₂ᵗ)·G², so |m̂ₜ|/√v̂ₜ ≤ 1 — the case the paper's "|Δ| ≤ α"
     // (and a fortiori α·(1−β₁)/√(1−β₂) when that is larger) describes. Checked at every step.
     fc.assert(
-      fc.property(fc.double({ min: 2 ** -20, max: 2 ** 20, noNaN: true }), fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }), beta, beta, (G, signs, b1, b2) => {
-        const h = { ...H, lr: 1, beta1: b1, beta2: b2 };
-        const gs = signs.map((s) => (s ? exact(G) : exact(-G)));
-        const paper = d(1).minus(exact(b1)).div(d(1).minus(exact(b2)).sqrt());
-        const bound = Dec.max(1, paper);
-        let prev = d(0);
-        thetas(adamStep, h, d(0), gs).forEach((t, i) => {
-          const step = t.minus(prev).abs();
-          prev = t;
-          expect(step.lte(new Dec(1).plus('1e-45')), `ADAM-5: |Δ${i + 1}| = ${step} > α = 1 (β = ${b1}, ${b2})`).toBe(true);
-          expect(step.lte(bound.plus('1e-45'))).toBe(true);
-        });
-      }),
+      fc.property(
+        fc.double({ min: 2 ** -20, max: 2 ** 20, noNaN: true }),
+        fc.array(fc.boolean(), { minLength: 1, maxLength: 8 }),
+        beta,
+        beta,
+        (G, signs, b1, b2) => {
+          const h = { ...H, lr: 1, beta1: b1, beta2: b2 };
+          const gs = signs.map((s) => (s ? exact(G) : exact(-G)));
+          const paper = d(1)
+            .minus(exact(b1))
+            .div(d(1).minus(exact(b2)).sqrt());
+          const bound = Dec.max(1, paper);
+          let prev = d(0);
+          thetas(adamStep, h, d(0), gs).forEach((t, i) => {
+            const step = t.minus(prev).abs();
+            prev = t;
+            expect(step.lte(new Dec(1).plus('1e-45')), `ADAM-5: |Δ${i + 1}| = ${step} > α = 1 (β = ${b1}, ${b2})`).toBe(true);
+            expect(step.lte(bound.plus('1e-45'))).toBe(true);
+          });
+        },
+      ),
       FC,
     );
   });
@@ -150,11 +170,19 @@ describe('ADAM-5 · the update θ ← θ − lr·m̂/(√v̂ + ε)', () => {
         const gamma = B1.pow(2).div(B2);
         let prev = d(0);
         let sum = d(0);
-        thetas(adamStep, h, d(0), gs.map((g) => exact(g))).forEach((t, i) => {
+        thetas(
+          adamStep,
+          h,
+          d(0),
+          gs.map((g) => exact(g)),
+        ).forEach((t, i) => {
           const k = i + 1;
           sum = sum.plus(gamma.pow(i));
-          const bound = d(1).minus(B1).div(d(1).minus(B2).sqrt())
-            .times(d(1).minus(B2.pow(k)).sqrt()).div(d(1).minus(B1.pow(k)))
+          const bound = d(1)
+            .minus(B1)
+            .div(d(1).minus(B2).sqrt())
+            .times(d(1).minus(B2.pow(k)).sqrt())
+            .div(d(1).minus(B1.pow(k)))
             .times(sum.sqrt());
           const step = t.minus(prev).abs();
           prev = t;
@@ -256,8 +284,18 @@ describe('ADAM-8 · adam/eps-inside-sqrt: m̂/√(v̂ + ε)', () => {
     fc.assert(
       fc.property(fc.array(grad, { minLength: 1, maxLength: 5 }), beta, beta, (gs, b1, b2) => {
         const h = { ...H, beta1: b1, beta2: b2 };
-        const a = thetas(adamEpsInsideRootStep, h, d(1), gs.map((g) => exact(g)));
-        const b = thetas(adamStep, h, d(1), gs.map((g) => exact(g)));
+        const a = thetas(
+          adamEpsInsideRootStep,
+          h,
+          d(1),
+          gs.map((g) => exact(g)),
+        );
+        const b = thetas(
+          adamStep,
+          h,
+          d(1),
+          gs.map((g) => exact(g)),
+        );
         a.forEach((x, i) => expectClose(x, b[i], 'ADAM-8', '1e-44', `θ${i + 1}`));
       }),
       FC,
@@ -279,8 +317,18 @@ describe('ADAM-9 · adam/eps-hat: (√(1−β₂ᵗ)/(1−β₁ᵗ))·m/(√v + 
     fc.assert(
       fc.property(fc.array(grad, { minLength: 1, maxLength: 5 }), beta, beta, (gs, b1, b2) => {
         const h = { ...H, beta1: b1, beta2: b2 };
-        const a = thetas(adamEpsHatStep, h, d(1), gs.map((g) => exact(g)));
-        const b = thetas(adamStep, h, d(1), gs.map((g) => exact(g)));
+        const a = thetas(
+          adamEpsHatStep,
+          h,
+          d(1),
+          gs.map((g) => exact(g)),
+        );
+        const b = thetas(
+          adamStep,
+          h,
+          d(1),
+          gs.map((g) => exact(g)),
+        );
         a.forEach((x, i) => expectClose(x, b[i], 'ADAM-9', '1e-44', `θ${i + 1}`));
       }),
       FC,

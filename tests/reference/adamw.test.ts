@@ -40,13 +40,20 @@ describe('ADAMW-1 · θ ← θ − lr·λ·θ − lr·d', () => {
   });
   it('ADAMW-1 · decay 0 is Adam (property)', () => {
     fc.assert(
-      fc.property(fc.array(grad, { minLength: 1, maxLength: 5 }), unit, unit, fc.double({ min: 0, max: 0.999, noNaN: true }), fc.boolean(), (gs, lr, b1, b2, ams) => {
-        const h = { ...H, lr, beta1: b1, beta2: b2, weight_decay: 0, amsgrad: ams };
-        const a = run(ADAMW, h, 1, gs);
-        const b = run(ADAM, h, 1, gs);
-        // Equal up to the 50-digit context: Adam's g + 0·θ rounds a long binary g to 50 digits, AdamW's raw g does not.
-        a.forEach((s, i) => expectClose(s.params[0], b[i].params[0], 'ADAMW-1', '1e-45', `θ${i + 1} at λ = 0`));
-      }),
+      fc.property(
+        fc.array(grad, { minLength: 1, maxLength: 5 }),
+        unit,
+        unit,
+        fc.double({ min: 0, max: 0.999, noNaN: true }),
+        fc.boolean(),
+        (gs, lr, b1, b2, ams) => {
+          const h = { ...H, lr, beta1: b1, beta2: b2, weight_decay: 0, amsgrad: ams };
+          const a = run(ADAMW, h, 1, gs);
+          const b = run(ADAM, h, 1, gs);
+          // Equal up to the 50-digit context: Adam's g + 0·θ rounds a long binary g to 50 digits, AdamW's raw g does not.
+          a.forEach((s, i) => expectClose(s.params[0], b[i].params[0], 'ADAMW-1', '1e-45', `θ${i + 1} at λ = 0`));
+        },
+      ),
       FC,
     );
   });

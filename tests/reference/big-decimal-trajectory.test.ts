@@ -6,9 +6,9 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { caseArbitrary } from '../../conformance/arbitraries.ts';
-import { goldenSpecs } from '../../conformance/golden-cases.ts';
-import { definitionOf } from '../../conformance/golden-format.ts';
+import { caseArbitrary } from '../../conformance/check/arbitraries.ts';
+import { goldenSpecs } from '../../conformance/golden/cases.ts';
+import { definitionOf } from '../../conformance/golden/format.ts';
 import type { BigDecimal } from '../../reference/big-decimal.ts';
 import type { Dec } from '../../reference/decimal.ts';
 import { DTYPES } from '../../reference/dtype.ts';
@@ -21,14 +21,18 @@ const SEED = 20261125;
 function digitsOf(steps: readonly ExactStep<Dec>[]): string[] {
   return steps.flatMap((s, k) => [
     ...s.params.map((d, i) => `${k}.params[${i}] ${d.isNeg() ? '-' : '+'}${d.abs().toString()}`),
-    ...Object.entries(s.state).flatMap(([name, v]) => (typeof v === 'number' ? [`${k}.${name} ${v}`] : v.map((d, i) => `${k}.${name}[${i}] ${d.isNeg() ? '-' : '+'}${d.abs().toString()}`))),
+    ...Object.entries(s.state).flatMap(([name, v]) =>
+      typeof v === 'number' ? [`${k}.${name} ${v}`] : v.map((d, i) => `${k}.${name}[${i}] ${d.isNeg() ? '-' : '+'}${d.abs().toString()}`),
+    ),
   ]);
 }
 
 function asDecimal(steps: readonly ExactStep<BigDecimal>[]): ExactStep<Dec>[] {
   return steps.map((s) => ({
     params: s.params.map((x) => x.toDecimal()),
-    state: Object.fromEntries(Object.entries(s.state).map(([name, v]) => [name, typeof v === 'number' ? v : v.map((x) => x.toDecimal())])) as ExactStep<Dec>['state'],
+    state: Object.fromEntries(
+      Object.entries(s.state).map(([name, v]) => [name, typeof v === 'number' ? v : v.map((x) => x.toDecimal())]),
+    ) as ExactStep<Dec>['state'],
   }));
 }
 

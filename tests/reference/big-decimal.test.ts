@@ -123,11 +123,44 @@ function decimal(p: number): fc.Arbitrary<string> {
 }
 
 const SPECIAL_DOUBLES = [
-  0, -0, Number.MIN_VALUE, -Number.MIN_VALUE, 2 * Number.MIN_VALUE, 3 * Number.MIN_VALUE,
-  2 ** -1022, 2 ** -1022 - Number.MIN_VALUE, -(2 ** -1022), Number.MAX_VALUE, -Number.MAX_VALUE,
-  1, -1, 1 - 2 ** -53, 1 + 2 ** -52, 1 - 2 ** -52, 2, 0.5, 0.1, 0.2, 0.3, 0.9, 0.99, 0.999, 0.9999, 1e-8,
-  1e-300, 1e300, 2 ** 53, 2 ** 53 + 2, 2 ** 1023, 2 ** -1074, Math.fround(0.9), Math.fround(0.999),
-  Math.fround(0.1), 2 ** -126, 2 ** -149, 3.4028234663852886e38,
+  0,
+  -0,
+  Number.MIN_VALUE,
+  -Number.MIN_VALUE,
+  2 * Number.MIN_VALUE,
+  3 * Number.MIN_VALUE,
+  2 ** -1022,
+  2 ** -1022 - Number.MIN_VALUE,
+  -(2 ** -1022),
+  Number.MAX_VALUE,
+  -Number.MAX_VALUE,
+  1,
+  -1,
+  1 - 2 ** -53,
+  1 + 2 ** -52,
+  1 - 2 ** -52,
+  2,
+  0.5,
+  0.1,
+  0.2,
+  0.3,
+  0.9,
+  0.99,
+  0.999,
+  0.9999,
+  1e-8,
+  1e-300,
+  1e300,
+  2 ** 53,
+  2 ** 53 + 2,
+  2 ** 1023,
+  2 ** -1074,
+  Math.fround(0.9),
+  Math.fround(0.999),
+  Math.fround(0.1),
+  2 ** -126,
+  2 ** -149,
+  3.4028234663852886e38,
 ];
 
 /** Every double (−0, subnormals, the largest), with extra weight near 1 and on the subnormals. */
@@ -166,9 +199,7 @@ function tieCoefficient(p: number): fc.Arbitrary<bigint> {
 
 /** Exactly a tie at p digits: a tie coefficient, possibly with trailing zeros, any exponent and sign. */
 function tie(p: number): fc.Arbitrary<string> {
-  return fc
-    .tuple(tieCoefficient(p), fc.integer({ min: 0, max: 30 }), exponent, fc.boolean())
-    .map(([c, z, E, neg]) => sci(c * pow10(z), E, neg));
+  return fc.tuple(tieCoefficient(p), fc.integer({ min: 0, max: 30 }), exponent, fc.boolean()).map(([c, z, E, neg]) => sci(c * pow10(z), E, neg));
 }
 
 /** A hair beside a tie: the tie ± 10^(−k) of its last unit, k from 1 to 1000. */
@@ -298,7 +329,15 @@ function plusMinusPair(p: number): fc.Arbitrary<[string, string]> {
  */
 function tieProduct(p: number): fc.Arbitrary<[string, string]> {
   return fc
-    .tuple(fc.integer({ min: 1, max: 30 }).chain(coefficientOf), fc.bigInt({ min: 0n, max: 1n << 200n }), exponent, exponent, fc.boolean(), fc.boolean(), fc.boolean())
+    .tuple(
+      fc.integer({ min: 1, max: 30 }).chain(coefficientOf),
+      fc.bigInt({ min: 0n, max: 1n << 200n }),
+      exponent,
+      exponent,
+      fc.boolean(),
+      fc.boolean(),
+      fc.boolean(),
+    )
     .map(([w0, r, e1, e2, na, nb, swap]): [string, string] => {
       const w = w0 | 1n;
       const lo = (pow10(p) + 5n * w - 1n) / (5n * w);
@@ -339,7 +378,16 @@ function nonZero(p: number): fc.Arbitrary<string> {
 function exactQuotient(p: number): fc.Arbitrary<[string, string]> {
   const quotient = fc.oneof(fc.integer({ min: 1, max: p }).chain(coefficientOf), tieCoefficient(p));
   return fc
-    .tuple(quotient, coefficient(p), fc.integer({ min: -200, max: 200 }), fc.integer({ min: -200, max: 200 }), fc.boolean(), fc.boolean(), fc.constantFrom(0n, 0n, 1n, -1n), fc.integer({ min: 0, max: 60 }))
+    .tuple(
+      quotient,
+      coefficient(p),
+      fc.integer({ min: -200, max: 200 }),
+      fc.integer({ min: -200, max: 200 }),
+      fc.boolean(),
+      fc.boolean(),
+      fc.constantFrom(0n, 0n, 1n, -1n),
+      fc.integer({ min: 0, max: 60 }),
+    )
     .map(([q, b, eq, eb, nq, nb, nudge, scale]): [string, string] => {
       const a = q * b * pow10(scale) + nudge;
       return [dec(a, eq + eb - scale, nq !== nb), dec(b, eb, nb)];
@@ -349,7 +397,12 @@ function exactQuotient(p: number): fc.Arbitrary<[string, string]> {
 /** Repeating quotients: x/3, x/7, … scaled by 10^k. */
 function repeatingQuotient(p: number): fc.Arbitrary<[string, string]> {
   return fc
-    .tuple(operand(p), fc.constantFrom(3n, 7n, 9n, 11n, 13n, 17n, 19n, 81n, 97n, 999999937n, 12345678901234567891n), fc.integer({ min: -400, max: 400 }), fc.boolean())
+    .tuple(
+      operand(p),
+      fc.constantFrom(3n, 7n, 9n, 11n, 13n, 17n, 19n, 81n, 97n, 999999937n, 12345678901234567891n),
+      fc.integer({ min: -400, max: 400 }),
+      fc.boolean(),
+    )
     .map(([x, d, k, neg]) => [x, dec(d, k, neg)]);
 }
 
@@ -394,10 +447,31 @@ function sqrtOperand(p: number): fc.Arbitrary<string> {
 // ───────────────────────────── pow operands ─────────────────────────────
 
 const BETA_LIKE = [
-  '0.9', '0.99', '0.999', '0.9999', '0.5', '0.1', '1.5', '2', '-0.9', '-1', '1', '0', '-0', '10',
-  exactString(0.9), exactString(0.99), exactString(0.999), exactString(0.9999), exactString(1 - 2 ** -53),
-  exactString(Math.fround(0.9)), exactString(Math.fround(0.999)), exactString(Math.fround(0.99)),
-  exactString(1 + 2 ** -52), '0.99999999999999999999999999999999999999999999999999', `0.${'9'.repeat(60)}`,
+  '0.9',
+  '0.99',
+  '0.999',
+  '0.9999',
+  '0.5',
+  '0.1',
+  '1.5',
+  '2',
+  '-0.9',
+  '-1',
+  '1',
+  '0',
+  '-0',
+  '10',
+  exactString(0.9),
+  exactString(0.99),
+  exactString(0.999),
+  exactString(0.9999),
+  exactString(1 - 2 ** -53),
+  exactString(Math.fround(0.9)),
+  exactString(Math.fround(0.999)),
+  exactString(Math.fround(0.99)),
+  exactString(1 + 2 ** -52),
+  '0.99999999999999999999999999999999999999999999999999',
+  `0.${'9'.repeat(60)}`,
 ];
 
 function powBase(p: number): fc.Arbitrary<string> {
@@ -440,7 +514,7 @@ function arithmeticProperties(p: number, runs: number): void {
 }
 
 describe(`NOTE-6: BigDecimal gives decimal.js's results at the starting precision (${P0}, 50 by default)`, () => {
-  it('NOTE-6: the precision is decimal.js\'s, read at each call', () => {
+  it("NOTE-6: the precision is decimal.js's, read at each call", () => {
     expect(BigDecimal.precision).toBe(P0);
     try {
       setPrecision(P0 + 10);
@@ -456,12 +530,16 @@ describe(`NOTE-6: BigDecimal gives decimal.js's results at the starting precisio
     expect(B('1').div(B('3')).toDecimal().toString()).toBe(`0.${'3'.repeat(P0)}`);
   });
 
-  it('NOTE-6: exact(x) is dtype.ts\'s exact(x) for every double, the sign of −0 kept, and toNumber() gives x back', () => {
-    run(fc.oneof(double, float32), (x) => {
-      const b = BigDecimal.exact(x);
-      same(b, exact(x), `exact(${Object.is(x, -0) ? '-0' : x})`);
-      if (!Object.is(b.toNumber(), x)) throw new Error(`NOTE-6: exact(${x}).toNumber() gives ${b.toNumber()}`);
-    }, 5000);
+  it("NOTE-6: exact(x) is dtype.ts's exact(x) for every double, the sign of −0 kept, and toNumber() gives x back", () => {
+    run(
+      fc.oneof(double, float32),
+      (x) => {
+        const b = BigDecimal.exact(x);
+        same(b, exact(x), `exact(${Object.is(x, -0) ? '-0' : x})`);
+        if (!Object.is(b.toNumber(), x)) throw new Error(`NOTE-6: exact(${x}).toNumber() gives ${b.toNumber()}`);
+      },
+      5000,
+    );
     for (const x of [0, -0, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, 2 ** -1022 - Number.MIN_VALUE, 0.1]) {
       same(BigDecimal.exact(x), exact(x), `exact(${x})`);
     }
@@ -478,7 +556,7 @@ describe(`NOTE-6: BigDecimal gives decimal.js's results at the starting precisio
     });
   });
 
-  it('NOTE-6: toNumber() is decimal.js\'s toNumber() and roundToDtype(·, float64), at and beside midpoints between doubles', () => {
+  it("NOTE-6: toNumber() is decimal.js's toNumber() and roundToDtype(·, float64), at and beside midpoints between doubles", () => {
     const view = new DataView(new ArrayBuffer(8));
     /** the exact midpoint between |x| and the next double up, ± 10^(−j) of its last digit, with x's sign */
     const midpoint = fc.tuple(double, fc.constantFrom(0n, 0n, 1n, -1n), fc.integer({ min: 1, max: 40 })).map(([x, nudge, j]) => {
@@ -494,24 +572,43 @@ describe(`NOTE-6: BigDecimal gives decimal.js's results at the starting precisio
       return dec(v, -(s + (nudge === 0n ? 0 : j)), x < 0 || Object.is(x, -0));
     });
     // beyond the range, and half the smallest subnormal (a tie between −0/+0 and MIN_VALUE)
-    const beyond = fc.constantFrom('1e309', '-1e309', '1e-400', '-1e-400', '-0', '0', dec(5n ** 1075n, -1075), dec(5n ** 1075n, -1075, true), dec(3n * 5n ** 1075n, -1075));
-    run(fc.oneof(operand(P0), tie(P0), midpoint, beyond), (s) => {
-      const d = new Dec(s);
-      const got = B(s).toNumber();
-      const want = d.toNumber();
-      if (!Object.is(got, want)) throw new Error(`NOTE-6: (${s}).toNumber(): decimal.js gives ${want}, BigDecimal gives ${got}`);
-      if (!Object.is(got, roundToDtype(d, 'float64'))) throw new Error(`NOTE-6: (${s}).toNumber() ${got} is not roundToDtype(·, float64) ${roundToDtype(d, 'float64')}`);
-    }, 4000);
+    const beyond = fc.constantFrom(
+      '1e309',
+      '-1e309',
+      '1e-400',
+      '-1e-400',
+      '-0',
+      '0',
+      dec(5n ** 1075n, -1075),
+      dec(5n ** 1075n, -1075, true),
+      dec(3n * 5n ** 1075n, -1075),
+    );
+    run(
+      fc.oneof(operand(P0), tie(P0), midpoint, beyond),
+      (s) => {
+        const d = new Dec(s);
+        const got = B(s).toNumber();
+        const want = d.toNumber();
+        if (!Object.is(got, want)) throw new Error(`NOTE-6: (${s}).toNumber(): decimal.js gives ${want}, BigDecimal gives ${got}`);
+        if (!Object.is(got, roundToDtype(d, 'float64')))
+          throw new Error(`NOTE-6: (${s}).toNumber() ${got} is not roundToDtype(·, float64) ${roundToDtype(d, 'float64')}`);
+      },
+      4000,
+    );
   });
 
   arithmeticProperties(P0, RUNS);
 
-  it('NOTE-6: plus and minus with an integer number argument are decimal.js\'s x.plus(n), x.minus(n)', () => {
+  it("NOTE-6: plus and minus with an integer number argument are decimal.js's x.plus(n), x.minus(n)", () => {
     const n = fc.oneof(fc.integer({ min: -1000, max: 1000 }), fc.constantFrom(0, -0, 1, -1, 2, Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER));
-    run(fc.tuple(fc.oneof(operand(P0), tie(P0), nearTie(P0)), n), ([x, k]) => {
-      same(B(x).plus(k), new Dec(x).plus(k), `(${x}).plus(${Object.is(k, -0) ? '-0' : k})`);
-      same(B(x).minus(k), new Dec(x).minus(k), `(${x}).minus(${Object.is(k, -0) ? '-0' : k})`);
-    }, 2000);
+    run(
+      fc.tuple(fc.oneof(operand(P0), tie(P0), nearTie(P0)), n),
+      ([x, k]) => {
+        same(B(x).plus(k), new Dec(x).plus(k), `(${x}).plus(${Object.is(k, -0) ? '-0' : k})`);
+        same(B(x).minus(k), new Dec(x).minus(k), `(${x}).minus(${Object.is(k, -0) ? '-0' : k})`);
+      },
+      2000,
+    );
     for (const x of ['0', '-0', '1', '-1', exactString(-Number.MIN_VALUE)]) {
       for (const k of [0, -0, 1, -1]) {
         same(B(x).plus(k), new Dec(x).plus(k), `(${x}).plus(${Object.is(k, -0) ? '-0' : k})`);
@@ -526,7 +623,7 @@ describe(`NOTE-6: BigDecimal gives decimal.js's results at the starting precisio
     expect(() => B('1').plus(Infinity)).toThrow();
   });
 
-  it('NOTE-6: neg and abs are exact (not rounded), as decimal.js\'s; abs(−0) = +0, neg(0) = −0', () => {
+  it("NOTE-6: neg and abs are exact (not rounded), as decimal.js's; abs(−0) = +0, neg(0) = −0", () => {
     run(fc.oneof(operand(P0), tie(P0), nearTie(P0)), (x) => {
       same(B(x).neg(), new Dec(x).neg(), `(${x}).neg()`);
       same(B(x).abs(), new Dec(x).abs(), `(${x}).abs()`);
@@ -536,7 +633,7 @@ describe(`NOTE-6: BigDecimal gives decimal.js's results at the starting precisio
     same(B('-0').neg(), new Dec('-0').neg(), 'neg(−0)');
   });
 
-  it('NOTE-6: signed zeros and exact cancellations give decimal.js\'s zero (value and sign)', () => {
+  it("NOTE-6: signed zeros and exact cancellations give decimal.js's zero (value and sign)", () => {
     const zeros = ['0', '-0'];
     for (const x of zeros) {
       for (const y of zeros) {
@@ -569,7 +666,7 @@ describe(`NOTE-6: BigDecimal gives decimal.js's results at the starting precisio
     checkBinary('plus', '-1e300', '1e-300');
   });
 
-  it('NOTE-6: sqrt of a negative number, division by zero and non-finite doubles give decimal.js\'s NaN / ±Infinity', () => {
+  it("NOTE-6: sqrt of a negative number, division by zero and non-finite doubles give decimal.js's NaN / ±Infinity", () => {
     const nonFinite = (f: () => BigDecimal, want: Dec, what: string): void => {
       const g = f().toDecimal();
       const agrees = want.isNaN() ? g.isNaN() : !g.isFinite() && g.isNeg() === want.isNeg();
@@ -592,7 +689,7 @@ describe(`NOTE-6: BigDecimal gives decimal.js's results at the starting precisio
     run(fc.tuple(base, fc.integer({ min: 0, max: 12 })), ([x, n]) => checkPow(x, n), 3000);
   });
 
-  it('NOTE-6: pow(n) is decimal.js\'s even where decimal.js\'s power is not the correctly rounded one', () => {
+  it("NOTE-6: pow(n) is decimal.js's even where decimal.js's power is not the correctly rounded one", () => {
     // decimal.js's intPow truncates the base and its intermediate powers to ⌈p/7 + 4⌉ = 12 words
     // (78 to 84 digits at p = 50) and marks a truncation only by bumping a last word that became 0.
     // x = 1 + 5·10⁻⁵⁰ − 10⁻⁹⁹ (100 digits): x³ = 1 + 1.5·10⁻⁴⁹ + 4.5·10⁻⁹⁹ − …, just above the tie
@@ -630,25 +727,35 @@ describe(`NOTE-6: BigDecimal gives decimal.js's results at the starting precisio
       nearTie(P0).map((x): [string, string] => [x, x.replace(/^-/, '')]),
       fc.tuple(fc.constantFrom(...SIGNED_ZEROS), fc.constantFrom(...SIGNED_ZEROS, '1e-400', '-1e-400')),
     );
-    run(pair, ([x, y]) => {
-      // the operands, and results of arithmetic (whose coefficients may end in zeros: 0.5 + 0.5 = 1.0)
-      const b = [B(x), B(y)];
-      const d = [new Dec(x), new Dec(y)];
-      b.push(b[0].plus(b[1]), b[0].minus(b[1]), b[0].times(B('10')), b[0].plus(0), b[1].neg());
-      d.push(d[0].plus(d[1]), d[0].minus(d[1]), d[0].times(10), d[0].plus(0), d[1].neg());
-      for (let i = 0; i < b.length; i += 1) {
-        if (b[i].isZero() !== d[i].isZero() || b[i].isNegative() !== d[i].isNeg()) {
-          throw new Error(`NOTE-6: isZero/isNegative of ${show(d[i])} disagree with decimal.js`);
-        }
-        for (let j = 0; j < b.length; j += 1) {
-          if (b[i].gte(b[j]) !== d[i].gte(d[j]) || b[i].gt(b[j]) !== d[i].gt(d[j])) {
-            throw new Error(`NOTE-6: gte/gt of ${show(d[i])} and ${show(d[j])} disagree with decimal.js (operands ${x}, ${y})`);
+    run(
+      pair,
+      ([x, y]) => {
+        // the operands, and results of arithmetic (whose coefficients may end in zeros: 0.5 + 0.5 = 1.0)
+        const b = [B(x), B(y)];
+        const d = [new Dec(x), new Dec(y)];
+        b.push(b[0].plus(b[1]), b[0].minus(b[1]), b[0].times(B('10')), b[0].plus(0), b[1].neg());
+        d.push(d[0].plus(d[1]), d[0].minus(d[1]), d[0].times(10), d[0].plus(0), d[1].neg());
+        for (let i = 0; i < b.length; i += 1) {
+          if (b[i].isZero() !== d[i].isZero() || b[i].isNegative() !== d[i].isNeg()) {
+            throw new Error(`NOTE-6: isZero/isNegative of ${show(d[i])} disagree with decimal.js`);
+          }
+          for (let j = 0; j < b.length; j += 1) {
+            if (b[i].gte(b[j]) !== d[i].gte(d[j]) || b[i].gt(b[j]) !== d[i].gt(d[j])) {
+              throw new Error(`NOTE-6: gte/gt of ${show(d[i])} and ${show(d[j])} disagree with decimal.js (operands ${x}, ${y})`);
+            }
           }
         }
-      }
-    }, 2000);
+      },
+      2000,
+    );
     // an integer double holds a coefficient with trailing zeros (1e22 = 10²² exactly)
-    for (const [x, y] of [[1e22, '1e22'], [100, '100'], [2 ** 60, exactString(2 ** 60)], [0, '-0'], [-0, '0']] as const) {
+    for (const [x, y] of [
+      [1e22, '1e22'],
+      [100, '100'],
+      [2 ** 60, exactString(2 ** 60)],
+      [0, '-0'],
+      [-0, '0'],
+    ] as const) {
       const bx = BigDecimal.exact(x);
       const by = B(y);
       expect(bx.gte(by) && by.gte(bx) && !bx.gt(by) && !by.gt(bx), `NOTE-6: ${x} = ${y}`).toBe(true);

@@ -28,7 +28,9 @@ import { FC, d, expectDec } from './helpers.ts';
 
 /** Object.is with a message: distinguishes −0 from +0 and compares NaN to NaN. */
 function expectSame(got: number, expected: number, clause: string, what: string): void {
-  expect(Object.is(got, expected), `${clause}: ${what} expected ${Object.is(expected, -0) ? '-0' : expected}, got ${Object.is(got, -0) ? '-0' : got}`).toBe(true);
+  expect(Object.is(got, expected), `${clause}: ${what} expected ${Object.is(expected, -0) ? '-0' : expected}, got ${Object.is(got, -0) ? '-0' : got}`).toBe(
+    true,
+  );
 }
 
 describe('NOTE-4 · the reference decimal context', () => {
@@ -384,13 +386,11 @@ describe('NOTE-5 · rounding to a dtype', () => {
   // Doubles biased towards the hard regions: everywhere, the 16-bit range, subnormals, exact ties.
   const doubles = (dtype: 'float16' | 'bfloat16' | 'float32') => {
     const t = dtype === 'float32' ? TABLES.float16 : TABLES[dtype];
-    const tie = fc
-      .tuple(fc.integer({ min: 0, max: t.length - 2 }), fc.boolean(), fc.constantFrom(0, 1, -1))
-      .map(([i, neg, nudge]) => {
-        const m = (t[i] + t[i + 1]) / 2; // exact in binary: both have few bits
-        const x = nudge === 0 ? m : m * (1 + nudge * 2 ** -40);
-        return neg ? -x : x;
-      });
+    const tie = fc.tuple(fc.integer({ min: 0, max: t.length - 2 }), fc.boolean(), fc.constantFrom(0, 1, -1)).map(([i, neg, nudge]) => {
+      const m = (t[i] + t[i + 1]) / 2; // exact in binary: both have few bits
+      const x = nudge === 0 ? m : m * (1 + nudge * 2 ** -40);
+      return neg ? -x : x;
+    });
     return fc.oneof(
       { arbitrary: fc.double({ noNaN: true }), weight: 2 },
       { arbitrary: fc.double({ min: -70000, max: 70000, noNaN: true }), weight: 2 },

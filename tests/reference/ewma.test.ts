@@ -74,7 +74,10 @@ describe('EWMA-3 · debiasing by 1 − βᵗ', () => {
         fc.double({ min: 0, max: 0.999, noNaN: true }),
         fc.integer({ min: 1, max: 30 }),
         (c, beta, n) => {
-          const { debiased } = fastaiLossAverage(Array.from({ length: n }, () => exact(c)), exact(beta));
+          const { debiased } = fastaiLossAverage(
+            Array.from({ length: n }, () => exact(c)),
+            exact(beta),
+          );
           debiased.forEach((x, i) => expectClose(x, exact(c), 'EWMA-3', '1e-44', `debiased step ${i + 1} of constant ${c}, β = ${beta}`));
         },
       ),

@@ -23,7 +23,10 @@ export function expectClose(got: Dec, expected: Dec | string | number, clause: s
   const e = expected instanceof Dec ? expected : d(expected);
   const bound = new Dec(tol).times(Dec.max(1, e.abs()));
   const err = got.minus(e).abs();
-  expect(err.lte(bound), `${clause}: ${what} expected ${e.toString()}, got ${got.toString()} (|error| ${err.toExponential(3)} > ${bound.toExponential(3)})`).toBe(true);
+  expect(
+    err.lte(bound),
+    `${clause}: ${what} expected ${e.toString()}, got ${got.toString()} (|error| ${err.toExponential(3)} > ${bound.toExponential(3)})`,
+  ).toBe(true);
 }
 
 /** Hyperparameters for calling an element step directly: numbers become their exact decimals. */
@@ -33,13 +36,48 @@ export function hyper(h: Record<string, number | boolean | string>): Hyper {
 
 /** Every clause ID the spec defines (a test title must start with one of these). */
 export const CLAUSES = [
-  'NOTE-1', 'NOTE-2', 'NOTE-3', 'NOTE-4', 'NOTE-5', 'NOTE-6',
-  'GRAD-1', 'GRAD-2', 'GRAD-3', 'GRAD-4', 'GRAD-5', 'GRAD-6',
-  'SGD-1', 'SGD-2', 'SGD-3', 'SGD-4', 'SGD-5', 'SGD-6', 'SGD-7',
-  'RMSPROP-1', 'RMSPROP-2', 'RMSPROP-3', 'RMSPROP-4', 'RMSPROP-5', 'RMSPROP-6', 'RMSPROP-7',
-  'ADAM-1', 'ADAM-2', 'ADAM-3', 'ADAM-4', 'ADAM-5', 'ADAM-6', 'ADAM-7', 'ADAM-8', 'ADAM-9',
-  'ADAMW-1', 'ADAMW-2', 'ADAMW-3',
-  'EWMA-1', 'EWMA-2', 'EWMA-3', 'EWMA-4',
+  'NOTE-1',
+  'NOTE-2',
+  'NOTE-3',
+  'NOTE-4',
+  'NOTE-5',
+  'NOTE-6',
+  'GRAD-1',
+  'GRAD-2',
+  'GRAD-3',
+  'GRAD-4',
+  'GRAD-5',
+  'GRAD-6',
+  'SGD-1',
+  'SGD-2',
+  'SGD-3',
+  'SGD-4',
+  'SGD-5',
+  'SGD-6',
+  'SGD-7',
+  'RMSPROP-1',
+  'RMSPROP-2',
+  'RMSPROP-3',
+  'RMSPROP-4',
+  'RMSPROP-5',
+  'RMSPROP-6',
+  'RMSPROP-7',
+  'ADAM-1',
+  'ADAM-2',
+  'ADAM-3',
+  'ADAM-4',
+  'ADAM-5',
+  'ADAM-6',
+  'ADAM-7',
+  'ADAM-8',
+  'ADAM-9',
+  'ADAMW-1',
+  'ADAMW-2',
+  'ADAMW-3',
+  'EWMA-1',
+  'EWMA-2',
+  'EWMA-3',
+  'EWMA-4',
 ] as const;
 
 /** fast-check settings: fixed seed, few runs (decimal arithmetic is slow). */

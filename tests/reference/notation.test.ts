@@ -27,7 +27,12 @@ function spyDef(seen: number[]): OptimizerDef {
 describe('NOTE-1 · step numbering', () => {
   it('NOTE-1 · the first step is t = 1; the state reports the step after the increment', () => {
     const seen: number[] = [];
-    const out = referenceTrajectory(spyDef(seen), { hyper: { lr: 1 }, params: [0, 10], state: null, steps: [{ grad: [0, 0] }, { grad: [0, 0] }, { grad: [0, 0] }] });
+    const out = referenceTrajectory(spyDef(seen), {
+      hyper: { lr: 1 },
+      params: [0, 10],
+      state: null,
+      steps: [{ grad: [0, 0] }, { grad: [0, 0] }, { grad: [0, 0] }],
+    });
     expect(seen, 'NOTE-1: t passed to the step, per element').toEqual([1, 1, 2, 2, 3, 3]);
     expect(out.map((s) => s.state.step)).toEqual([1, 2, 3]);
     // θ = 0 + 1 + 2 + 3 = 6 and 10 + 6 = 16
@@ -95,7 +100,12 @@ describe('NOTE-2 · fresh state', () => {
     const resumed = referenceTrajectory(ADAM, {
       hyper: { ...h, lr: 0.125 },
       params: [toNum(first[0].params[0])],
-      state: { step: s1.step, exp_avg: [toNum((s1.exp_avg as Dec[])[0])], exp_avg_sq: [toNum((s1.exp_avg_sq as Dec[])[0])], max_exp_avg_sq: [toNum((s1.max_exp_avg_sq as Dec[])[0])] },
+      state: {
+        step: s1.step,
+        exp_avg: [toNum((s1.exp_avg as Dec[])[0])],
+        exp_avg_sq: [toNum((s1.exp_avg_sq as Dec[])[0])],
+        max_exp_avg_sq: [toNum((s1.max_exp_avg_sq as Dec[])[0])],
+      },
       steps: [{ grad: [0.25] }],
     });
     expectDec(resumed[0].params[0], both[1].params[0], 'NOTE-2', 'θ₂ resumed vs in one run');
@@ -137,7 +147,12 @@ describe('NOTE-2 · fresh state', () => {
 describe('NOTE-3 · per-step hyperparameter overrides', () => {
   it('NOTE-3 · an override holds from its step on: lr 0.5, then 0.25 from step 2 → θ = 0.5, 0.25, 0', () => {
     // θ₀ = 1, g = 1: θ₁ = 1 − 0.5, θ₂ = 0.5 − 0.25, θ₃ = 0.25 − 0.25 (step 3 names no lr: 0.25 persists)
-    const out = referenceTrajectory(SGD, { hyper: { lr: 0.5 }, params: [1], state: null, steps: [{ grad: [1] }, { grad: [1], hyper: { lr: 0.25 } }, { grad: [1] }] });
+    const out = referenceTrajectory(SGD, {
+      hyper: { lr: 0.5 },
+      params: [1],
+      state: null,
+      steps: [{ grad: [1] }, { grad: [1], hyper: { lr: 0.25 } }, { grad: [1] }],
+    });
     [0.5, 0.25, 0].forEach((t, i) => expectDec(out[i].params[0], t, 'NOTE-3', `θ${i + 1}`));
   });
   it('NOTE-3 · resolveHyper: defaults, overrides in order, exact binary values (NOTE-4)', () => {
@@ -169,8 +184,12 @@ describe('NOTE-3 · per-step hyperparameter overrides', () => {
     const input: CaseInput = { hyper: { lr: 0.5 }, params: [1], state: null, steps: [{ grad: [1] }, { grad: [1], hyper: { lr: -0.5 } }] };
     expect(() => referenceTrajectory(SGD, input)).toThrow('steps[1]: lr must be ≥ 0');
     expect(() => referenceTrajectory(SGD, { ...input, steps: [{ grad: [1], hyper: { momentum: 1 } }] })).toThrow('steps[0]: momentum must be in [0, 1)');
-    expect(() => referenceTrajectory(ADAM, { hyper: { beta2: 1 }, params: [1], state: null, steps: [{ grad: [1] }] })).toThrow('steps[0]: beta2 must be in [0, 1)');
-    expect(() => referenceTrajectory(ADAM, { hyper: { betas: [0.9, 0.999] }, params: [1], state: null, steps: [{ grad: [1] }] })).toThrow('unknown hyperparameter betas');
+    expect(() => referenceTrajectory(ADAM, { hyper: { beta2: 1 }, params: [1], state: null, steps: [{ grad: [1] }] })).toThrow(
+      'steps[0]: beta2 must be in [0, 1)',
+    );
+    expect(() => referenceTrajectory(ADAM, { hyper: { betas: [0.9, 0.999] }, params: [1], state: null, steps: [{ grad: [1] }] })).toThrow(
+      'unknown hyperparameter betas',
+    );
   });
   it('NOTE-3 · an override may not switch a part of the state on or off', () => {
     const input: CaseInput = { hyper: { lr: 0.5 }, params: [1], state: null, steps: [{ grad: [1] }, { grad: [1], hyper: { momentum: 0.5 } }] };
@@ -178,7 +197,12 @@ describe('NOTE-3 · per-step hyperparameter overrides', () => {
     const ams = { hyper: { amsgrad: true }, params: [1], state: null, steps: [{ grad: [1] }, { grad: [1], hyper: { amsgrad: false } }] };
     expect(() => referenceTrajectory(ADAM, ams)).toThrow(/steps\[1\].hyper changes the state \(exp_avg, exp_avg_sq, max_exp_avg_sq → exp_avg, exp_avg_sq\)/);
     // a momentum override that keeps momentum on is fine: μ 0.5 → 0.25, g = 1, lr = 1: b = 1, 1.25; θ = −1, −2.25
-    const out = referenceTrajectory(SGD, { hyper: { lr: 1, momentum: 0.5 }, params: [0], state: null, steps: [{ grad: [1] }, { grad: [1], hyper: { momentum: 0.25 } }] });
+    const out = referenceTrajectory(SGD, {
+      hyper: { lr: 1, momentum: 0.5 },
+      params: [0],
+      state: null,
+      steps: [{ grad: [1] }, { grad: [1], hyper: { momentum: 0.25 } }],
+    });
     expectDec(out[1].params[0], -2.25, 'NOTE-3', 'θ₂');
   });
   it('NOTE-3 · the registry: names, families, variants and clause IDs', () => {
@@ -209,7 +233,9 @@ describe('NOTE-2 · trajectory input errors', () => {
   });
   it('NOTE-2 · a bad step counter', () => {
     for (const step of [-1, 1.5, '1', undefined]) {
-      expect(() => referenceTrajectory(SGD, { ...ok, state: { step, momentum_buffer: [0, 0] } }), `NOTE-2: step ${String(step)}`).toThrow('state.step must be an integer ≥ 0');
+      expect(() => referenceTrajectory(SGD, { ...ok, state: { step, momentum_buffer: [0, 0] } }), `NOTE-2: step ${String(step)}`).toThrow(
+        'state.step must be an integer ≥ 0',
+      );
     }
   });
   it('NOTE-2 · a missing or misshapen state array after step 0', () => {
@@ -234,10 +260,15 @@ describe('NOTE-2 · trajectory input errors', () => {
     const out = referenceTrajectory(SGD, { hyper: { lr: 1, momentum: 0.5 }, params: [0.1], state: null, steps: [{ grad: [0.1] }] });
     expectClose(out[0].params[0], 0, 'NOTE-4', '2e-51', 'θ₁ (0 up to the 50-digit rounding)');
     expectClose((out[0].state.momentum_buffer as Dec[])[0], '0.1000000000000000055511151231257827021181583404541015625', 'NOTE-4', '1e-50', 'b₁');
-    expect(((out[0].state.momentum_buffer as Dec[])[0]).minus('0.1').abs().gt('5e-18'), 'NOTE-4: b₁ must be binary 0.1, not decimal 0.1').toBe(true);
+    expect((out[0].state.momentum_buffer as Dec[])[0].minus('0.1').abs().gt('5e-18'), 'NOTE-4: b₁ must be binary 0.1, not decimal 0.1').toBe(true);
     // resumed state values too: b = 0.1 (binary), μ = 0.5, g = 0 → b₂ = 0.05000000000000000277555756156289135105907917022705078125
     const r = referenceTrajectory(SGD, { hyper: { lr: 1, momentum: 0.5 }, params: [0], state: { step: 1, momentum_buffer: [0.1] }, steps: [{ grad: [0] }] });
-    expectDec((r[0].state.momentum_buffer as Dec[])[0], new Dec('0.05000000000000000277555756156289135105907917022705078125').plus(0), 'NOTE-4', 'b₂ (to 50 digits)');
+    expectDec(
+      (r[0].state.momentum_buffer as Dec[])[0],
+      new Dec('0.05000000000000000277555756156289135105907917022705078125').plus(0),
+      'NOTE-4',
+      'b₂ (to 50 digits)',
+    );
     expect(d(0.1).eq(exact(0.1))).toBe(true);
   });
 });

@@ -75,7 +75,15 @@ describe('RMSPROP-4 · the update without momentum θ ← θ − lr·g′/(√v 
     const out = run(RMS, {}, 0, [1]);
     const v = d(1).minus(d(0.99));
     expectClose(st(out, 0, 'square_avg'), v, 'RMSPROP-4', '1e-49', 'v₁ = 1 − 0.99');
-    expectClose(out[0].params[0], d(0.01).neg().div(v.sqrt().plus(d(1e-8))), 'RMSPROP-4', '1e-48', 'θ₁');
+    expectClose(
+      out[0].params[0],
+      d(0.01)
+        .neg()
+        .div(v.sqrt().plus(d(1e-8))),
+      'RMSPROP-4',
+      '1e-48',
+      'θ₁',
+    );
   });
 });
 

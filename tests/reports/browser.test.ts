@@ -8,13 +8,22 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { renderHtmlReport } from '../../conformance/report-html.ts';
+import { renderHtmlReport } from '../../conformance/report/html.ts';
 import { againstVariant, fingerprinted, scratch } from './helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 
 // Flags for a locked-down CI box: no sandbox (root in a container), and nothing phoning home.
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 describe('PREC-1 · the HTML report in a browser', () => {
   it('has Debian’s Chromium to run in (.ci/run installs it)', () => {

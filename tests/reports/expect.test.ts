@@ -6,9 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConformanceError, expectConformant } from '../../conformance/expect.ts';
-import { referenceImplementation } from '../../conformance/reference-implementation.ts';
-import { formatReport } from '../../conformance/report.ts';
+import { ConformanceError, expectConformant } from '../../conformance/report/expect.ts';
+import { referenceImplementation } from '../../conformance/adapters/reference.ts';
+import { formatReport } from '../../conformance/report/report.ts';
 import * as api from '../../index.ts';
 import { ROOT } from '../../scripts/traceability.ts';
 import { optconf } from './cli.ts';
@@ -22,7 +22,21 @@ describe('PROTO-8 · expectConformant', () => {
   });
 
   it('ADAM-8 · throws exactly what `optconf run` prints for the same failing check', async () => {
-    const cli = optconf('run', '--impl', 'reference', '--optimizer', 'adam', '--dtype', 'float32', '--variant', 'eps-inside-sqrt', '--runs', '20', '--seed', '1');
+    const cli = optconf(
+      'run',
+      '--impl',
+      'reference',
+      '--optimizer',
+      'adam',
+      '--dtype',
+      'float32',
+      '--variant',
+      'eps-inside-sqrt',
+      '--runs',
+      '20',
+      '--seed',
+      '1',
+    );
     expect(cli.status).toBe(1);
     const error = await expectConformant(referenceImplementation, {
       optimizer: 'adam',
@@ -41,7 +55,9 @@ describe('PROTO-8 · expectConformant', () => {
   });
 
   it('ADAM-8 · an in-process impostor fails with the fingerprint in the message', async () => {
-    await expect(expectConformant(epsInsideAdam, { optimizer: 'adam', runs: 10, seed: 2 })).rejects.toThrow(/fingerprint: matches adam\/eps-inside-sqrt[\s\S]*verdict: NOT CONFORMANT \(exit 1\)$/);
+    await expect(expectConformant(epsInsideAdam, { optimizer: 'adam', runs: 10, seed: 2 })).rejects.toThrow(
+      /fingerprint: matches adam\/eps-inside-sqrt[\s\S]*verdict: NOT CONFORMANT \(exit 1\)$/,
+    );
     const e = await expectConformant(epsInsideAdam, { optimizer: 'adam', runs: 10, seed: 2 }).catch((x: ConformanceError) => x);
     expect((e as ConformanceError).message).toBe(formatReport((e as ConformanceError).report));
   });
@@ -49,7 +65,16 @@ describe('PROTO-8 · expectConformant', () => {
 
 describe('the package entry point', () => {
   it('index.ts re-exports the public API', () => {
-    for (const name of ['checkImplementation', 'expectConformant', 'spawnImplementation', 'referenceImplementation', 'formatReport', 'renderHtmlReport', 'renderJunitReport', 'serve']) {
+    for (const name of [
+      'checkImplementation',
+      'expectConformant',
+      'spawnImplementation',
+      'referenceImplementation',
+      'formatReport',
+      'renderHtmlReport',
+      'renderJunitReport',
+      'serve',
+    ]) {
       expect(api, name).toHaveProperty(name);
     }
     expect(api.referenceImplementation).toBe(referenceImplementation);
@@ -60,7 +85,8 @@ describe('the package entry point', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { main: string; exports: Record<string, string> };
     expect(join(ROOT, pkg.main)).toBe(join(ROOT, 'index.ts'));
     expect(join(ROOT, pkg.exports['.'])).toBe(join(ROOT, 'index.ts'));
-    const script = "const m = await import('optconf'); const r = await m.expectConformant(m.referenceImplementation, { optimizer: 'sgd', dtype: 'float64', runs: 3, seed: 1 }); console.log(r.verdict, typeof m.checkImplementation, typeof m.spawnImplementation);";
+    const script =
+      "const m = await import('optconf'); const r = await m.expectConformant(m.referenceImplementation, { optimizer: 'sgd', dtype: 'float64', runs: 3, seed: 1 }); console.log(r.verdict, typeof m.checkImplementation, typeof m.spawnImplementation);";
     const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toBe('conformant function function');

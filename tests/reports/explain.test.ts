@@ -65,8 +65,18 @@ describe('ADAMW-1 · optconf explain', () => {
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^optconf explain: unknown clause "adamw-9"; did you mean ADAMW-3, ADAMW-2, ADAMW-1, ADAM-9\b/);
     expect(() => explain('nothing-like-it', map)).toThrow(UnknownClause);
-    expect(closeMatches('rmsprop-8'.toUpperCase(), map.clauses.map((c) => c.id))[0]).toBe('RMSPROP-7');
-    expect(closeMatches('ADAM7', map.clauses.map((c) => c.id))).toContain('ADAM-7');
+    expect(
+      closeMatches(
+        'rmsprop-8'.toUpperCase(),
+        map.clauses.map((c) => c.id),
+      )[0],
+    ).toBe('RMSPROP-7');
+    expect(
+      closeMatches(
+        'ADAM7',
+        map.clauses.map((c) => c.id),
+      ),
+    ).toContain('ADAM-7');
   });
 });
 

@@ -2,16 +2,23 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Implementation } from '../../conformance/implementation.ts';
-import { referenceHello, referenceImplementation, referenceRun } from '../../conformance/reference-implementation.ts';
-import { checkImplementation, type CheckReport } from '../../conformance/runner.ts';
+import type { Implementation } from '../../conformance/protocol/implementation.ts';
+import { referenceHello, referenceImplementation, referenceRun } from '../../conformance/adapters/reference.ts';
+import { checkImplementation, type CheckReport } from '../../conformance/check/runner.ts';
 
 /**
  * An implementation that passes SGD honestly and computes Adam with ε inside the square root
  * (ADAM-8) while claiming the canonical Adam: one target passes, one fails and is fingerprinted.
  */
 export const epsInsideAdam: Implementation = {
-  hello: () => ({ ...referenceHello(), implementation: 'eps-inside Adam (test fixture)', supports: [{ optimizer: 'sgd', dtypes: ['float32'] }, { optimizer: 'adam', dtypes: ['float32'] }] }),
+  hello: () => ({
+    ...referenceHello(),
+    implementation: 'eps-inside Adam (test fixture)',
+    supports: [
+      { optimizer: 'sgd', dtypes: ['float32'] },
+      { optimizer: 'adam', dtypes: ['float32'] },
+    ],
+  }),
   run: (request) => referenceRun(request.optimizer === 'adam' ? { ...request, variant: 'eps-inside-sqrt' } : request),
 };
 

@@ -1,15 +1,15 @@
 /**
- * The HTML report (conformance/report-html.ts) and the samples it plots (checkCase and checkTarget
+ * The HTML report (conformance/report/html.ts) and the samples it plots (checkCase and checkTarget
  * keep a bounded, deterministic sample of the compared outputs without changing any verdict).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkCase, SAMPLES_PER_CASE } from '../../conformance/compare.ts';
-import { referenceImplementation, referenceRun } from '../../conformance/reference-implementation.ts';
-import { HTML_MARK, renderHtmlReport, writeHtmlReport } from '../../conformance/report-html.ts';
-import { writeJsonReport } from '../../conformance/report.ts';
-import { checkImplementation, type CheckReport } from '../../conformance/runner.ts';
+import { checkCase, SAMPLES_PER_CASE } from '../../conformance/check/compare.ts';
+import { referenceImplementation, referenceRun } from '../../conformance/adapters/reference.ts';
+import { HTML_MARK, renderHtmlReport, writeHtmlReport } from '../../conformance/report/html.ts';
+import { writeJsonReport } from '../../conformance/report/report.ts';
+import { checkImplementation, type CheckReport } from '../../conformance/check/runner.ts';
 import { findOptimizer } from '../../reference/registry.ts';
 import { againstVariant, fingerprinted, scratch } from './helpers.ts';
 
@@ -23,7 +23,13 @@ beforeAll(async () => {
 function textOf(html: string, cls: string): string[] {
   const re = new RegExp(`<(\\w+) class="${cls}"[^>]*>([\\s\\S]*?)</\\1>`, 'g');
   return [...html.matchAll(re)].map((m) =>
-    m[2].replace(/<[^>]+>/g, '').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&'),
+    m[2]
+      .replace(/<[^>]+>/g, '')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&amp;/g, '&'),
   );
 }
 
@@ -123,7 +129,14 @@ describe('PREC-1 · samples of the errors in ulps, for the plots', () => {
 
   it('PREC-1 · a failing case keeps its failing output last', () => {
     const adam = findOptimizer('adam')!;
-    const c = { optimizer: 'adam', dtype: 'float32' as const, hyper: { lr: 0.25, beta1: 0.5, beta2: 0.75, eps: 2 ** -20 }, params: [1, 2], state: null, steps: [{ grad: [0.5, 0.5] }] };
+    const c = {
+      optimizer: 'adam',
+      dtype: 'float32' as const,
+      hyper: { lr: 0.25, beta1: 0.5, beta2: 0.75, eps: 2 ** -20 },
+      params: [1, 2],
+      state: null,
+      steps: [{ grad: [0.5, 0.5] }],
+    };
     const reply = referenceRun({ op: 'run', id: 'x', ...c });
     if (reply.op !== 'result') throw new Error('reference failed');
     const bad = [{ ...reply.steps[0], params: [reply.steps[0].params[0], 5] }];

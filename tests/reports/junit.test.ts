@@ -1,10 +1,10 @@
-/** The JUnit XML report (conformance/report-junit.ts): well-formed, one test case per clause per target. */
+/** The JUnit XML report (conformance/report/junit.ts): well-formed, one test case per clause per target. */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { renderJunitReport, writeJunitReport } from '../../conformance/report-junit.ts';
-import type { CheckReport } from '../../conformance/runner.ts';
+import { renderJunitReport, writeJunitReport } from '../../conformance/report/junit.ts';
+import type { CheckReport } from '../../conformance/check/runner.ts';
 import { againstVariant, fingerprinted, scratch } from './helpers.ts';
 
 interface Testcase {
@@ -18,7 +18,11 @@ interface Testcase {
 function parse(xml: string): { suites: { name: string; tests: string; failures: string; testcase: Testcase[] }[]; root: Record<string, string> } {
   const valid = XMLValidator.validate(xml);
   if (valid !== true) throw new Error(`not well-formed XML: ${JSON.stringify(valid.err)}`);
-  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testsuite' || name === 'testcase' || name === 'property' }).parse(xml);
+  const doc = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '',
+    isArray: (name) => name === 'testsuite' || name === 'testcase' || name === 'property',
+  }).parse(xml);
   return { suites: doc.testsuites.testsuite, root: doc.testsuites };
 }
 
@@ -31,7 +35,9 @@ beforeAll(async () => {
 describe('PROTO-8 · JUnit XML for CI', () => {
   it('PROTO-8 · is well-formed, with one testcase per clause per target named `adam float32 ADAM-5`, classname `optconf.adam.float32`', () => {
     const { suites, root } = parse(renderJunitReport(mixed));
-    const expected = mixed.targets.flatMap((t) => t.clauses.map((c) => ({ name: `${t.optimizer} ${t.dtype} ${c.clause}`, classname: `optconf.${t.optimizer}.${t.dtype}` })));
+    const expected = mixed.targets.flatMap((t) =>
+      t.clauses.map((c) => ({ name: `${t.optimizer} ${t.dtype} ${c.clause}`, classname: `optconf.${t.optimizer}.${t.dtype}` })),
+    );
     const got = suites.flatMap((s) => s.testcase.map((tc) => ({ name: tc.name, classname: tc.classname })));
     expect(got).toEqual(expected);
     expect(suites.map((s) => s.name)).toEqual(['optconf.sgd.float32', 'optconf.adam.float32']);
@@ -62,7 +68,15 @@ describe('PROTO-8 · JUnit XML for CI', () => {
     const [suite] = parse(renderJunitReport(untested)).suites;
     expect(suite.testcase[0].skipped?.message).toBe('no generated case exercised this clause');
 
-    const broken: CheckReport = { implementation: 'bad\u0001impl "x" <y>', seed: 1, runs: 1, verdict: 'could-not-run', exitCode: 2, targets: [], message: 'the implementation did not start: exited with code 3\u001b[0m' };
+    const broken: CheckReport = {
+      implementation: 'bad\u0001impl "x" <y>',
+      seed: 1,
+      runs: 1,
+      verdict: 'could-not-run',
+      exitCode: 2,
+      targets: [],
+      message: 'the implementation did not start: exited with code 3\u001b[0m',
+    };
     const xml = renderJunitReport(broken);
     const { suites, root } = parse(xml);
     expect(root.errors).toBe('1');

@@ -1,0 +1,82 @@
+/**
+ * The mutant corpus: optimizers that claim to be the canonical one and compute one part wrongly.
+ * Each is the honest float implementation (adapters/float.ts) with exactly one part replaced; a
+ * conformance check must reject every one of them, and should be able to name what it computes.
+ *
+ * Some are wrong everywhere (ε inside the root); some only where a case reaches them: after step 10,
+ * past element 4096, when the learning rate changes, with dampening, Nesterov, AMSGrad or weight
+ * decay switched on, or in the last bits (bfloat16 state under a float32 claim).
+ */
+import type { Dtype } from '../../reference/dtype.ts';
+import { floatImplementation, mutationFamily, type MutationName } from './float.ts';
+import type { Implementation } from '../protocol/implementation.ts';
+
+export interface Mutant {
+  /** `family/what-is-wrong`, the name of the one part replaced */
+  readonly name: string;
+  /** the optimizer it claims to be */
+  readonly optimizer: string;
+  /** the dtype it claims */
+  readonly dtype: Dtype;
+  /** one line: what it computes instead */
+  readonly description: string;
+  readonly impl: () => Implementation;
+}
+
+/**
+ * The implementation with its state hidden, as tfjs does: `returnsState: false`, params only. For a
+ * mutant whose state differs in form (lr-in-buffer keeps v = −lr·b), so that only the trajectory,
+ * not a rounding in translating its state, can give it away.
+ */
+function withoutState(impl: Implementation): Implementation {
+  return {
+    hello: async () => {
+      const h = await impl.hello();
+      return { ...h, supports: h.supports.map((s) => ({ ...s, returnsState: false })) };
+    },
+    run: async (request) => {
+      const reply = await impl.run(request);
+      return reply.op === 'result' ? { ...reply, steps: reply.steps.map((s) => ({ params: s.params })) } : reply;
+    },
+  };
+}
+
+/** A mutant claiming `optimizer` in `dtype` (only that dtype, so a check cannot pass it on another). */
+function mutant(name: MutationName, description: string, options: { dtype?: Dtype; hideState?: boolean } = {}): Mutant {
+  const optimizer = mutationFamily(name);
+  const dtype = options.dtype ?? 'float32';
+  const make = () => floatImplementation({ name: `mutant ${name}`, dtypes: [dtype], mutation: name });
+  return { name, optimizer, dtype, description, impl: options.hideState ? () => withoutState(make()) : make };
+}
+
+export const MUTANTS: readonly Mutant[] = [
+  // SGD (claims torch.optim.SGD)
+  mutant('sgd/dampening-on-first-step', 'dampening applied on the first step, b₁ = (1−τ)·g′ (PyTorch clones g′)'),
+  mutant('sgd/dampening-ignored', 'dampening ignored, b = μ·b + g′ whatever τ is (tfjs, fastai)'),
+  mutant('sgd/lerp-momentum', "the notes' interpolated momentum b = μ·b + (1−μ)·g′ from b₀ = 0"),
+  mutant('sgd/nesterov-old-buffer', 'Nesterov direction from the buffer before its update, g′ + μ·bₜ₋₁'),
+  mutant('sgd/weight-decay-sign', 'weight decay with the wrong sign, g′ = g − λ·θ'),
+  mutant('sgd/lr-in-buffer', 'lr inside the buffer, v = μ·v − lr·g′, θ += v (Keras, scikit-learn); state hidden; wrong only once lr changes', {
+    hideState: true,
+  }),
+  // RMSprop (claims torch.optim.RMSprop)
+  mutant('rmsprop/eps-inside-root', 'ε inside the root, √(v + ε) (TensorFlow, Keras, optax)'),
+  mutant('rmsprop/centered-without-mean', 'centered=True without the ḡ² term: √v + ε'),
+  mutant('rmsprop/alpha-swapped', 'α and 1−α swapped in the square average, v ← (1−α)·v + α·g′²'),
+  mutant('rmsprop/momentum-on-raw-gradient', 'momentum on the raw gradient, b = μ·b + g′, θ −= lr·b/(√v + ε) (fastai v2)'),
+  // Adam (claims torch.optim.Adam)
+  mutant('adam/eps-inside-root', 'ε inside the root, m̂/√(v̂ + ε)'),
+  mutant('adam/eps-hat', 'ε̂ on the uncorrected root, (√(1−β₂ᵗ)/(1−β₁ᵗ))·m/(√v + ε) (Kingma & Ba §2, Keras, scikit-learn)'),
+  mutant('adam/no-bias-correction', "no bias correction, m/(√v + ε) (the notes' spreadsheet)"),
+  mutant('adam/bias-correction-t-plus-1', 'bias correction one step ahead, 1 − βᵗ⁺¹'),
+  mutant('adam/bias-correction-stops-after-10', 'stops bias-correcting after step 10; right for steps 1–10'),
+  mutant('adam/betas-swapped-in-bias-correction', 'β₁ and β₂ swapped in the bias corrections, m/(1−β₂ᵗ) and v/(1−β₁ᵗ)'),
+  mutant('adam/eps-doubled-past-4096', 'ε doubled for elements with index ≥ 4096; right for smaller tensors'),
+  mutant('adam/bfloat16-state', 'exp_avg and exp_avg_sq stored rounded to bfloat16 under a float32 claim'),
+  mutant('adam/amsgrad-max-of-corrected', 'AMSGrad max over the bias-corrected v̂ (optax) instead of the raw v'),
+  mutant('adam/decoupled-decay', "AdamW's decoupled decay θ·(1 − lr·λ) where Adam's L2 is claimed"),
+  // AdamW (claims torch.optim.AdamW)
+  mutant('adamw/l2-coupled', 'L2: λ·θ added to the gradient where decoupled decay is claimed'),
+  mutant('adamw/decay-after-update', 'decay applied after the update to the new weights, θ ← θ′·(1 − lr·λ)'),
+  mutant('adamw/decay-not-lr-scaled', "decay not multiplied by lr, θ·(1 − λ) (the paper's Algorithm 2 with η = 1)"),
+];

@@ -1,0 +1,216 @@
+/**
+ * Hyperparameters: float32-exact, finite, valid per the family's `invalid` rule (registry.ts),
+ * with the canonical value first in every weighted `fc.oneof` so failures shrink to defaults
+ * (weight_decay 0, momentum 0, amsgrad false). In 16-bit dtypes every number is also a value of
+ * the dtype, so holding hyperparameters in the dtype changes nothing, and no β rounds to 1.
+ */
+import fc from 'fast-check';
+import { FORMATS, roundDoubleToDtype, type Dtype } from '../../../reference/dtype.ts';
+import { findOptimizer, type Family } from '../../../reference/registry.ts';
+import type { WireHyper } from '../../protocol/messages.ts';
+import { CROSS } from './magnitudes.ts';
+
+type Weighted<T> = readonly (readonly [T, number])[];
+
+/** A weighted choice among constants; shrinks toward the first. */
+export function weighted<T>(choices: Weighted<T>): fc.Arbitrary<T> {
+  return fc.oneof(CROSS, ...choices.filter(([, w]) => w > 0).map(([value, weight]) => ({ weight, arbitrary: fc.constant(value) })));
+}
+
+const sixteenBit = (dtype: Dtype): boolean => dtype === 'float16' || dtype === 'bfloat16';
+
+/** A nominal value as the hyperparameter sent: float32-exact, and a value of a 16-bit dtype. */
+export function hyperValue(nominal: number, dtype: Dtype): number {
+  const f = Math.fround(nominal);
+  return sixteenBit(dtype) ? roundDoubleToDtype(f, dtype) : f;
+}
+
+/** A decay rate in [0, 1): rounded like `hyperValue`, but never to 1 (bfloat16 holds 0.999 as 1). */
+export function rateValue(nominal: number, dtype: Dtype): number {
+  const r = hyperValue(nominal, dtype);
+  if (r < 1) return r;
+  return sixteenBit(dtype) ? 1 - 2 ** -FORMATS[dtype].precision : Math.fround(1 - 2 ** -24);
+}
+
+const numbers = (dtype: Dtype, value: (x: number, d: Dtype) => number, choices: Weighted<number>): fc.Arbitrary<number> =>
+  weighted(choices.map(([x, w]) => [value(x, dtype), w] as const));
+
+/** Learning rates; float16 leaves out the large ones so a run cannot drift past 65504. */
+export function lrChoices(dtype: Dtype): Weighted<number> {
+  const big = dtype === 'float16' ? 0 : 1;
+  return [
+    [1e-3, 6],
+    [1e-2, 4],
+    [1e-4, 2],
+    [0.1, 2 * big],
+    [0.5, big],
+    [0, 1],
+  ];
+}
+export const lrArb = (dtype: Dtype): fc.Arbitrary<number> => numbers(dtype, hyperValue, lrChoices(dtype));
+
+/** ε per dtype: 1e-8 is below float16's smallest subnormal, so float16 starts at tfjs's 1e-4. */
+export function epsChoices(dtype: Dtype): Weighted<number> {
+  if (dtype === 'float16')
+    return [
+      [1e-4, 3],
+      [1e-3, 1],
+      [1e-2, 1],
+      [0.1, 1],
+    ];
+  return [
+    [1e-8, 3],
+    [1e-6, 1],
+    [1e-3, 1],
+    [0.1, 1],
+  ];
+}
+
+const noF16 = (dtype: Dtype): number => (dtype === 'float16' ? 0 : 1);
+
+/** One arbitrary per hyperparameter name, before the cross-constraints (Nesterov) are applied. */
+function perName(family: Family, dtype: Dtype): Record<string, fc.Arbitrary<number | boolean>> {
+  const momentum = numbers(dtype, rateValue, [
+    [0, 4],
+    [0.9, 4],
+    [0.5, 1],
+    [0.99, noF16(dtype)],
+  ]);
+  const weightDecay = numbers(dtype, hyperValue, [
+    [0, 4],
+    [1e-2, 2],
+    [1e-4, 1],
+    [0.1, 1],
+  ]);
+  const eps = numbers(dtype, hyperValue, epsChoices(dtype));
+  const bool = (pTrue: number): fc.Arbitrary<boolean> =>
+    weighted([
+      [false, 3 - pTrue],
+      [true, pTrue],
+    ]);
+  switch (family) {
+    case 'sgd':
+      return {
+        lr: lrArb(dtype),
+        momentum,
+        dampening: numbers(dtype, hyperValue, [
+          [0, 3],
+          [0.1, 1],
+          [0.5, 1],
+          [0.9, 1],
+          [1, 1],
+        ]),
+        weight_decay: weightDecay,
+        nesterov: bool(1),
+      };
+    case 'rmsprop':
+      return {
+        lr: lrArb(dtype),
+        alpha: numbers(dtype, rateValue, [
+          [0.99, 3],
+          [0.9, 1],
+          [0.5, 1],
+          [0.999, noF16(dtype)],
+          [0, noF16(dtype)],
+        ]),
+        eps,
+        weight_decay: weightDecay,
+        momentum,
+        centered: bool(1),
+      };
+    case 'adam':
+    case 'adamw':
+      return {
+        lr: lrArb(dtype),
+        beta1: numbers(dtype, rateValue, [
+          [0.9, 4],
+          [0, 1],
+          [0.5, 1],
+          [0.99, 1],
+        ]),
+        beta2: numbers(dtype, rateValue, [
+          [0.999, 4],
+          [0.99, 1],
+          [0.9, 1],
+          [0.9999, 1],
+          [0.5, 1],
+        ]),
+        eps,
+        weight_decay: weightDecay,
+        amsgrad: bool(1),
+      };
+    case 'ewma':
+      return {
+        beta: numbers(dtype, rateValue, [
+          [0.98, 3],
+          [0.9, 1],
+          [0.99, 1],
+          [0.5, 1],
+          [0, 1],
+          [0.999, 1],
+        ]),
+      };
+  }
+}
+
+/**
+ * Checks pins against the family once, when the arbitrary is built: unknown names, wrong kinds
+ * and pins that admit no valid case are errors (a runner must not silently test something else).
+ */
+export function checkPins(family: Family, fixed: WireHyper): void {
+  const def = findOptimizer(family);
+  if (!def) throw new Error(`unknown optimizer family ${family}`);
+  for (const [name, value] of Object.entries(fixed)) {
+    const spec = def.hyper.find((s) => s.name === name);
+    if (!spec) throw new Error(`fixed: ${family} has no hyperparameter ${name}`);
+    if (typeof value !== (spec.kind === 'boolean' ? 'boolean' : 'number') || (typeof value === 'number' && !Number.isFinite(value))) {
+      throw new Error(`fixed: ${family}.${name} must be ${spec.kind === 'boolean' ? 'true or false' : 'a finite number'}`);
+    }
+  }
+  const num = (name: string): number | undefined => (typeof fixed[name] === 'number' ? (fixed[name] as number) : undefined);
+  const bad = (what: string): never => {
+    throw new Error(`fixed: ${family} pins admit no valid case (${what})`);
+  };
+  const rates = ['momentum', 'alpha', 'beta1', 'beta2', 'beta'];
+  for (const name of rates) {
+    const v = num(name);
+    if (v !== undefined && (v < 0 || v >= 1)) bad(`${name} must be in [0, 1)`);
+  }
+  for (const name of ['lr', 'eps', 'weight_decay']) {
+    const v = num(name);
+    if (v !== undefined && v < 0) bad(`${name} must be ≥ 0`);
+  }
+  const d = num('dampening');
+  if (d !== undefined && (d < 0 || d > 1)) bad('dampening must be in [0, 1]');
+  if (family === 'sgd' && fixed.nesterov === true && (num('momentum') === 0 || (d !== undefined && d !== 0))) {
+    bad('nesterov needs momentum > 0 and dampening = 0');
+  }
+}
+
+/** SGD's Nesterov rule, repaired toward validity without touching a pinned name (a map, not a filter). */
+function repairSgd(h: Record<string, number | boolean>, fixed: WireHyper, dtype: Dtype): Record<string, number | boolean> {
+  if (h.nesterov !== true || ((h.momentum as number) > 0 && h.dampening === 0)) return h;
+  if (fixed.nesterov === undefined) return { ...h, nesterov: false };
+  return {
+    ...h,
+    momentum: (h.momentum as number) > 0 ? h.momentum : rateValue(0.9, dtype),
+    dampening: 0,
+  };
+}
+
+/** The case's hyperparameters: every name the family has, in the registry's order, pins as given. */
+export function hyperArb(family: Family, dtype: Dtype, fixed: WireHyper = {}): fc.Arbitrary<WireHyper> {
+  checkPins(family, fixed);
+  const arbs = perName(family, dtype);
+  const record: Record<string, fc.Arbitrary<number | boolean>> = {};
+  for (const [name, arb] of Object.entries(arbs)) {
+    const pin = fixed[name];
+    record[name] = pin === undefined ? arb : fc.constant(pin);
+  }
+  return fc.record(record).map((h) => (family === 'sgd' ? repairSgd(h, fixed, dtype) : h));
+}
+
+/** Whether the family has a learning rate (all but the EWMA loss average). */
+export const hasLr = (family: Family): boolean => family !== 'ewma';
+/** Whether the family divides by √v + ε. */
+export const hasEps = (family: Family): boolean => family === 'rmsprop' || family === 'adam' || family === 'adamw';
