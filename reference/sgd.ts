@@ -36,14 +36,15 @@ export const l2DecayLrInBuffer: WeightDecay = {
 };
 
 /** The parts an SGD step is composed of; a variant replaces one. */
-interface SgdParts {
+export interface SgdParts {
   /** where λ and lr enter: SGD-2 with SGD-1 (L2), SGD-6 (decoupled) or SGD-7 (lr in the buffer) */
   readonly decay: WeightDecay;
   /** the momentum buffer: SGD-3 or SGD-5 */
   buffer<T extends Scalar<T>>(buffer: T, grad: T, h: Hyper<T>, t: number): T;
 }
 
-const canonical: SgdParts = {
+/** SGD-2, SGD-3: `torch.optim.SGD`'s parts — L2 decay and PyTorch's momentum buffer. */
+export const canonicalSgdParts: SgdParts = {
   decay: l2Decay,
   buffer: (b, g, h, t) => torchMomentumBuffer(b, g, num(h, 'momentum'), num(h, 'dampening'), t),
 };
@@ -61,16 +62,16 @@ export function sgdStepFrom(parts: SgdParts): ElementStep {
 }
 
 /** SGD-1, SGD-2, SGD-3, SGD-4: `torch.optim.SGD`. */
-export const sgdStep = sgdStepFrom(canonical);
+export const sgdStep = sgdStepFrom(canonicalSgdParts);
 
 /** SGD-5: the notes' interpolated momentum in place of PyTorch's buffer. */
 export const sgdLerpMomentumStep = sgdStepFrom({
-  ...canonical,
+  ...canonicalSgdParts,
   buffer: (b, g, h) => lerpMomentumBuffer(b, g, num(h, 'momentum')),
 });
 
 /** SGD-6: SGDW — SGD with its decay part replaced, decoupled decay (the raw gradient, then θ − lr·λ·θ − lr·d) in place of L2. */
-export const sgdDecoupledDecayStep = sgdStepFrom({ ...canonical, decay: decoupledDecay });
+export const sgdDecoupledDecayStep = sgdStepFrom({ ...canonicalSgdParts, decay: decoupledDecay });
 
 /** SGD-7: the learning rate inside the buffer — SGD with its decay part replaced by `l2DecayLrInBuffer`. */
-export const sgdLrInBufferStep = sgdStepFrom({ ...canonical, decay: l2DecayLrInBuffer });
+export const sgdLrInBufferStep = sgdStepFrom({ ...canonicalSgdParts, decay: l2DecayLrInBuffer });

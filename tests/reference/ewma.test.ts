@@ -1,6 +1,6 @@
 /**
- * reference/ewma.ts: linear interpolation (EWMA-1), the exponentially weighted moving average
- * (EWMA-2), its debiasing (EWMA-3) and the fastai loss average (EWMA-4).
+ * reference/parts.ts: linear interpolation (EWMA-1), the exponentially weighted moving average
+ * (EWMA-2) and its debiasing (EWMA-3); reference/ewma.ts: the fastai loss average (EWMA-4).
  * Seed: "whenever you see α(…) + (1−α)(…), immediately think linear interpolation";
  * fastai's fit(): avg_loss = avg_loss * avg_mom + loss * (1-avg_mom).
  */
