@@ -24,6 +24,7 @@ import { JsonLineReader, lineChunks } from '../conformance/protocol/stream-json.
 import { encodeReplyArrays } from '../conformance/protocol/tensor-arrays.ts';
 import { Dec, precision } from '../reference/decimal.ts';
 import { findOptimizer } from '../reference/registry.ts';
+import { uniform } from '../reference/random.ts';
 import type { Scalar } from '../reference/scalar.ts';
 import { BIG_DECIMAL, DECIMAL_JS, referenceTrajectory, type Arithmetic } from '../reference/trajectory.ts';
 
@@ -41,13 +42,8 @@ const mb = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : `${(byt
 /** A deterministic float32 vector (a hash, not Math.random). */
 function vector(n: number, seed: number, scale: number): number[] {
   const out = new Array<number>(n);
-  let s = seed >>> 0;
-  for (let i = 0; i < n; i++) {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[i] = Math.fround(((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * 2 - 1) * scale);
-  }
+  const next = uniform(seed);
+  for (let i = 0; i < n; i++) out[i] = Math.fround((next() * 2 - 1) * scale);
   return out;
 }
 

@@ -8,6 +8,7 @@
  */
 import { BigDecimal } from '../../reference/big-decimal.ts';
 import type { Dec } from '../../reference/decimal.ts';
+import { uniform } from '../../reference/random.ts';
 import { FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState } from '../../reference/notation.ts';
 import type { OptimizerDef } from '../../reference/registry.ts';
@@ -42,24 +43,18 @@ export interface OutputSample {
 }
 
 /**
- * A bounded, deterministic uniform sample (reservoir sampling driven by a seeded mulberry32, never
- * Math.random), so the same check keeps the same samples and a report is reproducible.
+ * A bounded, deterministic uniform sample (reservoir sampling driven by reference/random.ts's seeded
+ * generator, never Math.random), so the same check keeps the same samples and a report is reproducible.
  */
 export class Reservoir<T> {
   readonly items: T[] = [];
   private seen = 0;
-  private state: number;
+  private readonly next: () => number;
   constructor(
     readonly capacity: number,
     seed = 0,
   ) {
-    this.state = seed >>> 0;
-  }
-  private next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    this.next = uniform(seed);
   }
   add(item: T): void {
     this.seen++;

@@ -15,18 +15,14 @@ import type { RunReply, WireStepOutput } from '../../conformance/protocol/messag
 import type { Dtype } from '../../reference/dtype.ts';
 import { roundDoubleToDtype, ulp } from '../../reference/dtype.ts';
 import { findOptimizer } from '../../reference/registry.ts';
+import { uniform } from '../../reference/random.ts';
 
 const N = SCREEN_MIN_ELEMENTS + 904;
 
 /** A deterministic vector in the dtype (a hash, not Math.random). */
 function vector(n: number, seed: number, scale: number, dtype: Dtype): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return roundDoubleToDtype(((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * 2 - 1) * scale, dtype);
-  });
+  const next = uniform(seed);
+  return Array.from({ length: n }, () => roundDoubleToDtype((next() * 2 - 1) * scale, dtype));
 }
 
 const HYPER: Record<string, Record<string, number | boolean>> = {
