@@ -17,6 +17,7 @@ import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
 import { evaluateStep, exactFields, screenStep, type Fields } from './kernel.ts';
 import type { WireStepOutput } from '../protocol/messages.ts';
 import { decodeWireArray } from '../protocol/wire.ts';
+import { SAMPLES_PER_CASE, SCREEN_MIN_ELEMENTS } from '../limits.ts';
 
 export interface OutputCheck {
   /** 1-based step of the case */
@@ -29,6 +30,14 @@ export interface OutputCheck {
   readonly expected: string;
   readonly errorUlps: number;
   readonly boundUlps: number;
+}
+
+/**
+ * How close an output came to its bound: error over bound, 0 under an infinite bound (PREC-4). The
+ * worst output of a case or a clause is the one of largest margin.
+ */
+export function margin(r: { readonly errorUlps: number; readonly boundUlps: number }): number {
+  return r.boundUlps === Infinity ? 0 : r.errorUlps / Math.max(r.boundUlps, Number.MIN_VALUE);
 }
 
 /** One compared output, kept for plotting (conformance/report/html.ts). */
@@ -65,9 +74,6 @@ export class Reservoir<T> {
     }
   }
 }
-
-/** Outputs sampled per case when asked (`checkCase(…, { samples })`). */
-export const SAMPLES_PER_CASE = 64;
 
 export interface CaseCheck {
   readonly ok: boolean;
@@ -150,9 +156,6 @@ function compareFields(
   const error = exactValue !== undefined ? BigDecimal.exact(got).minus(exactValue).abs().toNumber() : Math.abs(got - v) * (1 + 2 ** -52);
   return { errorUlps: error / unit, boundUlps: allowed / unit, ok: error <= allowed };
 }
-
-/** Tensors at least this large are screened (PREC-6); smaller ones are bounded element by element, as before. */
-export const SCREEN_MIN_ELEMENTS = 4096;
 
 /**
  * PREC-6, PREC-7: a whole case's reply, step by step, from the implementation's own state when it
@@ -273,7 +276,7 @@ export function checkCase(
           const exactValue = rd ? (j === 0 ? rd.param : rd.state[o.name]) : undefined;
           const got = o.got[i];
           const r = compareFields(f.v[at], e, rr, exactValue, got, c.dtype);
-          const ratio = r.boundUlps === Infinity ? 0 : r.errorUlps / Math.max(r.boundUlps, Number.MIN_VALUE);
+          const ratio = margin(r);
           if (!r.ok || sampled !== undefined || ratio > worstRatio) {
             const expected = exactValue !== undefined ? exactValue.toDecimal().toSignificantDigits(25).toString() : String(f.v[at]);
             const check: OutputCheck = { step: k + 1, element: i, output: o.name, got, expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };

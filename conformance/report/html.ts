@@ -9,7 +9,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { OPTIMIZERS } from '../../reference/registry.ts';
 import { describeFailure, formatUlps } from '../check/compare.ts';
 import { REPORT_FORMAT, assertReplaceable, replayCommand } from './report.ts';
-import type { CheckReport, TargetResult, TargetSample } from '../check/runner.ts';
+import type { CheckReport, TargetResult, TargetSample } from '../check/verdict.ts';
 
 /** The meta tag that marks a file as ours, so an earlier report may be replaced and nothing else. */
 export const HTML_MARK = `<meta name="generator" content="${REPORT_FORMAT} html">`;

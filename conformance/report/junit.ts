@@ -7,7 +7,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { describeFailure } from '../check/compare.ts';
 import { REPORT_FORMAT, assertReplaceable, replayCommand } from './report.ts';
-import type { CheckReport, TargetResult } from '../check/runner.ts';
+import type { CheckReport, TargetResult } from '../check/verdict.ts';
 
 /** The comment that marks a file as ours, so an earlier report may be replaced and nothing else. */
 export const JUNIT_MARK = `<!-- ${REPORT_FORMAT} junit -->`;
