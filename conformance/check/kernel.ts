@@ -273,7 +273,8 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
         const n = nd.n as number;
         body.push(
           `const v${k} = ${valueOf(nd, a.v)}, z${k} = ${n} * Math.abs(${a.v}) ** ${n - 1};`,
-          `const e${k} = z${k} * ${a.e} + ${n} * u * Math.abs(v${k}) + etaS, r${k} = z${k} * ${a.r} + 2 * U64 * Math.abs(v${k}) + ETA64, w${k} = z${k} * ${a.w};`,
+          `const e${k} = z${k} * ${a.e} + ${n} * u * Math.abs(v${k}) + etaS,` +
+            ` r${k} = z${k} * ${a.r} + 2 * U64 * Math.abs(v${k}) + ETA64, w${k} = z${k} * ${a.w};`,
         );
         break;
       }
