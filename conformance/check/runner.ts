@@ -108,7 +108,7 @@ interface Outcome {
 }
 
 /** One case asked of the implementation and its reply checked against `def` (a large case is split across worker threads). */
-async function evaluate(impl: Implementation, def: OptimizerDef, c: Case, id: string, options: CheckOptions, samples: boolean): Promise<Outcome> {
+async function evaluate({ impl, def, options }: PropertyRun, c: Case, id: string, samples: boolean): Promise<Outcome> {
   const reply = await ask(impl, toRunRequest(c, id), options.caseTimeoutMs ?? PROCESS_LIMITS.caseMs);
   if (reply.op === 'unsupported') return { ok: true, skipped: true, message: reply.reason };
   if (reply.op === 'error') return { ok: false, message: `implementation error: ${reply.message}` };
@@ -116,13 +116,17 @@ async function evaluate(impl: Implementation, def: OptimizerDef, c: Case, id: st
   return { ok: check.ok, message: check.message, check: check.failure, worst: check.worst, samples: check.samples };
 }
 
-/** One property run: the cases of one target against one definition. */
-interface PropertyRun {
+/** One target's check: the implementation, the target, the target's seed and the options. */
+interface TargetRun {
   readonly impl: Implementation;
-  readonly def: OptimizerDef;
   readonly target: Target;
   readonly seed: number;
   readonly options: CheckOptions;
+}
+
+/** One property run: the cases of one target against one definition. */
+interface PropertyRun extends TargetRun {
+  readonly def: OptimizerDef;
   /** shrink a failure; false stops at the first one */
   readonly shrink: boolean;
   /** cases tried before the generated ones */
@@ -135,7 +139,7 @@ interface PropertyRun {
 }
 
 async function runProperty(run: PropertyRun) {
-  const { impl, def, target, options, shard } = run;
+  const { impl, target, options, shard } = run;
   const arbitrary = caseArbitrary(target.family, target.dtype, { fixed: target.support.fixed, profile: options.profile });
   const outcomes = new WeakMap<Case, Outcome>();
   let failures = 0;
@@ -149,7 +153,7 @@ async function runProperty(run: PropertyRun) {
     // A process that died cannot answer: keep the case that killed it as the failure.
     if (failures > 0 && stoppedAnswering(impl) !== undefined) return true;
     // Samples only before the first failure: shrinking re-runs cases that would skew the plots.
-    const outcome = await evaluate(impl, def, c, `${target.family}-${target.dtype}-${++id}`, options, run.sampling === true && failures === 0);
+    const outcome = await evaluate(run, c, `${target.family}-${target.dtype}-${++id}`, run.sampling === true && failures === 0);
     outcomes.set(c, outcome);
     if (failures === 0) run.onCase?.(c, outcome, shard === undefined ? id : generated);
     if (!outcome.ok) failures++;
@@ -176,13 +180,7 @@ export function narrowCase(c: Case, element: number, steps: number): Case {
  * fast-check shrinks vector length poorly; an element-wise failure is tried again on its element
  * alone, and the narrower case is kept when it still fails (a bug past element 4096 keeps the long one).
  */
-async function narrowFailure(
-  impl: Implementation,
-  def: OptimizerDef,
-  c: Case,
-  outcome: Outcome | undefined,
-  options: CheckOptions,
-): Promise<{ c: Case; outcome?: Outcome }> {
+async function narrowFailure({ impl, options }: TargetRun, def: OptimizerDef, c: Case, outcome: Outcome | undefined): Promise<{ c: Case; outcome?: Outcome }> {
   const at = outcome?.check;
   if (!at || (c.params.length === 1 && c.steps.length === at.step)) return { c, outcome };
   const narrow = narrowCase(c, at.element, at.step);
@@ -230,7 +228,8 @@ class TargetCases {
   }
 }
 
-async function checkTarget(impl: Implementation, target: Target, seed: number, options: CheckOptions): Promise<TargetResult> {
+async function checkTarget(check: TargetRun): Promise<TargetResult> {
+  const { impl, target, seed, options } = check;
   const def = findOptimizer(target.family, options.variant);
   if (!def) throw new Error(`unknown variant ${JSON.stringify(options.variant)} of ${target.family}`);
   const label = `${target.family}/${target.dtype}`;
@@ -240,9 +239,8 @@ async function checkTarget(impl: Implementation, target: Target, seed: number, o
     gathered.add(c, o, index);
     options.onProgress?.({ target: label, done: gathered.cases, total });
   };
-  const run = await runProperty({ impl, def, target, seed, options, shrink: true, onCase, sampling: gathered.sampleCap > 0, shard: options.shard });
-  const narrowed =
-    run.counterexample && stoppedAnswering(impl) === undefined ? await narrowFailure(impl, def, run.counterexample, run.outcome, options) : undefined;
+  const run = await runProperty({ ...check, def, shrink: true, onCase, sampling: gathered.sampleCap > 0, shard: options.shard });
+  const narrowed = run.counterexample && stoppedAnswering(impl) === undefined ? await narrowFailure(check, def, run.counterexample, run.outcome) : undefined;
   const counterexample = narrowed?.c ?? run.counterexample;
   const outcome = narrowed?.outcome ?? run.outcome;
   const kept = gathered.kept();
@@ -270,15 +268,15 @@ async function checkTarget(impl: Implementation, target: Target, seed: number, o
     shrinks: run.details.numShrinks,
   };
   const fingerprinting = stoppedAnswering(impl) === undefined && options.fingerprint !== false && options.variant === undefined;
-  const fingerprint = fingerprinting ? await fingerprintOf(impl, target, seed, options, counterexample) : undefined;
+  const fingerprint = fingerprinting ? await fingerprintOf(check, counterexample) : undefined;
   return { ...base, verdict, failure, fingerprint };
 }
 
 /** The named variants of the family that the implementation matches on every case, the minimal failure included. */
-async function fingerprintOf(impl: Implementation, target: Target, seed: number, options: CheckOptions, minimal: Case): Promise<string[]> {
+async function fingerprintOf(check: TargetRun, minimal: Case): Promise<string[]> {
   const matches: string[] = [];
-  for (const variant of variantsOf(target.family)) {
-    const { details } = await runProperty({ impl, def: variant, target, seed, options, shrink: false, examples: [minimal] });
+  for (const variant of variantsOf(check.target.family)) {
+    const { details } = await runProperty({ ...check, def: variant, shrink: false, examples: [minimal] });
     if (!details.failed) matches.push(variant.name);
   }
   return matches;
@@ -299,7 +297,7 @@ function planTargets(hello: HelloReply, options: CheckOptions): Target[] | strin
 async function checkTargets(impl: Implementation, targets: readonly Target[], seed: number, options: CheckOptions) {
   const results: TargetResult[] = [];
   for (const target of targets) {
-    results.push(await checkTarget(impl, target, targetSeed(seed, target.family, target.dtype), options));
+    results.push(await checkTarget({ impl, target, seed: targetSeed(seed, target.family, target.dtype), options }));
     const dead = stoppedAnswering(impl);
     if (dead !== undefined) {
       const rest = targets.slice(results.length).map((t) => `${t.family}/${t.dtype}`);

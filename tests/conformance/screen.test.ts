@@ -111,14 +111,8 @@ describe('PREC-6 · the screened check', () => {
     const [one, two] = trace.reply;
     const screen = (got: (name: string) => Float64Array) =>
       screenStep(
-        def,
-        h,
-        2,
-        p,
-        at(one, 'params'),
-        Float64Array.from(trace.c.steps[1].grad),
-        { exp_avg: at(one, 'exp_avg'), exp_avg_sq: at(one, 'exp_avg_sq') },
-        names,
+        { def, h, t: 2, p, names },
+        { param: at(one, 'params'), grad: Float64Array.from(trace.c.steps[1].grad), state: { exp_avg: at(one, 'exp_avg'), exp_avg_sq: at(one, 'exp_avg_sq') } },
         got,
       )!;
     const open = screen((name) => at(two, name));
