@@ -286,13 +286,16 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
   const nextDec: { param: BigDecimal; state: ElementState<BigDecimal> }[] = [];
   const count = indices === undefined ? c.params.length : indices.length;
   const sampled = track.sampled;
+  const { decParams, decStates, t } = at;
+  const grad = c.steps[k].grad;
+  const dtype = c.dtype;
   // the worst so far in locals: this loop runs for every element bounded
   let worst = track.worst;
   let worstRatio = track.worstRatio;
   for (let a = 0; a < count; a++) {
     // `a` indexes the bounded values, `i` the element (they differ when screened)
     const i = indices === undefined ? a : indices[a];
-    const rd = hd && at.decParams && at.decStates ? def.step(at.decParams[i], BigDecimal.exact(c.steps[k].grad[i]), at.decStates[i], hd, at.t) : undefined;
+    const rd = hd && decParams && decStates ? def.step(decParams[i], BigDecimal.exact(grad[i]), decStates[i], hd, t) : undefined;
     if (rd) nextDec.push(rd);
     for (let j = 0; j < outputs.length; j++) {
       const o = outputs[j];
@@ -301,7 +304,7 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
       const rr = f.r === null ? 0 : f.r[a];
       const exactValue = rd ? (j === 0 ? rd.param : rd.state[o.name]) : undefined;
       const got = o.got[i];
-      const r = compareFields(f.v[a], e, rr, exactValue, got, c.dtype);
+      const r = compareFields(f.v[a], e, rr, exactValue, got, dtype);
       const ratio = margin(r);
       if (!r.ok || sampled !== undefined || ratio > worstRatio) {
         const expected = exactValue !== undefined ? exactValue.toDecimal().toSignificantDigits(25).toString() : String(f.v[a]);
