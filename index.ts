@@ -2,8 +2,19 @@
  * optconf's public API (the package entry point): check an optimizer in-process or in another
  * process against the reference, assert conformance in a test, and render the reports.
  */
-export { checkImplementation, DEFAULT_RUNS, SAMPLES_PER_TARGET, targetSeed } from './conformance/check/runner.ts';
-export type { CheckOptions, CheckReport, ClauseResult, Failure, TargetResult, TargetSample } from './conformance/check/runner.ts';
+export { checkImplementation, targetSeed, type CheckOptions } from './conformance/check/runner.ts';
+export { DEFAULT_RUNS, SAMPLES_PER_TARGET } from './conformance/limits.ts';
+export {
+  EXIT_CODES,
+  type CaseLog,
+  type CheckReport,
+  type ClauseResult,
+  type Failure,
+  type TargetResult,
+  type TargetSample,
+  type Verdict,
+} from './conformance/check/verdict.ts';
+export { mergeReports } from './conformance/report/merge.ts';
 export { ConformanceError, expectConformant, type ExpectOptions } from './conformance/report/expect.ts';
 export {
   spawnImplementation,

@@ -11,32 +11,10 @@ import { exact } from './dtype.ts';
 import { analyticGradient, batchLoss, centralDifference, finiteDifferenceGradient, forwardDifference, type LinearParams, type Sample } from './gradients.ts';
 import { freshState, resolveHyper, type ElementState, type Hyper } from './notation.ts';
 import type { OptimizerDef } from './registry.ts';
+import { mulberry32 } from './random.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Data
-
-/**
- * mulberry32 (Tommy Ettinger's 32-bit generator, in bryc's JavaScript form): a uint32 seed in,
- * a function returning the next uint32 out. Pure 32-bit integer arithmetic (`Math.imul`, shifts),
- * so the same seed gives the same sequence on every engine and machine.
- *
- *   state ← state + 0x6D2B79F5 (mod 2³²)
- *   t ← imul(state ^ (state >>> 15), state | 1)
- *   t ← t ^ (t + imul(t ^ (t >>> 7), t | 61))
- *   out ← (t ^ (t >>> 14)) >>> 0
- */
-export function mulberry32(seed: number): () => number {
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) {
-    throw new Error(`seed must be an integer in [0, 2^32), got ${seed}`);
-  }
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(state ^ (state >>> 15), state | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
 
 /**
  * An integer uniform on [lo, hi] from one uint32 r, like Excel's RANDBETWEEN(lo, hi):

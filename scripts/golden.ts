@@ -4,25 +4,14 @@
  * file, when any byte differs, a file is missing or extra, a file does not match the schema or
  * the manifest's SHA-256. A progress bar on a terminal, nothing otherwise.
  */
-import { SingleBar } from 'cli-progress';
 import { Command } from 'commander';
 import { fileURLToPath } from 'node:url';
 import { GOLDEN_DIR, checkGolden, generateGolden, writeGolden, type GenerateProgress } from '../conformance/golden/store.ts';
+import { progressBar } from './commands/options.ts';
 
-function progressBar(): { update?: (p: GenerateProgress) => void; stop: () => void } {
-  if (!process.stderr.isTTY) return { stop: () => undefined };
-  const bar = new SingleBar({ format: ' golden [{bar}] {value}/{total} {file}', stream: process.stderr, clearOnComplete: true, hideCursor: true });
-  let started = false;
-  return {
-    update: (p) => {
-      if (!started) {
-        bar.start(p.total, p.done, { file: p.file });
-        started = true;
-      } else bar.update(p.done, { file: p.file });
-    },
-    stop: () => bar.stop(),
-  };
-}
+/** One bar over all the files, naming the one being written. */
+const goldenProgress = () =>
+  progressBar(' golden [{bar}] {value}/{total} {file}', (p: GenerateProgress) => ({ key: 'golden', done: p.done, total: p.total, fields: { file: p.file } }));
 
 export async function main(argv: readonly string[]): Promise<number> {
   const program = new Command()
@@ -38,7 +27,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 2;
   }
   const opts = program.opts<{ check?: boolean; force?: boolean; dir: string }>();
-  const bar = progressBar();
+  const bar = goldenProgress();
   const started = Date.now();
   try {
     if (opts.check) {

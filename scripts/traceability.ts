@@ -8,8 +8,9 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PREFIXES = ['NOTE', 'GRAD', 'SGD', 'RMSPROP', 'ADAMW', 'ADAM', 'EWMA', 'PREC', 'PROTO', 'GOLD'];
-const CITATION = new RegExp(`\\b(?:${PREFIXES.join('|')})-\\d+\\b`, 'g');
+/** The prefix of every clause ID in spec/ (ADAMW before ADAM: the citation pattern tries them in order). */
+export const CLAUSE_PREFIXES = ['NOTE', 'GRAD', 'SGD', 'RMSPROP', 'ADAMW', 'ADAM', 'EWMA', 'PREC', 'PROTO', 'GOLD'] as const;
+const CITATION = new RegExp(`\\b(?:${CLAUSE_PREFIXES.join('|')})-\\d+\\b`, 'g');
 
 export interface Clause {
   readonly id: string;

@@ -10,7 +10,8 @@ import { exact } from '../reference/dtype.ts';
 import { analyticGradient, batchLoss, predict, squaredError, type LinearParams, type Sample } from '../reference/gradients.ts';
 import type { Hyper } from '../reference/notation.ts';
 import { findOptimizer, type OptimizerDef } from '../reference/registry.ts';
-import { SPREADSHEET_DATA, epochsToReach, gradientCheck, hyperFor, mulberry32, runOnSequence, syntheticData, trainOnline } from '../reference/training.ts';
+import { mulberry32 } from '../reference/random.ts';
+import { SPREADSHEET_DATA, epochsToReach, gradientCheck, hyperFor, runOnSequence, syntheticData, trainOnline } from '../reference/training.ts';
 
 function def(family: string, variant?: string): OptimizerDef {
   const d = findOptimizer(family, variant);

@@ -8,14 +8,16 @@
  */
 import { BigDecimal } from '../../reference/big-decimal.ts';
 import type { Dec } from '../../reference/decimal.ts';
+import { uniform } from '../../reference/random.ts';
 import { FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
-import { resolveHyper, type ElementState } from '../../reference/notation.ts';
+import { resolveHyper, type ElementState, type Hyper } from '../../reference/notation.ts';
 import type { OptimizerDef } from '../../reference/registry.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
-import { evaluateStep, exactFields, screenStep, type Fields } from './kernel.ts';
+import { evaluateStep, exactFields, screenStep, type Fields, type StepFields, type StepSpec } from './kernel.ts';
 import type { WireStepOutput } from '../protocol/messages.ts';
 import { decodeWireArray } from '../protocol/wire.ts';
+import { SAMPLES_PER_CASE, SCREEN_MIN_ELEMENTS } from '../limits.ts';
 
 export interface OutputCheck {
   /** 1-based step of the case */
@@ -30,6 +32,14 @@ export interface OutputCheck {
   readonly boundUlps: number;
 }
 
+/**
+ * How close an output came to its bound: error over bound, 0 under an infinite bound (PREC-4). The
+ * worst output of a case or a clause is the one of largest margin.
+ */
+export function margin(r: { readonly errorUlps: number; readonly boundUlps: number }): number {
+  return r.boundUlps === Infinity ? 0 : r.errorUlps / Math.max(r.boundUlps, Number.MIN_VALUE);
+}
+
 /** One compared output, kept for plotting (conformance/report/html.ts). */
 export interface OutputSample {
   readonly step: number;
@@ -42,24 +52,18 @@ export interface OutputSample {
 }
 
 /**
- * A bounded, deterministic uniform sample (reservoir sampling driven by a seeded mulberry32, never
- * Math.random), so the same check keeps the same samples and a report is reproducible.
+ * A bounded, deterministic uniform sample (reservoir sampling driven by reference/random.ts's seeded
+ * generator, never Math.random), so the same check keeps the same samples and a report is reproducible.
  */
 export class Reservoir<T> {
   readonly items: T[] = [];
   private seen = 0;
-  private state: number;
+  private readonly next: () => number;
   constructor(
     readonly capacity: number,
     seed = 0,
   ) {
-    this.state = seed >>> 0;
-  }
-  private next(): number {
-    let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+    this.next = uniform(seed);
   }
   add(item: T): void {
     this.seen++;
@@ -70,9 +74,6 @@ export class Reservoir<T> {
     }
   }
 }
-
-/** Outputs sampled per case when asked (`checkCase(…, { samples })`). */
-export const SAMPLES_PER_CASE = 64;
 
 export interface CaseCheck {
   readonly ok: boolean;
@@ -156,164 +157,230 @@ function compareFields(
   return { errorUlps: error / unit, boundUlps: allowed / unit, ok: error <= allowed };
 }
 
-/** Tensors at least this large are screened (PREC-6); smaller ones are bounded element by element, as before. */
-export const SCREEN_MIN_ELEMENTS = 4096;
+/** Compared outputs kept for plots, the failing one last; and the worst output so far. */
+class CaseTrack {
+  worst?: OutputCheck;
+  worstRatio = -1;
+  readonly sampled?: Reservoir<OutputSample>;
+  constructor(options: CheckCaseOptions) {
+    if (options.samples) this.sampled = new Reservoir<OutputSample>(options.maxSamples ?? SAMPLES_PER_CASE);
+  }
+
+  static sample(r: OutputCheck): OutputSample {
+    return { step: r.step, element: r.element, output: r.output, magnitude: Math.abs(Number(r.expected)), errorUlps: r.errorUlps, boundUlps: r.boundUlps };
+  }
+
+  /** The failing output is the one a reader wants to see: it always takes the last place. */
+  samples(failure?: OutputCheck): { samples?: OutputSample[] } {
+    const sampled = this.sampled;
+    if (sampled === undefined) return {};
+    return { samples: failure ? [...sampled.items.slice(0, Math.max(0, sampled.capacity - 1)), CaseTrack.sample(failure)] : sampled.items };
+  }
+}
+
+export interface CheckCaseOptions {
+  readonly samples?: boolean;
+  readonly maxSamples?: number;
+  /** screen or not whatever the size (a worker's slice follows the whole case: parallel.ts) */
+  readonly screen?: boolean;
+}
+
+/** Where the reference stands in a case: the steps taken and the next step's inputs, bounded and (float64) exact. */
+interface Position {
+  t: number;
+  params: Fields;
+  states: Record<string, Fields>;
+  decParams?: BigDecimal[];
+  decStates?: ElementState<BigDecimal>[];
+}
+
+/** The case's starting point: its params and state, zeros for a state a fresh optimizer starts without (NOTE-2). */
+function startOf(c: Case, names: readonly string[], useDecimal: boolean): Position {
+  const n = c.params.length;
+  const t = c.state?.step ?? 0;
+  // zeros as a Float64Array: `new Array(n).fill(0)` costs 25 ns an element here, most of it first-touched memory
+  const initialState = (name: string): ArrayLike<number> =>
+    c.state === null || (t === 0 && c.state[name] === undefined) ? new Float64Array(n) : (c.state[name] as number[]);
+  const initial = names.map(initialState);
+  return {
+    t,
+    params: exactFields(toF64(c.params as number[])),
+    states: Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k]))])),
+    // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays
+    decParams: useDecimal ? Array.from(c.params, (x) => BigDecimal.exact(x)) : undefined,
+    decStates: useDecimal ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, BigDecimal.exact(initial[k][i])]))) : undefined,
+  };
+}
+
+/** One step's reply: params decoded at once, each state output once, when first read. */
+class StepReply {
+  readonly params: Float64Array;
+  readonly state: Record<string, Float64Array> = {};
+  constructor(
+    private readonly out: WireStepOutput,
+    private readonly n: number,
+    /** 1-based */
+    readonly step: number,
+  ) {
+    this.params = decodeWireArray(out.params, n, `step ${step} params`);
+  }
+
+  readonly got = (name: string): Float64Array =>
+    name === 'params' ? this.params : (this.state[name] ??= decodeWireArray(this.out.state?.[name], this.n, `step ${this.step} state.${name}`));
+
+  get stepCounter(): unknown {
+    return this.out.state?.step;
+  }
+
+  /** The outputs compared: params, and each state array the reply carries (every one, when the check continues from its state). */
+  compared(stateNames: readonly string[], fromOwnState: boolean): string[] {
+    const compared = ['params'];
+    if (!fromOwnState && this.out.state === undefined) return compared;
+    for (const name of stateNames) {
+      if (this.out.state?.[name] === undefined) {
+        if (fromOwnState) throw new Error(`step ${this.step} state.${name} is missing`);
+        continue;
+      }
+      this.got(name);
+      compared.push(name);
+    }
+    return compared;
+  }
+}
+
+/**
+ * PREC-6: the reference's bounded step. A large check from the implementation's own states screens
+ * every output first; only the elements the screen does not settle (and the closest call) are
+ * bounded (`indices`). Otherwise every element is.
+ */
+function boundStep(step: StepSpec, at: Position, grad: ArrayLike<number>, screenAgainst?: StepReply): { rb: StepFields; indices?: Int32Array } {
+  const { names } = step;
+  const stateValues = () => Object.fromEntries(names.map((name) => [name, at.states[name].v]));
+  const open = screenAgainst ? screenStep(step, { param: at.params.v, grad, state: stateValues() }, screenAgainst.got) : undefined;
+  if (open === undefined) return { rb: evaluateStep(step, { param: at.params, grad: exactFields(toF64(grad)), state: at.states }) };
+  const pick = (a: ArrayLike<number>) => exactFields(Float64Array.from(open, (i) => a[i]));
+  const state = Object.fromEntries(names.map((name) => [name, pick(at.states[name].v)]));
+  return { rb: evaluateStep(step, { param: pick(at.params.v), grad: pick(grad), state }), indices: open };
+}
+
+/** One step's comparison: the bounded reference, the elements bounded, the decimal reference (float64) and the reply. */
+interface StepComparison {
+  readonly def: OptimizerDef;
+  readonly c: Case;
+  /** 0-based index of the step in the case */
+  readonly k: number;
+  readonly at: Position;
+  readonly hd?: Hyper<BigDecimal>;
+  readonly rb: StepFields;
+  readonly indices?: Int32Array;
+  readonly outputs: readonly { readonly name: string; readonly f: Fields; readonly got: Float64Array }[];
+}
+
+/**
+ * PREC-1, PREC-5: every output of a step against its bound, element by element: the first failing
+ * output, or none (the worst and the samples kept in `track`); and the decimal reference's next
+ * inputs for a float64 case.
+ */
+function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputCheck; nextDec: { param: BigDecimal; state: ElementState<BigDecimal> }[] } {
+  const { def, c, k, at, hd, indices, outputs } = s;
+  const nextDec: { param: BigDecimal; state: ElementState<BigDecimal> }[] = [];
+  const count = indices === undefined ? c.params.length : indices.length;
+  const sampled = track.sampled;
+  const { decParams, decStates, t } = at;
+  const grad = c.steps[k].grad;
+  const dtype = c.dtype;
+  // the worst so far in locals: this loop runs for every element bounded
+  let worst = track.worst;
+  let worstRatio = track.worstRatio;
+  for (let a = 0; a < count; a++) {
+    // `a` indexes the bounded values, `i` the element (they differ when screened)
+    const i = indices === undefined ? a : indices[a];
+    const rd = hd && decParams && decStates ? def.step(decParams[i], BigDecimal.exact(grad[i]), decStates[i], hd, t) : undefined;
+    if (rd) nextDec.push(rd);
+    for (let j = 0; j < outputs.length; j++) {
+      const o = outputs[j];
+      const f = o.f;
+      const e = f.e === null ? 0 : f.e[a] + (f.w as Float64Array)[a];
+      const rr = f.r === null ? 0 : f.r[a];
+      const exactValue = rd ? (j === 0 ? rd.param : rd.state[o.name]) : undefined;
+      const got = o.got[i];
+      const r = compareFields(f.v[a], e, rr, exactValue, got, dtype);
+      const ratio = margin(r);
+      if (!r.ok || sampled !== undefined || ratio > worstRatio) {
+        const expected = exactValue !== undefined ? exactValue.toDecimal().toSignificantDigits(25).toString() : String(f.v[a]);
+        const check: OutputCheck = { step: k + 1, element: i, output: o.name, got, expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };
+        if (!r.ok) return { failure: check, nextDec };
+        sampled?.add(CaseTrack.sample(check));
+        if (ratio > worstRatio) {
+          worstRatio = ratio;
+          worst = check;
+        }
+      }
+    }
+  }
+  track.worst = worst;
+  track.worstRatio = worstRatio;
+  return { nextDec };
+}
 
 /**
  * PREC-6, PREC-7: a whole case's reply, step by step, from the implementation's own state when it
  * returns one. The bounds come from the compiled error model (conformance/check/kernel.ts), bit for bit
  * those of `Bounded`; float64 outputs are also compared with the decimal reference.
  */
-export function checkCase(
-  def: OptimizerDef,
-  c: Case,
-  reply: readonly WireStepOutput[],
-  options: { samples?: boolean; maxSamples?: number; screen?: boolean } = {},
-): CaseCheck {
-  const sampled = options.samples ? new Reservoir<OutputSample>(options.maxSamples ?? SAMPLES_PER_CASE) : undefined;
-  const sample = (r: OutputCheck): OutputSample => ({
-    step: r.step,
-    element: r.element,
-    output: r.output,
-    magnitude: Math.abs(Number(r.expected)),
-    errorUlps: r.errorUlps,
-    boundUlps: r.boundUlps,
-  });
-  // The failing output is the one a reader wants to see: it always takes the last place.
-  const samples = (failure?: OutputCheck) =>
-    sampled === undefined ? {} : { samples: failure ? [...sampled.items.slice(0, Math.max(0, sampled.capacity - 1)), sample(failure)] : sampled.items };
+export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOutput[], options: CheckCaseOptions = {}): CaseCheck {
+  const track = new CaseTrack(options);
   const n = c.params.length;
   const p = precisionOf(c.dtype);
   const useDecimal = c.dtype === 'float64';
   if (reply.length !== c.steps.length) return { ok: false, message: `reply has ${reply.length} steps, the case has ${c.steps.length}` };
-  const h0 = resolveHyper(def.hyper, c.hyper, [c.steps[0]?.hyper]);
-  const names = def.stateNames(h0);
+  const names = def.stateNames(resolveHyper(def.hyper, c.hyper, [c.steps[0]?.hyper]));
   const fromOwnState = ownStates(reply, names, n);
-
-  let t = c.state?.step ?? 0;
-  // zeros as a Float64Array: `new Array(n).fill(0)` costs 25 ns an element here, most of it first-touched memory
-  const initialState = (name: string): ArrayLike<number> =>
-    c.state === null || (t === 0 && c.state[name] === undefined) ? new Float64Array(n) : (c.state[name] as number[]);
-  const initial = names.map(initialState);
-  let params: Fields = exactFields(toF64(c.params as number[]));
-  let states: Record<string, Fields> = Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k]))]));
-  // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays;
-  // `initial` holds zeros for a fresh optimizer (NOTE-2)
-  let decParams: BigDecimal[] | undefined = useDecimal ? Array.from(c.params, (x) => BigDecimal.exact(x)) : undefined;
-  let decStates: ElementState<BigDecimal>[] | undefined = useDecimal
-    ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, BigDecimal.exact(initial[k][i])])))
-    : undefined;
-
-  // PREC-6: screening needs exact inputs every step (the implementation's own states) and no samples;
-  // `options.screen` overrides the size rule (a worker's slice follows the whole case: parallel.ts)
-  const screen = !useDecimal && fromOwnState && sampled === undefined && (options.screen ?? n >= SCREEN_MIN_ELEMENTS);
-  let worst: OutputCheck | undefined;
-  let worstRatio = -1;
+  const at = startOf(c, names, useDecimal);
+  // PREC-6: screening needs exact inputs every step (the implementation's own states) and no samples
+  const screen = !useDecimal && fromOwnState && track.sampled === undefined && (options.screen ?? n >= SCREEN_MIN_ELEMENTS);
   try {
     for (let k = 0; k < c.steps.length; k++) {
       const overrides = c.steps.slice(0, k + 1).map((s) => s.hyper);
       const hb = resolveHyper(def.hyper, c.hyper, overrides, (x) => Bounded.hyper(x, p));
       const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides, (x) => BigDecimal.exact(x)) : undefined;
-      t += 1;
-      const out = reply[k];
-      const gotParams = decodeWireArray(out.params, n, `step ${k + 1} params`);
-      const gotState: Record<string, Float64Array> = {};
+      at.t += 1;
+      const replied = new StepReply(reply[k], n, k + 1);
       // the case's gradient as it is (a JS array, or a worker's Float64Array view): the screen reads it
       // directly, and only the full bounds take it as a Float64Array — a copy per step is 1.6 MB of
       // first-touched memory per 200 k elements, a quarter of a screened check here (issue 5)
-      const gradValues: ArrayLike<number> = c.steps[k].grad;
-      // the implementation's values of an output, decoded once
-      const got = (name: string) => (name === 'params' ? gotParams : (gotState[name] ??= decodeWireArray(out.state?.[name], n, `step ${k + 1} state.${name}`)));
-      // which outputs are compared: params, and each state array the reply carries
-      const outputNames = (stateNames: readonly string[]) => {
-        const compared = ['params'];
-        if (fromOwnState || out.state !== undefined) {
-          for (const name of stateNames) {
-            if (out.state?.[name] === undefined) {
-              if (fromOwnState) throw new Error(`step ${k + 1} state.${name} is missing`);
-              continue;
-            }
-            got(name);
-            compared.push(name);
-          }
-        }
-        return compared;
-      };
-      // PREC-6: a large check from the implementation's own states screens every output first;
-      // only those the screen does not settle (and the closest call) are bounded and compared.
-      const open = screen
-        ? screenStep(def, hb, t, p, params.v, gradValues, Object.fromEntries(names.map((name) => [name, states[name].v])), names, got)
-        : undefined;
-      let indices: Int32Array | undefined;
-      let rb;
-      if (open !== undefined) {
-        indices = open;
-        const pick = (a: ArrayLike<number>) => Float64Array.from(open, (i) => a[i]);
-        rb = evaluateStep(
-          def,
-          hb,
-          t,
-          p,
-          exactFields(pick(params.v)),
-          exactFields(pick(gradValues)),
-          Object.fromEntries(names.map((name) => [name, exactFields(pick(states[name].v))])),
-          names,
-        );
-      } else {
-        rb = evaluateStep(def, hb, t, p, params, exactFields(toF64(gradValues)), states, names);
-      }
-      const outputs = outputNames(Object.keys(rb.state)).map((name) => ({ name, f: name === 'params' ? rb.param : rb.state[name], got: got(name) }));
-      const nextDec: { param: BigDecimal; state: ElementState<BigDecimal> }[] = [];
-      const count = indices === undefined ? n : indices.length;
-      for (let at = 0; at < count; at++) {
-        // `at` indexes the bounded values, `i` the element (they differ when screened)
-        const i = indices === undefined ? at : indices[at];
-        const rd = hd && decParams && decStates ? def.step(decParams[i], BigDecimal.exact(c.steps[k].grad[i]), decStates[i], hd, t) : undefined;
-        if (rd) nextDec.push(rd);
-        for (let j = 0; j < outputs.length; j++) {
-          const o = outputs[j];
-          const f = o.f;
-          const e = f.e === null ? 0 : f.e[at] + (f.w as Float64Array)[at];
-          const rr = f.r === null ? 0 : f.r[at];
-          const exactValue = rd ? (j === 0 ? rd.param : rd.state[o.name]) : undefined;
-          const got = o.got[i];
-          const r = compareFields(f.v[at], e, rr, exactValue, got, c.dtype);
-          const ratio = r.boundUlps === Infinity ? 0 : r.errorUlps / Math.max(r.boundUlps, Number.MIN_VALUE);
-          if (!r.ok || sampled !== undefined || ratio > worstRatio) {
-            const expected = exactValue !== undefined ? exactValue.toDecimal().toSignificantDigits(25).toString() : String(f.v[at]);
-            const check: OutputCheck = { step: k + 1, element: i, output: o.name, got, expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };
-            if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, c.dtype), ...samples(check) };
-            sampled?.add(sample(check));
-            if (ratio > worstRatio) {
-              worstRatio = ratio;
-              worst = check;
-            }
-          }
-        }
-      }
-      if (fromOwnState) {
-        // PREC-7: continue from the implementation's own state, taken as exact inputs.
-        const counter = out.state?.step;
-        if (counter !== t) throw new Error(`step ${k + 1} state.step is ${JSON.stringify(counter)}, expected ${t}`);
-        params = exactFields(gotParams);
-        states = Object.fromEntries(names.map((name) => [name, exactFields(gotState[name])]));
-        if (useDecimal) {
-          decParams = Array.from(gotParams, (x) => BigDecimal.exact(x));
-          decStates = Array.from(gotParams, (_, i) => Object.fromEntries(names.map((name) => [name, BigDecimal.exact(gotState[name][i])])));
-        }
-      } else {
-        params = rb.param;
-        states = rb.state as Record<string, Fields>;
-        if (useDecimal) {
-          decParams = nextDec.map((r) => r.param);
-          decStates = nextDec.map((r) => r.state);
-        }
-      }
+      const { rb, indices } = boundStep({ def, h: hb, t: at.t, p, names }, at, c.steps[k].grad, screen ? replied : undefined);
+      const compared = replied.compared(Object.keys(rb.state), fromOwnState);
+      const outputs = compared.map((name) => ({ name, f: name === 'params' ? rb.param : rb.state[name], got: replied.got(name) }));
+      const { failure, nextDec } = compareStep({ def, c, k, at, hd, rb, indices, outputs }, track);
+      if (failure) return { ok: false, worst: failure, failure, message: describeFailure(failure, c.dtype), ...track.samples(failure) };
+      if (fromOwnState) continueFromReply(at, names, replied);
+      else continueFromReference(at, rb, nextDec);
     }
   } catch (e) {
-    return { ok: false, message: (e as Error).message, ...samples() };
+    return { ok: false, message: (e as Error).message, ...track.samples() };
   }
-  return { ok: true, worst, ...samples() };
+  return { ok: true, worst: track.worst, ...track.samples() };
+}
+
+/** PREC-7: the next step starts from the implementation's own state, taken as exact inputs (its step counter must be the reference's). */
+function continueFromReply(at: Position, names: readonly string[], reply: StepReply): void {
+  const counter = reply.stepCounter;
+  if (counter !== at.t) throw new Error(`step ${reply.step} state.step is ${JSON.stringify(counter)}, expected ${at.t}`);
+  at.params = exactFields(reply.params);
+  at.states = Object.fromEntries(names.map((name) => [name, exactFields(reply.state[name])]));
+  if (at.decParams === undefined) return;
+  at.decParams = Array.from(reply.params, (x) => BigDecimal.exact(x));
+  at.decStates = Array.from(reply.params, (_, i) => Object.fromEntries(names.map((name) => [name, BigDecimal.exact(reply.state[name][i])])));
+}
+
+/** Without the implementation's state, the next step starts from the reference's own outputs, their bounds carried along. */
+function continueFromReference(at: Position, rb: StepFields, nextDec: readonly { param: BigDecimal; state: ElementState<BigDecimal> }[]): void {
+  at.params = rb.param;
+  at.states = rb.state as Record<string, Fields>;
+  if (at.decParams === undefined) return;
+  at.decParams = nextDec.map((r) => r.param);
+  at.decStates = nextDec.map((r) => r.state);
 }
 
 export function describeFailure(f: OutputCheck, dtype: Dtype): string {

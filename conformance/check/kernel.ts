@@ -273,7 +273,8 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
         const n = nd.n as number;
         body.push(
           `const v${k} = ${valueOf(nd, a.v)}, z${k} = ${n} * Math.abs(${a.v}) ** ${n - 1};`,
-          `const e${k} = z${k} * ${a.e} + ${n} * u * Math.abs(v${k}) + etaS, r${k} = z${k} * ${a.r} + 2 * U64 * Math.abs(v${k}) + ETA64, w${k} = z${k} * ${a.w};`,
+          `const e${k} = z${k} * ${a.e} + ${n} * u * Math.abs(v${k}) + etaS,` +
+            ` r${k} = z${k} * ${a.r} + 2 * U64 * Math.abs(v${k}) + ETA64, w${k} = z${k} * ${a.w};`,
         );
         break;
       }
@@ -301,6 +302,25 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
   return [...head, 'for (let i = 0; i < n; i++) {', ...loads, ...body, ...stores, '}'].join('\n');
 }
 
+/**
+ * One step of a definition, as a kernel is compiled for it: the hyperparameters as `Bounded.hyper`
+ * values, the 1-based step number t, the precision and the state names the step reads.
+ */
+export interface StepSpec {
+  readonly def: OptimizerDef;
+  readonly h: Hyper<Bounded>;
+  readonly t: number;
+  readonly p: Precision;
+  readonly names: readonly string[];
+}
+
+/** A step's inputs over a whole tensor: the parameter, the gradient and each state value. */
+export interface StepInputs<T, G = T> {
+  readonly param: T;
+  readonly grad: G;
+  readonly state: Readonly<Record<string, T>>;
+}
+
 /** The outputs of one step over a whole tensor: `param` and each state value, as Fields. */
 export interface StepFields {
   readonly param: Fields;
@@ -319,16 +339,8 @@ function boundedAt(f: Fields, i: number, p: Precision): Bounded {
 }
 
 /** PREC-2, PREC-3, PREC-4: one step for every element with `Bounded` itself, element by element (the fallback, and the kernels' oracle). */
-export function evaluateStepBounded(
-  def: OptimizerDef,
-  h: Hyper<Bounded>,
-  t: number,
-  p: Precision,
-  param: Fields,
-  grad: Fields,
-  state: Readonly<Record<string, Fields>>,
-  names: readonly string[],
-): StepFields {
+export function evaluateStepBounded(step: StepSpec, { param, grad, state }: StepInputs<Fields>): StepFields {
+  const { def, h, t, p, names } = step;
   const n = param.v.length;
   const outParam = newFields(n);
   const outState: Record<string, ReturnType<typeof newFields>> = {};
@@ -358,18 +370,11 @@ export function evaluateStepBounded(
  * bounds of `Bounded` — by a compiled kernel that agrees with `Bounded` bit for bit, or by `Bounded`
  * itself when the step cannot be traced. `h` holds the hyperparameters as `Bounded.hyper` values.
  */
-export function evaluateStep(
-  def: OptimizerDef,
-  h: Hyper<Bounded>,
-  t: number,
-  p: Precision,
-  param: Fields,
-  grad: Fields,
-  state: Readonly<Record<string, Fields>>,
-  names: readonly string[],
-): StepFields {
-  const traced = traceStep(def, h, t, p, names);
-  if (traced === undefined) return evaluateStepBounded(def, h, t, p, param, grad, state, names);
+export function evaluateStep(step: StepSpec, inputs: StepInputs<Fields>): StepFields {
+  const traced = traceStep(step);
+  if (traced === undefined) return evaluateStepBounded(step, inputs);
+  const { param, grad, state } = inputs;
+  const { p, names } = step;
   const { graph, outputs, stateNames } = traced;
   const leaves: Fields[] = [param, grad, ...names.map((k) => state[k])];
   const leafExact = leaves.map((f) => f.e === null);
@@ -384,13 +389,7 @@ export function evaluateStep(
 }
 
 /** The step traced into a graph (tensor part only), or undefined when it branches on a tensor value. */
-function traceStep(
-  def: OptimizerDef,
-  h: Hyper<Bounded>,
-  t: number,
-  p: Precision,
-  names: readonly string[],
-): { graph: Graph; outputs: Ref[]; stateNames: string[] } | undefined {
+function traceStep({ def, h, t, p, names }: StepSpec): { graph: Graph; outputs: Ref[]; stateNames: string[] } | undefined {
   const graph = new Graph(p);
   const leaf = (id: number) => new Trace(graph, { kind: 'leaf', id });
   const th: Record<string, Trace | boolean> = {};
@@ -514,17 +513,12 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
  * be traced.
  */
 export function screenStep(
-  def: OptimizerDef,
-  h: Hyper<Bounded>,
-  t: number,
-  p: Precision,
-  param: Float64Array,
-  grad: ArrayLike<number>,
-  state: Readonly<Record<string, Float64Array>>,
-  names: readonly string[],
+  step: StepSpec,
+  { param, grad, state }: StepInputs<Float64Array, ArrayLike<number>>,
   got: (output: string) => Float64Array,
 ): Int32Array | undefined {
-  const traced = traceStep(def, h, t, p, names);
+  const { p, names } = step;
+  const traced = traceStep(step);
   if (traced === undefined) return undefined;
   const { graph, outputs, stateNames } = traced;
   const fn = compiled(emitScreen(graph, outputs));

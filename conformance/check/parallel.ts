@@ -13,13 +13,11 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { OptimizerDef } from '../../reference/registry.ts';
 import type { Case } from './case.ts';
-import { checkCase, describeFailure, type CaseCheck, type OutputCheck, type OutputSample, SAMPLES_PER_CASE, SCREEN_MIN_ELEMENTS } from './compare.ts';
+import { checkCase, describeFailure, type CaseCheck, type OutputCheck, type OutputSample } from './compare.ts';
+import { PARALLEL_MIN_ELEMENTS, SAMPLES_PER_CASE, SCREEN_MIN_ELEMENTS } from '../limits.ts';
 import { SCREEN_BLOCK } from './kernel.ts';
 import type { WireStepOutput } from '../protocol/messages.ts';
 import { decodeWireArray } from '../protocol/wire.ts';
-
-/** Cases with fewer elements are checked on the calling thread (a worker's start-up would cost more). */
-export const PARALLEL_MIN_ELEMENTS = 100_000;
 
 export interface ParallelOptions {
   readonly samples?: boolean;

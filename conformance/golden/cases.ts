@@ -1,14 +1,15 @@
 /**
  * The curated golden cases (spec/golden-format.md): every family and named variant, every dtype,
  * the notes' worked problem, long runs, edge regions and one 100,000-element case. Inputs come
- * from fixed seeds through mulberry32 (reference/training.ts) — never Math.random — so the set is
+ * from fixed seeds through mulberry32 (reference/random.ts) — never Math.random — so the set is
  * the same on every machine.
  */
 import { Dec, setPrecision, precision } from '../../reference/decimal.ts';
 import { exact, roundDoubleToDtype, roundToDtype, type Dtype } from '../../reference/dtype.ts';
 import { analyticGradient } from '../../reference/gradients.ts';
 import { freshState, resolveHyper, type ElementState } from '../../reference/notation.ts';
-import { SPREADSHEET_DATA, mulberry32 } from '../../reference/training.ts';
+import { mulberry32 } from '../../reference/random.ts';
+import { SPREADSHEET_DATA } from '../../reference/training.ts';
 import type { Case } from '../check/case.ts';
 import { GOLDEN_PRECISION, definitionOf, type GoldenSpec } from './format.ts';
 import type { WireHyper } from '../protocol/messages.ts';

@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { Dec } from '../../reference/decimal.ts';
 import { DTYPES, exact, ulp, type Dtype } from '../../reference/dtype.ts';
 import { FAMILIES, findOptimizer, type Family } from '../../reference/registry.ts';
-import { describeFailure, type OutputCheck } from '../check/compare.ts';
+import { describeFailure, margin, type OutputCheck } from '../check/compare.ts';
 import { goldenCase, sha256, validateGolden, type GoldenDtypeOutput, type GoldenFile } from './format.ts';
 import { GOLDEN_DIR, MANIFEST } from './store.ts';
 import { greet, type Implementation } from '../protocol/implementation.ts';
 import { toRunRequest } from '../check/case.ts';
 import type { HelloReply, RunReply, Support, WireStepOutput } from '../protocol/messages.ts';
-import type { CheckReport, ClauseResult, TargetResult } from '../check/runner.ts';
+import { ClauseTally, couldNotRun, decideReport, targetVerdict, type CheckReport, type ClauseResult, type TargetResult } from '../check/verdict.ts';
+import { PROCESS_LIMITS } from '../limits.ts';
 import { decodeNumber, decodeWireArray, type WireNumber } from '../protocol/wire.ts';
 import { withTimeout } from '../protocol/timeout.ts';
 
@@ -94,7 +95,7 @@ export function checkGoldenReply(g: GoldenFile, dtype: Dtype, reply: readonly Wi
           const r = compareGoldenOutput(got[i], expected[i], w, i, dtype);
           const check: OutputCheck = { step: e.step, element: i, output, got: got[i], expected: expected[i], errorUlps: r.errorUlps, boundUlps: r.boundUlps };
           if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, dtype) };
-          const ratio = r.boundUlps === Infinity ? 0 : r.boundUlps === 0 ? 0 : r.errorUlps / r.boundUlps;
+          const ratio = margin(r);
           if (ratio > worstRatio) {
             worstRatio = ratio;
             worst = check;
@@ -138,14 +139,130 @@ function findDefault(g: GoldenFile, name: string): unknown {
   return findOptimizer(g.case.optimizer, g.case.variant)?.hyper.find((h) => h.name === name)?.default;
 }
 
-interface Tally {
-  readonly family: string;
-  readonly against: string;
+/** One golden file in one dtype, to send as a `run` request. */
+interface Job {
+  readonly file: string;
+  readonly golden: GoldenFile;
   readonly dtype: Dtype;
-  cases: number;
-  skipped: number;
-  failure?: { file: string; check: GoldenCaseCheck | { message: string }; golden: GoldenFile };
-  readonly clauses: Map<string, { cases: number; worst?: OutputCheck; ratio: number; failed: boolean }>;
+}
+
+/** The golden files the options pick, in manifest order (throws when the folder cannot be used). */
+function selectFiles(options: GoldenVerifyOptions): LoadedGolden[] {
+  return loadGolden(options.dir).filter(
+    ({ file, golden }) =>
+      (options.optimizer === undefined || golden.case.optimizer === options.optimizer) && (options.files === undefined || options.files.includes(file)),
+  );
+}
+
+/** The jobs the implementation supports, and those outside the hyperparameters it fixes (`pinned`, counted as skipped). */
+function planJobs(files: readonly LoadedGolden[], hello: HelloReply, options: GoldenVerifyOptions): { jobs: Job[]; pinned: Job[] } {
+  const jobs: Job[] = [];
+  const pinned: Job[] = [];
+  for (const { file, golden } of files) {
+    for (const dtype of golden.dtypes) {
+      if (options.dtype !== undefined && dtype !== options.dtype) continue;
+      const support = hello.supports.find((s) => s.optimizer === golden.case.optimizer && s.dtypes.includes(dtype));
+      if (!support) continue;
+      (insidePins(golden, support) ? jobs : pinned).push({ file, golden, dtype });
+    }
+  }
+  return { jobs, pinned };
+}
+
+/** What the golden cases of one definition in one dtype gave: the first failure is the one reported. */
+class Tally {
+  cases = 0;
+  skipped = 0;
+  failure?: { readonly job: Job; readonly check: GoldenCaseCheck };
+  readonly clauses: ClauseTally;
+  readonly failedClauses = new Set<string>();
+  constructor(
+    readonly family: string,
+    readonly against: string,
+    readonly dtype: Dtype,
+    clauses: readonly string[],
+  ) {
+    this.clauses = new ClauseTally(clauses);
+  }
+
+  add(job: Job, check: GoldenCaseCheck): void {
+    const exercised = new Set(job.golden.clauses);
+    if (check.ok) this.clauses.addPassing(exercised, check.worst);
+    else for (const clause of exercised) this.failedClauses.add(clause);
+    if (!check.ok && this.failure === undefined) this.failure = { job, check };
+  }
+
+  result(): TargetResult {
+    const clauses: ClauseResult[] = this.clauses.results(this.failedClauses);
+    const base = { optimizer: this.family, dtype: this.dtype, against: this.against, seed: 0, cases: this.cases, skipped: this.skipped, clauses };
+    const verdict = targetVerdict({ failed: this.failure !== undefined, cases: this.cases, skipped: this.skipped });
+    if (verdict === 'fail' && this.failure) {
+      const { job, check } = this.failure;
+      const message = `${job.file}: ${check.failure ? describeFailure(check.failure, this.dtype) : check.message}`;
+      const failure = { message, minimalCase: goldenCase(job.golden, this.dtype), check: check.failure, seed: 0, shrinks: 0 };
+      return { ...base, verdict, note: `golden file ${job.file}`, failure };
+    }
+    if (verdict === 'skipped') return { ...base, verdict, note: 'every golden case answered `unsupported` or outside the fixed hyperparameters' };
+    return { ...base, verdict: 'pass' };
+  }
+}
+
+/** The tallies, one per definition and dtype, created as the jobs first name them. */
+class Tallies {
+  private readonly byKey = new Map<string, Tally>();
+  of({ golden: g, dtype }: Job): Tally {
+    const against = g.case.variant ? `${g.case.optimizer}/${g.case.variant}` : g.case.optimizer;
+    const key = `${against}|${dtype}`;
+    let t = this.byKey.get(key);
+    if (!t) {
+      const def = findOptimizer(g.case.optimizer, g.case.variant);
+      t = new Tally(g.case.optimizer, against, dtype, def?.clauses ?? g.clauses);
+      this.byKey.set(key, t);
+    }
+    return t;
+  }
+
+  /** Report order: family, canonical step before its variants, dtypes widest first. */
+  sorted(): Tally[] {
+    const order = (t: Tally) => [FAMILIES.indexOf(t.family as Family), t.against === t.family ? '' : t.against, DTYPES.indexOf(t.dtype)] as const;
+    return [...this.byKey.values()].sort((a, b) => {
+      const [fa, va, da] = order(a);
+      const [fb, vb, db] = order(b);
+      return fa - fb || (va < vb ? -1 : va > vb ? 1 : 0) || da - db;
+    });
+  }
+}
+
+/** One job's reply, checked against its file; `unsupported` when the implementation declines it. */
+async function checkJob(impl: Implementation, { golden, dtype }: Job, options: GoldenVerifyOptions): Promise<GoldenCaseCheck | 'unsupported'> {
+  const request = toRunRequest(goldenCase(golden, dtype), `${golden.name}:${dtype}`);
+  let reply: RunReply;
+  try {
+    reply = await withTimeout(impl.run(request), options.caseTimeoutMs ?? PROCESS_LIMITS.caseMs, `reply to ${request.id}`);
+  } catch (e) {
+    reply = { op: 'error', id: request.id, message: `implementation threw: ${(e as Error).message}` };
+  }
+  if (reply.op === 'unsupported') return 'unsupported';
+  return reply.op === 'error' ? { ok: false, message: `implementation error: ${reply.message}` } : checkGoldenReply(golden, dtype, reply.steps);
+}
+
+/** Runs the jobs in order, until the implementation stops answering; returns why it stopped, if it did. */
+async function runJobs(impl: Implementation, jobs: readonly Job[], tallies: Tallies, options: GoldenVerifyOptions): Promise<string | undefined> {
+  let done = 0;
+  for (const job of jobs) {
+    const t = tallies.of(job);
+    t.cases++;
+    const check = await checkJob(impl, job, options);
+    options.onProgress?.({ target: 'golden', done: ++done, total: jobs.length });
+    if (check === 'unsupported') {
+      t.skipped++;
+      continue;
+    }
+    t.add(job, check);
+    const dead = (impl as { failure?: string }).failure;
+    if (dead !== undefined) return dead;
+  }
+  return undefined;
 }
 
 /**
@@ -155,156 +272,36 @@ interface Tally {
  * `unsupported` replies are skipped.
  */
 export async function verifyGolden(impl: Implementation, options: GoldenVerifyOptions = {}): Promise<CheckReport> {
-  const couldNotRun = (implementation: string, message: string, runs = 0): CheckReport => ({
-    implementation,
-    seed: 0,
-    runs,
-    verdict: 'could-not-run',
-    exitCode: 2,
-    targets: [],
-    message,
-  });
   let files: LoadedGolden[];
   try {
-    files = loadGolden(options.dir).filter(
-      ({ file, golden }) =>
-        (options.optimizer === undefined || golden.case.optimizer === options.optimizer) && (options.files === undefined || options.files.includes(file)),
-    );
+    files = selectFiles(options);
   } catch (e) {
     await Promise.resolve(impl.close?.()).catch(() => undefined);
-    return couldNotRun('(not started)', `the golden files cannot be used: ${(e as Error).message}`);
+    return couldNotRun({ implementation: '(not started)', seed: 0, runs: 0 }, `the golden files cannot be used: ${(e as Error).message}`);
   }
   let hello: HelloReply;
   try {
-    hello = await greet(impl, options.startupTimeoutMs ?? 30_000);
+    hello = await greet(impl, options.startupTimeoutMs ?? PROCESS_LIMITS.startupMs);
   } catch (e) {
-    return couldNotRun('(no hello)', (e as Error).message);
+    return couldNotRun({ implementation: '(no hello)', seed: 0, runs: 0 }, (e as Error).message);
   }
+  const head = { implementation: hello.implementation, seed: 0, runs: files.length };
   try {
-    const jobs: { file: string; golden: GoldenFile; dtype: Dtype }[] = [];
-    const pinned: { file: string; golden: GoldenFile; dtype: Dtype }[] = [];
-    for (const { file, golden } of files) {
-      for (const dtype of golden.dtypes) {
-        if (options.dtype !== undefined && dtype !== options.dtype) continue;
-        const support = hello.supports.find((s) => s.optimizer === golden.case.optimizer && s.dtypes.includes(dtype));
-        if (!support) continue;
-        (insidePins(golden, support) ? jobs : pinned).push({ file, golden, dtype });
-      }
+    const { jobs, pinned } = planJobs(files, hello, options);
+    if (jobs.length === 0) {
+      const inside = pinned.length ? ' inside its fixed hyperparameters' : '';
+      return couldNotRun(head, `nothing to check: no golden file is in a family and dtype the implementation supports${inside}`);
     }
-    if (jobs.length === 0)
-      return couldNotRun(
-        hello.implementation,
-        `nothing to check: no golden file is in a family and dtype the implementation supports${pinned.length ? ' inside its fixed hyperparameters' : ''}`,
-        files.length,
-      );
-
-    const tallies = new Map<string, Tally>();
-    const tallyOf = (g: GoldenFile, dtype: Dtype): Tally => {
-      const against = g.case.variant ? `${g.case.optimizer}/${g.case.variant}` : g.case.optimizer;
-      const key = `${against}|${dtype}`;
-      let t = tallies.get(key);
-      if (!t) {
-        const def = findOptimizer(g.case.optimizer, g.case.variant);
-        t = {
-          family: g.case.optimizer,
-          against,
-          dtype,
-          cases: 0,
-          skipped: 0,
-          clauses: new Map((def?.clauses ?? g.clauses).map((c) => [c, { cases: 0, ratio: -1, failed: false }])),
-        };
-        tallies.set(key, t);
-      }
-      return t;
-    };
-    for (const { golden, dtype } of pinned) {
-      const t = tallyOf(golden, dtype);
+    const tallies = new Tallies();
+    for (const job of pinned) {
+      const t = tallies.of(job);
       t.cases++;
       t.skipped++;
     }
-
-    let done = 0;
-    let dead: string | undefined;
-    for (const { file, golden, dtype } of jobs) {
-      const t = tallyOf(golden, dtype);
-      t.cases++;
-      const request = toRunRequest(goldenCase(golden, dtype), `${golden.name}:${dtype}`);
-      let reply: RunReply;
-      try {
-        reply = await withTimeout(impl.run(request), options.caseTimeoutMs ?? 60_000, `reply to ${request.id}`);
-      } catch (e) {
-        reply = { op: 'error', id: request.id, message: `implementation threw: ${(e as Error).message}` };
-      }
-      options.onProgress?.({ target: 'golden', done: ++done, total: jobs.length });
-      if (reply.op === 'unsupported') {
-        t.skipped++;
-        continue;
-      }
-      const check: GoldenCaseCheck =
-        reply.op === 'error' ? { ok: false, message: `implementation error: ${reply.message}` } : checkGoldenReply(golden, dtype, reply.steps);
-      const exercised = new Set(golden.clauses);
-      for (const [clause, s] of t.clauses) {
-        if (!exercised.has(clause)) continue;
-        if (!check.ok) s.failed = true;
-        else {
-          s.cases++;
-          const w = check.worst;
-          const ratio = w ? (w.boundUlps === Infinity || w.boundUlps === 0 ? 0 : w.errorUlps / w.boundUlps) : 0;
-          if (w && ratio > s.ratio) {
-            s.ratio = ratio;
-            s.worst = w;
-          }
-        }
-      }
-      if (!check.ok && t.failure === undefined) t.failure = { file, check, golden };
-      dead = (impl as { failure?: string }).failure;
-      if (dead !== undefined) break;
-    }
-
-    // Report order: family, canonical step before its variants, dtypes widest first.
-    const order = (t: Tally) => [FAMILIES.indexOf(t.family as Family), t.against === t.family ? '' : t.against, DTYPES.indexOf(t.dtype)] as const;
-    const sorted = [...tallies.values()].sort((a, b) => {
-      const [fa, va, da] = order(a);
-      const [fb, vb, db] = order(b);
-      return fa - fb || (va < vb ? -1 : va > vb ? 1 : 0) || da - db;
-    });
-    const targets: TargetResult[] = sorted.map((t) => {
-      const clauses: ClauseResult[] = [...t.clauses].map(([clause, s]) => ({
-        clause,
-        verdict: s.failed ? 'fail' : s.cases > 0 ? 'pass' : 'untested',
-        cases: s.cases,
-        worst: s.worst,
-      }));
-      const base = { optimizer: t.family, dtype: t.dtype, against: t.against, seed: 0, cases: t.cases, skipped: t.skipped, clauses };
-      if (t.failure) {
-        const { file, check, golden } = t.failure;
-        const failureCheck = 'failure' in check ? check.failure : undefined;
-        const message = `${file}: ${failureCheck ? describeFailure(failureCheck, t.dtype) : check.message}`;
-        return {
-          ...base,
-          verdict: 'fail',
-          note: `golden file ${file}`,
-          failure: { message, minimalCase: goldenCase(golden, t.dtype), check: failureCheck, seed: 0, shrinks: 0 },
-        };
-      }
-      if (t.skipped === t.cases) return { ...base, verdict: 'skipped', note: 'every golden case answered `unsupported` or outside the fixed hyperparameters' };
-      return { ...base, verdict: 'pass' };
-    });
-    const failed = targets.some((r) => r.verdict === 'fail');
-    const checked = targets.some((r) => r.verdict === 'pass');
-    const runs = files.length;
-    if (dead !== undefined)
-      return {
-        implementation: hello.implementation,
-        seed: 0,
-        runs,
-        verdict: 'not-conformant',
-        exitCode: 1,
-        targets,
-        message: `the implementation stopped answering: ${dead}`,
-      };
-    if (!failed && !checked) return { ...couldNotRun(hello.implementation, 'every golden case was answered `unsupported`', runs), targets };
-    return { implementation: hello.implementation, seed: 0, runs, verdict: failed ? 'not-conformant' : 'conformant', exitCode: failed ? 1 : 0, targets };
+    const dead = await runJobs(impl, jobs, tallies, options);
+    const targets = tallies.sorted().map((t) => t.result());
+    const stopped = dead === undefined ? undefined : `the implementation stopped answering: ${dead}`;
+    return decideReport(head, targets, { stopped, allUnsupported: 'every golden case was answered `unsupported`' });
   } finally {
     await Promise.resolve(impl.close?.()).catch(() => undefined);
   }

@@ -9,7 +9,8 @@
  */
 import type { Implementation } from '../protocol/implementation.ts';
 import { formatReport } from './report.ts';
-import { checkImplementation, type CheckOptions, type CheckReport } from '../check/runner.ts';
+import { checkImplementation, type CheckOptions } from '../check/runner.ts';
+import type { CheckReport } from '../check/verdict.ts';
 
 export interface ExpectOptions extends CheckOptions {
   /** the command prefix printed in replay lines (default `optconf run`) */

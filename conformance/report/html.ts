@@ -9,7 +9,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { OPTIMIZERS } from '../../reference/registry.ts';
 import { describeFailure, formatUlps } from '../check/compare.ts';
 import { REPORT_FORMAT, assertReplaceable, replayCommand } from './report.ts';
-import type { CheckReport, TargetResult, TargetSample } from '../check/runner.ts';
+import type { CheckReport, TargetResult, TargetSample } from '../check/verdict.ts';
 
 /** The meta tag that marks a file as ours, so an earlier report may be replaced and nothing else. */
 export const HTML_MARK = `<meta name="generator" content="${REPORT_FORMAT} html">`;
@@ -115,14 +115,16 @@ function scatter(title: string, points: readonly Point[], xAxis: Axis, yAxis: Ax
     const x = px(xAxis.log ? 10 ** v : v).toFixed(1);
     const label = xAxis.log && v === xAxis.min && xAxis.floorLabel ? xAxis.floorLabel : xAxis.log ? fmt(10 ** v) : fmt(v);
     parts.push(
-      `<line x1="${x}" y1="${M.top}" x2="${x}" y2="${M.top + ph}" stroke="#eee"/><text x="${x}" y="${M.top + ph + 14}" text-anchor="middle">${escapeHtml(label)}</text>`,
+      `<line x1="${x}" y1="${M.top}" x2="${x}" y2="${M.top + ph}" stroke="#eee"/>` +
+        `<text x="${x}" y="${M.top + ph + 14}" text-anchor="middle">${escapeHtml(label)}</text>`,
     );
   }
   for (const v of ticks(yAxis)) {
     const y = py(yAxis.log ? 10 ** v : v).toFixed(1);
     const label = yAxis.log && v === yAxis.min && yAxis.floorLabel ? yAxis.floorLabel : yAxis.log ? fmt(10 ** v) : fmt(v);
     parts.push(
-      `<line x1="${M.left}" y1="${y}" x2="${M.left + pw}" y2="${y}" stroke="#eee"/><text x="${M.left - 4}" y="${y}" dy="0.32em" text-anchor="end">${escapeHtml(label)}</text>`,
+      `<line x1="${M.left}" y1="${y}" x2="${M.left + pw}" y2="${y}" stroke="#eee"/>` +
+        `<text x="${M.left - 4}" y="${y}" dy="0.32em" text-anchor="end">${escapeHtml(label)}</text>`,
     );
   }
   parts.push(`<text x="${M.left + pw / 2}" y="${H - 6}" text-anchor="middle" class="axis">${escapeHtml(xAxis.label)}</text>`);
@@ -143,7 +145,8 @@ function scatter(title: string, points: readonly Point[], xAxis: Axis, yAxis: Ax
     const y = py(p.y);
     if (p.failed) {
       failures.push(
-        `<circle class="pt fail" cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="5" fill="#d62728" stroke="#000"><title>failing output: ${escapeHtml(p.series)}, ${Number.isFinite(p.y) ? `${formatUlps(p.y)} ulps` : 'not finite'}</title></circle>`,
+        `<circle class="pt fail" cx="${x.toFixed(1)}" cy="${y.toFixed(1)}" r="5" fill="#d62728" stroke="#000">` +
+          `<title>failing output: ${escapeHtml(p.series)}, ${Number.isFinite(p.y) ? `${formatUlps(p.y)} ulps` : 'not finite'}</title></circle>`,
       );
       continue;
     }
@@ -154,7 +157,8 @@ function scatter(title: string, points: readonly Point[], xAxis: Axis, yAxis: Ax
     if (set.size === 0) continue;
     const colour = PALETTE[Math.max(0, series.indexOf(name)) % PALETTE.length];
     parts.push(
-      `<path class="pts" data-output="${escapeHtml(name)}" data-points="${set.size}" d="${[...set].join('')}" stroke="${colour}" stroke-opacity="0.7" stroke-width="4.4" stroke-linecap="round" fill="none"/>`,
+      `<path class="pts" data-output="${escapeHtml(name)}" data-points="${set.size}" d="${[...set].join('')}"` +
+        ` stroke="${colour}" stroke-opacity="0.7" stroke-width="4.4" stroke-linecap="round" fill="none"/>`,
     );
   }
   parts.push(...failures);
@@ -216,14 +220,18 @@ function clauseTable(t: TargetResult, titles?: ReadonlyMap<string, string>): str
     const err = failed ? t.failure!.check!.errorUlps : w?.errorUlps;
     const bound = failed ? t.failure!.check!.boundUlps : w?.boundUlps;
     const ratio = err === undefined || bound === undefined ? 0 : !(err <= bound) ? 1 : Number.isFinite(bound) && bound > 0 ? err / bound : 0;
+    const title = titles?.get(c.clause);
+    const titleHtml = title ? `<br><small>${escapeHtml(title.replace(/^[A-Z]+-\d+\s*·\s*/, ''))}</small>` : '';
+    const bar = `<span class="bar"><span style="width:${(ratio * 100).toFixed(1)}%"></span></span>`;
     return `<tr class="clause c-${c.verdict}" id="${escapeHtml(anchor(t))}-${escapeHtml(c.clause)}">
-<td><b>${escapeHtml(c.clause)}</b>${titles?.get(c.clause) ? `<br><small>${escapeHtml(titles.get(c.clause)!.replace(/^[A-Z]+-\d+\s*·\s*/, ''))}</small>` : ''}</td>
+<td><b>${escapeHtml(c.clause)}</b>${titleHtml}</td>
 <td>${verdictBadge(c.verdict)}</td><td class="num">${c.cases}</td>
 <td class="num ulps">${err === undefined ? '—' : `${escapeHtml(formatUlps(err))} ulps`}</td>
 <td class="num">${bound === undefined ? '—' : `${escapeHtml(formatUlps(bound))} ulps`}</td>
-<td><span class="bar"><span style="width:${(ratio * 100).toFixed(1)}%"></span></span> <small>${escapeHtml(failed ? 'the minimal failing case, below' : where)}</small></td></tr>`;
+<td>${bar} <small>${escapeHtml(failed ? 'the minimal failing case, below' : where)}</small></td></tr>`;
   });
-  return `<table class="clauses"><thead><tr><th>clause</th><th>verdict</th><th>cases</th><th>worst error</th><th>bound</th><th>error / bound (${t.failure ? 'failure: ' : ''}where)</th></tr></thead>
+  const heads = ['clause', 'verdict', 'cases', 'worst error', 'bound', `error / bound (${t.failure ? 'failure: ' : ''}where)`];
+  return `<table class="clauses"><thead><tr>${heads.map((h) => `<th>${h}</th>`).join('')}</tr></thead>
 <tbody>${rows.join('\n')}</tbody></table>`;
 }
 
@@ -262,7 +270,8 @@ ${plots(t)}
 </section>`;
 }
 
-const CSS = `
+const CSS =
+  `
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0 auto;max-width:1000px;padding:16px 24px;color:#222}
 h1{font-size:20px;margin:0 0 4px}h2{font-size:17px;margin:0 0 4px}h3{font-size:15px;margin:12px 0 4px}h4{font-size:14px;margin:10px 0 4px}
 .muted,small{color:#666}.summary td{padding:2px 10px 2px 0}
@@ -270,7 +279,8 @@ h1{font-size:20px;margin:0 0 4px}h2{font-size:17px;margin:0 0 4px}h3{font-size:1
 .v-pass,.v-conformant{background:#2a9d55}.v-fail,.v-not-conformant{background:#c62828}.v-untested,.v-skipped,.v-could-not-run{background:#9e9e9e}
 section.target{border:1px solid #ddd;border-left:5px solid #9e9e9e;border-radius:4px;padding:12px 16px;margin:16px 0}
 section.t-pass{border-left-color:#2a9d55}section.t-fail{border-left-color:#c62828}
-table.clauses{border-collapse:collapse;width:100%;margin:8px 0}table.clauses th,table.clauses td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
+table.clauses{border-collapse:collapse;width:100%;margin:8px 0}` +
+  `table.clauses th,table.clauses td{border-bottom:1px solid #eee;padding:4px 6px;text-align:left;vertical-align:top}
 td.num{text-align:right;white-space:nowrap}tr.c-fail{background:#fdecea}
 .bar{display:inline-block;width:80px;height:8px;background:#eee;vertical-align:middle}.bar span{display:block;height:8px;background:#1f6fb4}
 tr.c-fail .bar span{background:#c62828}

@@ -7,7 +7,7 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { describeFailure } from '../check/compare.ts';
 import { REPORT_FORMAT, assertReplaceable, replayCommand } from './report.ts';
-import type { CheckReport, TargetResult } from '../check/runner.ts';
+import type { CheckReport, TargetResult } from '../check/verdict.ts';
 
 /** The comment that marks a file as ours, so an earlier report may be replaced and nothing else. */
 export const JUNIT_MARK = `<!-- ${REPORT_FORMAT} junit -->`;
@@ -99,7 +99,9 @@ export function renderJunitReport(report: CheckReport, options: { replay?: strin
       .map(([k, v]) => `      <property name="${xml(k)}" value="${xml(v)}"/>`)
       .join('\n');
     suites.push(
-      `  <testsuite name="optconf.${xml(t.optimizer)}.${xml(t.dtype)}" tests="${n}" failures="${cases.failures}" errors="0" skipped="${cases.skipped}" time="0">\n    <properties>\n${props}\n    </properties>\n${cases.xml.join('\n')}\n  </testsuite>`,
+      `  <testsuite name="optconf.${xml(t.optimizer)}.${xml(t.dtype)}" tests="${n}" failures="${cases.failures}"` +
+        ` errors="0" skipped="${cases.skipped}" time="0">` +
+        `\n    <properties>\n${props}\n    </properties>\n${cases.xml.join('\n')}\n  </testsuite>`,
     );
   }
   if (report.verdict === 'could-not-run' || (report.message && report.verdict !== 'conformant')) {
@@ -107,11 +109,18 @@ export function renderJunitReport(report: CheckReport, options: { replay?: strin
     errors++;
     tests++;
     suites.push(
-      `  <testsuite name="optconf" tests="1" failures="0" errors="1" skipped="0" time="0">\n    <testcase name="optconf run" classname="optconf" time="0">\n      <error message="${xml(report.message ?? report.verdict)}" type="${xml(report.verdict)}">${text(report.message ?? '')}</error>\n    </testcase>\n  </testsuite>`,
+      `  <testsuite name="optconf" tests="1" failures="0" errors="1" skipped="0" time="0">` +
+        `\n    <testcase name="optconf run" classname="optconf" time="0">` +
+        `\n      <error message="${xml(report.message ?? report.verdict)}" type="${xml(report.verdict)}">` +
+        `${text(report.message ?? '')}</error>\n    </testcase>\n  </testsuite>`,
     );
   }
   const time = seconds(options.elapsedMs ?? 0);
-  return `<?xml version="1.0" encoding="UTF-8"?>\n${JUNIT_MARK}\n<testsuites name="optconf: ${xml(report.implementation)}" tests="${tests}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${time}">\n${suites.join('\n')}\n</testsuites>\n`;
+  return (
+    `<?xml version="1.0" encoding="UTF-8"?>\n${JUNIT_MARK}\n` +
+    `<testsuites name="optconf: ${xml(report.implementation)}" tests="${tests}" failures="${failures}"` +
+    ` errors="${errors}" skipped="${skipped}" time="${time}">\n${suites.join('\n')}\n</testsuites>\n`
+  );
 }
 
 /** Throws unless `path` is free or an earlier optconf JUnit report (checked before a long run, too). */

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Case } from '../check/case.ts';
 import { describeFailure, formatUlps } from '../check/compare.ts';
-import type { CheckReport, TargetResult } from '../check/runner.ts';
+import type { CheckReport, TargetResult } from '../check/verdict.ts';
 
 export const REPORT_FORMAT = 'optconf-report/1';
 

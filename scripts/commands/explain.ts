@@ -4,12 +4,14 @@
  * optimizers that claim it and the golden files exercising it (DESIGN.md, the reviewer's use).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { Command } from 'commander';
 import { OPTIMIZERS } from '../../reference/registry.ts';
+import { GOLDEN_DIR } from '../../conformance/golden/store.ts';
 import { ROOT, traceability, type Clause, type TraceMap } from '../traceability.ts';
 
-export const GOLDEN_DIR = 'conformance/golden';
+/** The golden folder as a reviewer reads it, from the repository root. */
+const GOLDEN_SHOWN = relative(ROOT, GOLDEN_DIR);
 
 /** An ID no clause has; `suggestions` are the closest IDs. */
 export class UnknownClause extends Error {
@@ -76,7 +78,7 @@ export interface GoldenFiles {
 }
 
 /** Golden trace files whose top-level `clauses` array names the clause. */
-export function goldenFilesFor(id: string, dir = join(ROOT, GOLDEN_DIR)): GoldenFiles {
+export function goldenFilesFor(id: string, dir = GOLDEN_DIR): GoldenFiles {
   let names: string[];
   try {
     names = readdirSync(dir)
@@ -96,7 +98,7 @@ export function goldenFilesFor(id: string, dir = join(ROOT, GOLDEN_DIR)): Golden
     }
     if (!Array.isArray(clauses)) continue;
     total++;
-    if (clauses.includes(id)) matching.push(`${GOLDEN_DIR}/${name}`);
+    if (clauses.includes(id)) matching.push(`${GOLDEN_SHOWN}/${name}`);
   }
   return { total, matching };
 }

@@ -5,7 +5,7 @@ import { FAMILIES } from '../../reference/registry.ts';
 import { GOLDEN_DIR } from '../../conformance/golden/store.ts';
 import { verifyGolden } from '../../conformance/golden/verify.ts';
 import { formatReport, writeJsonReport } from '../../conformance/report/report.ts';
-import type { CheckReport } from '../../conformance/check/runner.ts';
+import type { CheckReport } from '../../conformance/check/verdict.ts';
 import { dtypeArg, progress } from './options.ts';
 import { IMPL_HELP, implementationFor } from '../../conformance/adapters/builtin.ts';
 

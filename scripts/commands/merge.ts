@@ -1,7 +1,7 @@
 /** `optconf merge`: join the JSON reports of `optconf run --shard i/N` into the unsharded report (exit code as `optconf run`). */
 import type { Command } from 'commander';
 import { assertJsonReplaceable, formatReport, readJsonReport, writeJsonReport } from '../../conformance/report/report.ts';
-import { mergeReports } from '../../conformance/check/runner.ts';
+import { mergeReports } from '../../conformance/report/merge.ts';
 
 export function register(program: Command): void {
   program

@@ -24,19 +24,40 @@ export function shardArg(value: string): { index: number; count: number } {
   return { index, count };
 }
 
-/** A progress bar on a terminal, nothing otherwise. */
-export function progress() {
+/** Where a progress event stands: which bar (a new key starts a new bar), how far, and the bar's fields. */
+export interface BarPosition {
+  readonly key: string;
+  readonly done: number;
+  readonly total: number;
+  readonly fields: Record<string, string>;
+}
+
+/**
+ * A progress bar on stderr when it is a terminal, nothing otherwise (`update` is then undefined, so
+ * the caller asks for no progress at all). `format` is cli-progress's; `position` reads an event.
+ */
+export function progressBar<E>(format: string, position: (event: E) => BarPosition): { update?: (event: E) => void; stop: () => void } {
   if (!process.stderr.isTTY) return { update: undefined, stop: () => undefined };
-  const bar = new SingleBar({ format: ' {target} [{bar}] {value}/{total} cases', stream: process.stderr, clearOnComplete: true, hideCursor: true });
-  let current = '';
+  const bar = new SingleBar({ format, stream: process.stderr, clearOnComplete: true, hideCursor: true });
+  let current: string | undefined;
   return {
-    update: (e: { target: string; done: number; total: number }) => {
-      if (e.target !== current) {
-        if (current) bar.stop();
-        current = e.target;
-        bar.start(e.total, e.done, { target: e.target });
-      } else bar.update(e.done);
+    update: (event) => {
+      const { key, done, total, fields } = position(event);
+      if (key === current) return bar.update(done, fields);
+      if (current !== undefined) bar.stop();
+      current = key;
+      bar.start(total, done, fields);
     },
     stop: () => bar.stop(),
   };
+}
+
+/** The bar of `optconf run` and `optconf golden verify`: one per target, counting its cases. */
+export function progress() {
+  return progressBar(' {target} [{bar}] {value}/{total} cases', (e: { target: string; done: number; total: number }) => ({
+    key: e.target,
+    done: e.done,
+    total: e.total,
+    fields: { target: e.target },
+  }));
 }

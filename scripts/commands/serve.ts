@@ -7,7 +7,8 @@ export function register(program: Command): void {
   program
     .command('serve')
     .description(
-      `serve a bundled implementation over optconf/1 on stdin/stdout (${Object.keys(BUILTIN).join(', ')}), e.g. as the adapter process of \`optconf run --impl "optconf serve float"\``,
+      `serve a bundled implementation over optconf/1 on stdin/stdout (${Object.keys(BUILTIN).join(', ')})` +
+        `, e.g. as the adapter process of \`optconf run --impl "optconf serve float"\``,
     )
     .argument('<name>', 'the bundled implementation')
     .action(async (name: string) => {

@@ -75,8 +75,8 @@ describe('PREC-2 · the compiled kernel computes exactly what Bounded computes',
                 ),
               ]),
             );
-            const kernel = evaluateStep(def, h, t, p, param, grad, state, names);
-            const oracle = evaluateStepBounded(def, h, t, p, param, grad, state, names);
+            const kernel = evaluateStep({ def, h, t, p, names }, { param, grad, state });
+            const oracle = evaluateStepBounded({ def, h, t, p, names }, { param, grad, state });
             expect(kernel.compiled, 'every step in the registry branches on hyperparameters only, so it compiles').toBe(true);
             same(kernel.param, oracle.param, 'param');
             expect(Object.keys(kernel.state)).toEqual(Object.keys(oracle.state));
@@ -97,7 +97,7 @@ describe('PREC-2 · the compiled kernel computes exactly what Bounded computes',
     const h = resolveHyper(def.hyper, { lr: 0.5 }, [], (x) => Bounded.hyper(x, p));
     const param = exactFields(Float64Array.from([1, 2, 3]));
     const grad = exactFields(Float64Array.from([-1, 0.5, 2]));
-    const r = evaluateStep(def, h, 1, p, param, grad, {}, []);
+    const r = evaluateStep({ def, h, t: 1, p, names: [] }, { param, grad, state: {} });
     expect(r.compiled).toBe(false);
     expect(Array.from(r.param.v)).toEqual([0, 1.5, 1]);
   });
@@ -125,18 +125,12 @@ describe('PREC-6 · the screen', () => {
             const grad = Float64Array.from(elems.map((x) => x[1]));
             const state = Object.fromEntries(names.map((name, j) => [name, Float64Array.from(elems.map((x) => x[2 + j] as number))]));
             const full = evaluateStep(
-              def,
-              h,
-              t,
-              p,
-              exactFields(param),
-              exactFields(grad),
-              Object.fromEntries(names.map((name) => [name, exactFields(state[name])])),
-              names,
+              { def, h, t, p, names },
+              { param: exactFields(param), grad: exactFields(grad), state: Object.fromEntries(names.map((name) => [name, exactFields(state[name])])) },
             );
             const outputs: [string, Fields][] = [['params', full.param], ...Object.entries(full.state)];
             const got = new Map(outputs.map(([name, f], j) => [name, f.v.map((v, i) => v + elems[i][5][j] * p.u * Math.abs(v))]));
-            const open = new Set(screenStep(def, h, t, p, param, grad, state, names, (name) => got.get(name)!));
+            const open = new Set(screenStep({ def, h, t, p, names }, { param, grad, state }, (name) => got.get(name)!));
             for (let i = 0; i < param.length; i++) {
               if (open.has(i)) continue;
               for (const [name, f] of outputs) {

@@ -7,16 +7,14 @@ import { casesSplit, checkCaseParallel, closeCheckingPool } from '../../conforma
 import type { RunReply, WireStepOutput } from '../../conformance/protocol/messages.ts';
 import { JsonLineReader, lineChunks } from '../../conformance/protocol/stream-json.ts';
 import { findOptimizer } from '../../reference/registry.ts';
+import { uniform } from '../../reference/random.ts';
 
 const adam = findOptimizer('adam')!;
 const split = { workers: 2, minElements: 0 };
 
 function vector(n: number, seed: number, scale: number): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return Math.fround((s / 2 ** 32 - 0.5) * scale);
-  });
+  const next = uniform(seed);
+  return Array.from({ length: n }, () => Math.fround((next() - 0.5) * scale));
 }
 
 function adamCase(n: number, steps: number): Case {

@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { floatImplementation } from '../../conformance/adapters/float.ts';
 import { toRunRequest, type Case } from '../../conformance/check/case.ts';
-import { checkCase, SCREEN_MIN_ELEMENTS } from '../../conformance/check/compare.ts';
+import { checkCase } from '../../conformance/check/compare.ts';
+import { SCREEN_MIN_ELEMENTS } from '../../conformance/limits.ts';
 import { Bounded, precisionOf } from '../../conformance/check/error-model.ts';
 import { SCREEN_BLOCK, screenStep } from '../../conformance/check/kernel.ts';
 import { resolveHyper } from '../../reference/notation.ts';
@@ -15,18 +16,14 @@ import type { RunReply, WireStepOutput } from '../../conformance/protocol/messag
 import type { Dtype } from '../../reference/dtype.ts';
 import { roundDoubleToDtype, ulp } from '../../reference/dtype.ts';
 import { findOptimizer } from '../../reference/registry.ts';
+import { uniform } from '../../reference/random.ts';
 
 const N = SCREEN_MIN_ELEMENTS + 904;
 
 /** A deterministic vector in the dtype (a hash, not Math.random). */
 function vector(n: number, seed: number, scale: number, dtype: Dtype): number[] {
-  let s = seed >>> 0;
-  return Array.from({ length: n }, () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return roundDoubleToDtype(((((t ^ (t >>> 14)) >>> 0) / 2 ** 32) * 2 - 1) * scale, dtype);
-  });
+  const next = uniform(seed);
+  return Array.from({ length: n }, () => roundDoubleToDtype((next() * 2 - 1) * scale, dtype));
 }
 
 const HYPER: Record<string, Record<string, number | boolean>> = {
@@ -114,14 +111,8 @@ describe('PREC-6 · the screened check', () => {
     const [one, two] = trace.reply;
     const screen = (got: (name: string) => Float64Array) =>
       screenStep(
-        def,
-        h,
-        2,
-        p,
-        at(one, 'params'),
-        Float64Array.from(trace.c.steps[1].grad),
-        { exp_avg: at(one, 'exp_avg'), exp_avg_sq: at(one, 'exp_avg_sq') },
-        names,
+        { def, h, t: 2, p, names },
+        { param: at(one, 'params'), grad: Float64Array.from(trace.c.steps[1].grad), state: { exp_avg: at(one, 'exp_avg'), exp_avg_sq: at(one, 'exp_avg_sq') } },
         got,
       )!;
     const open = screen((name) => at(two, name));

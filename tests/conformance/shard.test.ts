@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { floatImplementation } from '../../conformance/adapters/float.ts';
 import { referenceImplementation } from '../../conformance/adapters/reference.ts';
-import { checkImplementation, mergeReports, type CheckOptions, type CheckReport } from '../../conformance/check/runner.ts';
+import { checkImplementation, type CheckOptions } from '../../conformance/check/runner.ts';
+import type { CheckReport } from '../../conformance/check/verdict.ts';
+import { mergeReports } from '../../conformance/report/merge.ts';
 import type { Implementation } from '../../conformance/protocol/implementation.ts';
 
 const N = 3;

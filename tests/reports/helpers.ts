@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Implementation } from '../../conformance/protocol/implementation.ts';
 import { referenceHello, referenceImplementation, referenceRun } from '../../conformance/adapters/reference.ts';
-import { checkImplementation, type CheckReport } from '../../conformance/check/runner.ts';
+import { checkImplementation } from '../../conformance/check/runner.ts';
+import type { CheckReport } from '../../conformance/check/verdict.ts';
 
 /**
  * An implementation that passes SGD honestly and computes Adam with ε inside the square root

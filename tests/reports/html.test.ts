@@ -5,11 +5,13 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { checkCase, SAMPLES_PER_CASE } from '../../conformance/check/compare.ts';
+import { checkCase } from '../../conformance/check/compare.ts';
+import { SAMPLES_PER_CASE } from '../../conformance/limits.ts';
 import { referenceImplementation, referenceRun } from '../../conformance/adapters/reference.ts';
 import { HTML_MARK, renderHtmlReport, writeHtmlReport } from '../../conformance/report/html.ts';
 import { writeJsonReport } from '../../conformance/report/report.ts';
-import { checkImplementation, type CheckReport } from '../../conformance/check/runner.ts';
+import { checkImplementation } from '../../conformance/check/runner.ts';
+import type { CheckReport } from '../../conformance/check/verdict.ts';
 import { findOptimizer } from '../../reference/registry.ts';
 import { againstVariant, fingerprinted, scratch } from './helpers.ts';
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { renderJunitReport, writeJunitReport } from '../../conformance/report/junit.ts';
-import type { CheckReport } from '../../conformance/check/runner.ts';
+import type { CheckReport } from '../../conformance/check/verdict.ts';
 import { againstVariant, fingerprinted, scratch } from './helpers.ts';
 
 interface Testcase {

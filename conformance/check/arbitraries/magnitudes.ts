@@ -6,6 +6,7 @@
  */
 import fc from 'fast-check';
 import { FORMATS, maxFinite, type Dtype } from '../../../reference/dtype.ts';
+import { uniform } from '../../../reference/random.ts';
 
 /**
  * Options for every weighted `fc.oneof` here: cross-shrinking lets a counterexample move to the
@@ -126,18 +127,6 @@ export function elementArb(spec: ElementSpec): fc.Arbitrary<number> {
   return fc.oneof(CROSS, ...branches);
 }
 
-/** mulberry32: a tiny seeded generator for the bodies of long vectors. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The same distribution as `elementArb`, drawn from a seeded generator (fast, for 100,000+ elements). */
 export function sampleElement(spec: ElementSpec, rng: () => number): number {
   const w = spec.weights;
@@ -167,7 +156,7 @@ const TAIL = 8;
 export function vectorArb(n: number, spec: ElementSpec): fc.Arbitrary<number[]> {
   if (n <= SHORT_VECTOR) return fc.array(elementArb(spec), { minLength: n, maxLength: n });
   return fc.tuple(fc.integer({ min: 0, max: 0x7fffffff }), fc.array(elementArb(spec), { minLength: TAIL, maxLength: TAIL })).map(([seed, tail]) => {
-    const rng = prng(seed);
+    const rng = uniform(seed);
     const out = new Array<number>(n);
     for (let i = 0; i < n - TAIL; i++) out[i] = sampleElement(spec, rng);
     for (let i = 0; i < TAIL; i++) out[n - TAIL + i] = tail[i];

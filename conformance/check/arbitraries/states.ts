@@ -8,7 +8,8 @@ import type { Dtype } from '../../../reference/dtype.ts';
 import type { Family } from '../../../reference/registry.ts';
 import type { Case } from '../case.ts';
 import type { WireHyper } from '../../protocol/messages.ts';
-import { fastRound, prng, vectorArb, type ElementSpec } from './magnitudes.ts';
+import { uniform } from '../../../reference/random.ts';
+import { fastRound, vectorArb, type ElementSpec } from './magnitudes.ts';
 
 type State = NonNullable<Case['state']>;
 
@@ -46,13 +47,13 @@ function atLeastSquare(w: readonly number[], m: readonly number[], dtype: Dtype)
 /** max_exp_avg_sq: equal to exp_avg_sq (simplest), or up to 5× it. */
 function maxOf(v: readonly number[], seed: number, dtype: Dtype): number[] {
   if (seed === 0) return [...v];
-  const rng = prng(seed);
+  const rng = uniform(seed);
   return v.map((x) => Math.max(x, fastRound(x * (1 + 4 * rng()), dtype)));
 }
 
 /** grad_avg with grad_avg² ≤ square_avg: √s·f, |f| ≤ 0.99, checked exactly (c·c is exact for ≤ 26-bit significands). */
 function gradAvgOf(s: readonly number[], seed: number, dtype: Dtype): number[] {
-  const rng = prng(seed);
+  const rng = uniform(seed);
   return s.map((x) => {
     const c = fastRound(Math.sqrt(x) * (1.98 * rng() - 0.99), dtype);
     return c * c <= x ? c : 0;
