@@ -525,7 +525,8 @@ export function parseJsonNumber(b: Uint8Array, start: number, end: number): numb
   const text = latin1(b, start, end);
   const x = Number(text);
   // PROTO-3: every number is a double, and infinities travel as strings; 1e400 is neither
-  if (!Number.isFinite(x)) throw new Malformed(`the number ${text.slice(0, 40)} overflows a double (non-finite values travel as "Infinity" and "-Infinity", PROTO-3)`);
+  if (!Number.isFinite(x))
+    throw new Malformed(`the number ${text.slice(0, 40)} overflows a double (non-finite values travel as "Infinity" and "-Infinity", PROTO-3)`);
   return x;
 }
 
