@@ -18,6 +18,10 @@ import type { SliceJob } from './reference-worker.ts';
 export const PARALLEL_MIN_PARAM_STEPS = 20_000;
 /** Slices per worker: a few, so that workers finishing early take more. */
 const SLICES_PER_WORKER = 4;
+/** The most elements in a slice: what a slice's answer holds (and its copy in this thread) stays some megabytes. */
+const MAX_SLICE_ELEMENTS = 16_384;
+
+const WORKER_FAILED = 'reference worker failed: ';
 
 type SliceAnswer = { readonly id: number; readonly steps: WireStepOutput[] } | { readonly id: number; readonly error: string };
 
@@ -41,7 +45,7 @@ function startWorker(): PoolWorker {
   });
   const die = (e: Error) => {
     pool = pool.filter((x) => x !== w);
-    for (const answer of w.pending.values()) answer({ id: -1, error: `reference worker failed: ${e.message}` });
+    for (const answer of w.pending.values()) answer({ id: -1, error: `${WORKER_FAILED}${e.message}` });
     w.pending.clear();
   };
   worker.on('error', die);
@@ -74,9 +78,13 @@ function sliceRequest(request: RunRequest, from: number, to: number): RunRequest
 
 /** The steps of a checked request from `workers` threads, slices put back in order. */
 async function parallelSteps(request: RunRequest, workers: number, onSlice: (done: number) => void): Promise<WireStepOutput[]> {
-  while (pool.length < workers) pool.push(startWorker());
+  try {
+    while (pool.length < workers) pool.push(startWorker());
+  } catch (e) {
+    throw new Error(`${WORKER_FAILED}${(e as Error).message}`);
+  }
   const n = request.params.length;
-  const size = Math.ceil(n / (workers * SLICES_PER_WORKER));
+  const size = Math.min(MAX_SLICE_ELEMENTS, Math.ceil(n / (workers * SLICES_PER_WORKER)));
   const bounds = Array.from({ length: Math.ceil(n / size) }, (_, k) => [k * size, Math.min(n, (k + 1) * size)] as const);
   let steps: StepArrays[] | undefined;
   let done = 0;
@@ -120,7 +128,10 @@ export async function referenceRunParallel(request: RunRequest, progress?: Progr
   try {
     return { op: 'result', id: request.id, steps: await parallelSteps(request, workers, (done) => report.update(done)) };
   } catch (e) {
-    return { op: 'error', id: request.id, message: (e as Error).message };
+    const message = (e as Error).message;
+    // a worker that could not start or died is this server's trouble, not the case's: one thread then
+    if (message.startsWith(WORKER_FAILED)) return referenceRun(request);
+    return { op: 'error', id: request.id, message };
   } finally {
     report.stop();
   }

@@ -71,13 +71,24 @@ export interface StepArrays {
   readonly texts: Map<string, string[]>;
 }
 
-/** Empty arrays of n elements for one step: `params` and the state arrays named. */
+/**
+ * n copies of x, in an array of V8's compact kind: `new Array(n)` of a large n is a dictionary, which
+ * stays one when filled out of order (slices from workers) and then takes four times the memory.
+ */
+function filled<T>(n: number, x: T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(x);
+  return out;
+}
+
+/** Arrays of n elements for one step, to be filled: `params` and the state arrays named. */
 export function stepArrays(step: number, stateNames: readonly string[], n: number): StepArrays {
   const names = ['params', ...stateNames];
   return {
     step,
-    values: new Map(names.map((name) => [name, new Array<number>(n)])),
-    texts: new Map(names.map((name) => [name, new Array<string>(n)])),
+    // 0.5, not 0: a double, so the array holds unboxed doubles from the start
+    values: new Map(names.map((name) => [name, filled(n, 0.5)])),
+    texts: new Map(names.map((name) => [name, filled(n, '')])),
   };
 }
 
