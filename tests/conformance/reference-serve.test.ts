@@ -12,6 +12,7 @@ import { closeReferencePool, referenceRunParallel } from '../../conformance/adap
 import { caseProgress } from '../../conformance/adapters/reference-progress.ts';
 import { putWireValue } from '../../conformance/adapters/reference-values.ts';
 import type { RunRequest } from '../../conformance/protocol/messages.ts';
+import type { WireNumber } from '../../conformance/protocol/wire.ts';
 import { BigDecimal } from '../../reference/big-decimal.ts';
 import { Dec } from '../../reference/decimal.ts';
 import { DTYPES, exact, roundToDtype, type Dtype } from '../../reference/dtype.ts';
@@ -88,7 +89,7 @@ describe('NOTE-5 · PROTO-6 · the served values are decimal.js’s', () => {
 });
 
 /** A deterministic float32 vector (a hash, not Math.random), with −0, NaN and an infinity among its values. */
-function vector(n: number, seed: number): (number | string)[] {
+function vector(n: number, seed: number): WireNumber[] {
   return Array.from({ length: n }, (_, i) => {
     if (i === 7) return -0;
     if (i === 11) return seed === 1 ? 'NaN' : 1;
@@ -96,6 +97,18 @@ function vector(n: number, seed: number): (number | string)[] {
     return Math.fround(Math.sin(seed * 1000 + i) * 2);
   });
 }
+
+/** A float64 SGD case, lr 0.5, from a fresh state. */
+const sgdRequest = (id: string, params: RunRequest['params'], steps: RunRequest['steps']): RunRequest => ({
+  op: 'run',
+  id,
+  optimizer: 'sgd',
+  dtype: 'float64',
+  hyper: { lr: 0.5 },
+  params,
+  state: null,
+  steps,
+});
 
 describe('PROTO-6 · a case split across worker threads', () => {
   afterAll(() => closeReferencePool());
@@ -137,16 +150,8 @@ describe('PROTO-6 · a case split across worker threads', () => {
 
   it('PROTO-6: an inadmissible hyperparameter at step 3 is the same error as on one thread', async () => {
     const n = 3000;
-    const request = {
-      op: 'run',
-      id: 'bad',
-      optimizer: 'sgd',
-      dtype: 'float64',
-      hyper: { lr: 0.5 },
-      params: vector(n, 1),
-      state: null,
-      steps: [1, 2, 3, 4, 5, 6, 7].map((s) => ({ grad: vector(n, s), ...(s === 3 ? { hyper: { lr: -1 } } : {}) })),
-    } as RunRequest;
+    const steps = [1, 2, 3, 4, 5, 6, 7].map((s) => ({ grad: vector(n, s), ...(s === 3 ? { hyper: { lr: -1 } } : {}) }));
+    const request = sgdRequest('bad', vector(n, 1), steps);
     const single = referenceRun(request);
     expect(single).toMatchObject({ op: 'error', message: 'steps[2]: lr must be ≥ 0' });
     expect(await referenceRunParallel(request, undefined, 2)).toEqual(single);
@@ -173,16 +178,11 @@ describe('PROTO-1 · progress of a long case goes to stderr', () => {
   it('PROTO-1: `optconf reference` prints the progress of a long case on stderr, and stdout holds only the two replies', async () => {
     const n = 25_000;
     const params = Array.from({ length: n }, (_, i) => (i % 7) * 0.25);
-    const request = {
-      op: 'run',
-      id: 'long',
-      optimizer: 'sgd',
-      dtype: 'float64',
-      hyper: { lr: 0.5 },
+    const request = sgdRequest(
+      'long',
       params,
-      state: null,
-      steps: Array.from({ length: 10 }, () => ({ grad: params })),
-    };
+      Array.from({ length: 10 }, () => ({ grad: params })),
+    );
     const child = spawn(process.execPath, ['bin/optconf.js', 'reference'], { stdio: ['pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
