@@ -7,7 +7,12 @@
  * 2. checking a float32 Adam trace (parse the reply bytes, reference, compare against the bound), and a float64 one;
  * 3. a 1,000,000-element, 10-step float32 Adam case end to end through optconf/1 (`optconf serve float`),
  *    checked on every core (conformance/check/parallel.ts), with the peak RSS of both processes;
- * 4. the wall time of `npm test`.
+ * 4. the wall time of `npm test`;
+ * 5. the reference where users meet it, `optconf reference` spoken to over optconf/1 by this process (base64
+ *    tensors, exact strings included): a 10,000-element float32 Adam case of 10 steps against the naive
+ *    decimal.js loop of 1, and one 10⁶-element float64 Adam step with the server's peak RSS.
+ *
+ * `--reference-only` runs the naive loop and 5 alone.
  */
 import { spawn } from 'node:child_process';
 import { isDeepStrictEqual } from 'node:util';
@@ -32,6 +37,7 @@ const args = process.argv.slice(2);
 const skipSuite = args.includes('--skip-suite');
 /** Internal: run only the scale measurement and print it as JSON (the bench runs it so, in a child process). */
 const scaleOnly = args.includes('--scale-only');
+const referenceOnly = args.includes('--reference-only');
 const elementsAt = args.indexOf('--elements');
 const SCALE_N = elementsAt >= 0 ? Number(args[elementsAt + 1]) : 1_000_000;
 const adam = findOptimizer('adam')!;
@@ -272,6 +278,64 @@ async function scale(n: number) {
   };
 }
 
+/** A server of `optconf reference` as the runner speaks to it (conformance/protocol/process.ts: base64 tensors, PROTO-9). */
+function referenceServer() {
+  return spawnImplementation([process.execPath, 'bin/optconf.js', 'reference'], {
+    startupMs: 60_000,
+    caseMs: 600_000,
+    maxReplyBytes: 1024 * 2 ** 20,
+    maxStderrBytes: 2 ** 20,
+  });
+}
+
+/** One case through a server: seconds from writing the request to the reply parsed, which must be a result with exact strings. */
+async function servedSeconds(server: ReturnType<typeof referenceServer>, c: Case, id: string): Promise<number> {
+  const started = performance.now();
+  const reply = await server.run(toRunRequest(c, id));
+  const seconds = (performance.now() - started) / 1000;
+  if (reply.op !== 'result' || reply.steps[0].exact?.params.length !== c.params.length)
+    throw new Error(`optconf reference: ${JSON.stringify(reply).slice(0, 300)}`);
+  return seconds;
+}
+
+/**
+ * Target 5: `optconf reference` measured from outside, as a user meets it. The 10,000-element float32
+ * case runs RUNS times on one server, the first untimed (the server's JIT and worker threads start
+ * then, as in any session of more than one case); the 10⁶-element float64 step runs once on a fresh
+ * server, so its peak RSS (VmHWM, worker threads included) is that case's alone.
+ */
+async function servedReference() {
+  const small = adamCase(10_000, 10, 'float32');
+  let server = referenceServer();
+  await server.hello();
+  let best = Infinity;
+  for (let run = 0; run < RUNS / 2; run++) {
+    const seconds = await servedSeconds(server, small, `small-${run}`);
+    if (run > 0) best = Math.min(best, seconds);
+  }
+  await server.close?.();
+  server = referenceServer();
+  await server.hello();
+  const large = adamCase(1_000_000, 1, 'float64');
+  const largeSeconds = await servedSeconds(server, large, 'large');
+  const largePeak = vmHwm(server.pid);
+  await server.close?.();
+  return { smallRate: (small.params.length * small.steps.length) / best, largeSeconds, largePeak };
+}
+
+function printServedReference(r: Awaited<ReturnType<typeof servedReference>>, naiveRate: number): void {
+  const times = r.smallRate / naiveRate;
+  console.log(
+    `5. optconf reference over optconf/1 (base64 tensors, exact strings), 10 k-element float32 Adam × 10 steps: ${fmt(r.smallRate)} param-steps/s ` +
+      `(target ≥ 150 k: ${r.smallRate >= 150_000 ? 'met' : 'NOT met'}), ${times.toFixed(1)}× the naive decimal.js loop (target ≥ 5×: ${times >= 5 ? 'met' : 'NOT met'})`,
+  );
+  const peakOk = r.largePeak !== undefined && r.largePeak <= 2 ** 30;
+  console.log(
+    `   one 10⁶-element float64 Adam step, end to end: ${r.largeSeconds.toFixed(1)} s (target ≤ 20 s: ${r.largeSeconds <= 20 ? 'met' : 'NOT met'}), ` +
+      `server peak RSS ${mb(r.largePeak)} (target ≤ 1 GiB: ${peakOk ? 'met' : 'NOT met'})`,
+  );
+}
+
 function suiteSeconds(): Promise<{ seconds: number; code: number | null }> {
   return new Promise((resolve) => {
     const started = performance.now();
@@ -306,6 +370,13 @@ function scaleInChild(n: number): Promise<Awaited<ReturnType<typeof scale>>> {
 if (scaleOnly) {
   console.log(JSON.stringify(await scale(SCALE_N)));
   await closeCheckingPool();
+  process.exit(0);
+}
+
+if (referenceOnly) {
+  const naiveOnly = naiveDecimalJsMeasurement();
+  await measure([naiveOnly]);
+  printServedReference(await servedReference(), rateOf(naiveOnly));
   process.exit(0);
 }
 
@@ -368,6 +439,7 @@ console.log(
     `peak RSS runner ${mb(s.runnerPeak)} (${mb(s.exchangePeak)} before checking), adapter ${mb(s.adapterPeak)}; ` +
     `${fmt((SCALE_N * 10) / s.seconds)} param-steps/s end to end, ratio ${((SCALE_N * 10) / s.seconds / f64).toFixed(4)}`,
 );
+const served = await servedReference();
 if (skipSuite) console.log('4. npm test: skipped (--skip-suite)');
 else {
   const suite = await suiteSeconds();
@@ -376,3 +448,4 @@ else {
       ` (exit ${suite.code}; ${suite.seconds < 180 ? 'met' : 'NOT met'})`,
   );
 }
+printServedReference(served, naiveRate);

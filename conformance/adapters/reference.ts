@@ -2,72 +2,133 @@
  * The reference as an implementation (`optconf reference`): it answers every family, variant and
  * dtype, rounding each output correctly to the case's dtype (NOTE-5) and adding the exact values
  * as decimal strings in the extension field `exact`.
+ *
+ * A case is computed a slice of its elements at a time (every step is elementwise, NOTE-1): only a
+ * slice's values live as engine objects, each slice's outputs go straight into the reply's arrays,
+ * and a long case reports its progress between slices (reference-progress.ts).
  */
+import type { BigDecimal } from '../../reference/big-decimal.ts';
 import { precision } from '../../reference/decimal.ts';
-import { DTYPES, isRepresentable, roundToDtype, type Dtype } from '../../reference/dtype.ts';
+import { DTYPES, type Dtype } from '../../reference/dtype.ts';
 import { FAMILIES, OPTIMIZERS, findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
-import { referenceTrajectory, type CaseInput, type ExactStep } from '../../reference/trajectory.ts';
+import { BIG_DECIMAL, referenceTrajectory, type CaseInput, type ExactStep } from '../../reference/trajectory.ts';
 import type { Implementation } from '../protocol/implementation.ts';
 import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireArray, type WireStepOutput } from '../protocol/messages.ts';
 import { decodeNumber, type WireNumber } from '../protocol/wire.ts';
+import { caseProgress, type ProgressSink } from './reference-progress.ts';
+import { checkReferenceRequest } from './reference-request.ts';
+import { putWireValue } from './reference-values.ts';
 
 const VERSION = '0.1.0';
+
+/** Elements computed together: enough that the per-step scalars (bias corrections) are computed rarely, few enough to stay small. */
+export const SLICE_ELEMENTS = 4096;
 
 export function referenceHello(): HelloReply {
   return {
     op: 'hello',
     protocol: PROTOCOL,
-    implementation: `optconf reference ${VERSION} (decimal.js, ${precision()} digits)`,
+    implementation: `optconf reference ${VERSION} (BigInt engine, ${precision()} digits)`,
     supports: FAMILIES.map((f) => ({ optimizer: f, dtypes: [...DTYPES] })),
   };
 }
 
-function decodeArray(values: WireArray, where: string, dtype: Dtype): number[] {
-  // Array.from: the request may hold Float64Arrays (read by the streaming reader, serve.ts)
-  return Array.from(values, (v: WireNumber, i) => {
-    const x = decodeNumber(v);
-    if (x === undefined) throw new Error(`${where}[${i}] is not a number`);
-    if (!isRepresentable(x, dtype)) throw new Error(`${where}[${i}] = ${x} is not exactly representable in ${dtype}`);
-    return x;
-  });
+/** NOTE-6: the exact trajectory of (a slice of) a case, on the BigInt engine: the one place the engine is called. */
+function exactTrajectory(def: OptimizerDef, input: CaseInput): ExactStep<BigDecimal>[] {
+  return referenceTrajectory(def, input, BIG_DECIMAL);
 }
 
-/** The request's inputs as doubles, checked representable in its dtype. */
-export function caseInput(request: RunRequest): CaseInput {
-  const { dtype } = request;
+/** Elements [from, to) of a wire array as doubles (checkReferenceRequest has checked every one). */
+function decodeSlice(values: WireArray, from: number, to: number): number[] {
+  const out = new Array<number>(to - from);
+  for (let i = from; i < to; i++) out[i - from] = decodeNumber(values[i] as WireNumber) as number;
+  return out;
+}
+
+/** Elements [from, to) of the request as the engine's input. */
+function sliceInput(request: RunRequest, from: number, to: number): CaseInput {
   let state: CaseInput['state'] = null;
   if (request.state !== null) {
     const decoded: Record<string, unknown> = { step: request.state.step };
     for (const [name, values] of Object.entries(request.state)) {
-      if (name !== 'step') decoded[name] = decodeArray(values as WireArray, `state.${name}`, dtype);
+      // an array of another length is one the family ignores (PROTO-5; checkReferenceRequest checked the others)
+      if (name !== 'step' && (values as WireArray).length === request.params.length) decoded[name] = decodeSlice(values as WireArray, from, to);
     }
     state = decoded;
   }
   return {
     hyper: request.hyper,
-    params: decodeArray(request.params, 'params', dtype),
+    params: decodeSlice(request.params, from, to),
     state,
-    steps: request.steps.map((s, k) => ({ grad: decodeArray(s.grad, `steps[${k}].grad`, dtype), hyper: s.hyper })),
+    steps: request.steps.map((s) => ({ grad: decodeSlice(s.grad, from, to), hyper: s.hyper })),
   };
 }
 
-/** One exact step as a wire step: outputs rounded to the dtype, exact values as decimal strings. */
-export function wireStep(step: ExactStep, dtype: Dtype): WireStepOutput {
-  const state: Record<string, WireNumber[] | number> = {};
-  const exactState: Record<string, string[] | number> = {};
-  for (const [name, v] of Object.entries(step.state)) {
-    if (typeof v === 'number') {
-      state[name] = v;
-      exactState[name] = v;
-    } else {
-      state[name] = v.map((d) => roundToDtype(d, dtype));
-      exactState[name] = v.map((d) => d.toString());
+/** One step of the reply being filled: every array of n elements, rounded values and exact strings side by side. */
+export interface StepArrays {
+  readonly step: number;
+  readonly values: Map<string, number[]>;
+  readonly texts: Map<string, string[]>;
+}
+
+/**
+ * n copies of x, in an array of V8's compact kind: `new Array(n)` of a large n is a dictionary, which
+ * stays one when filled out of order (slices from workers) and then takes four times the memory.
+ */
+function filled<T>(n: number, x: T): T[] {
+  const out: T[] = [];
+  for (let i = 0; i < n; i++) out.push(x);
+  return out;
+}
+
+/** Arrays of n elements for one step, to be filled: `params` and the state arrays named. */
+export function stepArrays(step: number, stateNames: readonly string[], n: number): StepArrays {
+  const names = ['params', ...stateNames];
+  return {
+    step,
+    // 0.5, not 0: a double, so the array holds unboxed doubles from the start
+    values: new Map(names.map((name) => [name, filled(n, 0.5)])),
+    texts: new Map(names.map((name) => [name, filled(n, '')])),
+  };
+}
+
+const stateNamesOf = (state: Readonly<Record<string, unknown>>) => Object.keys(state).filter((name) => name !== 'step');
+
+/** NOTE-5, PROTO-6: a slice's exact step into the reply's arrays at `from`: rounded to the dtype, and as exact strings. */
+function putExactSlice(step: ExactStep<BigDecimal>, into: StepArrays, from: number, dtype: Dtype): void {
+  for (const [name, values] of into.values) {
+    const exact = (name === 'params' ? step.params : step.state[name]) as BigDecimal[];
+    const texts = into.texts.get(name) as string[];
+    for (let i = 0; i < exact.length; i++) putWireValue(exact[i], dtype, values, texts, from + i);
+  }
+}
+
+/** A slice's wire step (a worker's, reference-pool.ts) into the reply's arrays at `from`. */
+export function putWireSlice(step: WireStepOutput, into: StepArrays, from: number): void {
+  for (const [name, values] of into.values) {
+    const part = (name === 'params' ? step.params : step.state?.[name]) as number[];
+    const texts = (name === 'params' ? step.exact?.params : step.exact?.state[name]) as string[];
+    const all = into.texts.get(name) as string[];
+    for (let i = 0; i < part.length; i++) {
+      values[from + i] = part[i];
+      all[from + i] = texts[i];
     }
   }
+}
+
+/** PROTO-6: a filled step as a wire step, with `exact`. */
+export function wireStep(arrays: StepArrays): WireStepOutput {
+  const state: Record<string, number[] | number> = { step: arrays.step };
+  const exactState: Record<string, string[] | number> = { step: arrays.step };
+  for (const [name, values] of arrays.values) {
+    if (name === 'params') continue;
+    state[name] = values;
+    exactState[name] = arrays.texts.get(name) as string[];
+  }
   return {
-    params: step.params.map((d) => roundToDtype(d, dtype)),
-    state: state as WireStepOutput['state'],
-    exact: { params: step.params.map((d) => d.toString()), state: exactState },
+    params: arrays.values.get('params') as number[],
+    state: state as unknown as WireStepOutput['state'],
+    exact: { params: arrays.texts.get('params') as string[], state: exactState },
   };
 }
 
@@ -78,14 +139,37 @@ export function resolveDefinition(request: Pick<RunRequest, 'optimizer' | 'varia
   throw new Error(`unknown optimizer ${JSON.stringify(request.variant ?? request.optimizer)}; known: ${known}`);
 }
 
-export function referenceRun(request: RunRequest): RunReply {
+/**
+ * The steps of a checked request (checkReferenceRequest), computed SLICE_ELEMENTS elements at a
+ * time; `onSlice` hears how many elements are done after each slice.
+ */
+export function computeSteps(request: RunRequest, onSlice: (done: number) => void = () => undefined): WireStepOutput[] {
+  const def = resolveDefinition(request);
+  const n = request.params.length;
+  let steps: StepArrays[] = [];
+  for (let from = 0; from < n; from += SLICE_ELEMENTS) {
+    const to = Math.min(n, from + SLICE_ELEMENTS);
+    const exact = exactTrajectory(def, sliceInput(request, from, to));
+    if (from === 0) steps = exact.map((s) => stepArrays(s.state.step, stateNamesOf(s.state), n));
+    exact.forEach((s, k) => putExactSlice(s, steps[k], from, request.dtype));
+    onSlice(to);
+  }
+  return steps.map(wireStep);
+}
+
+/** PROTO-6: the reply to a run request; `progress` (stderr, say) hears how a long case goes. */
+export function referenceRun(request: RunRequest, progress?: ProgressSink): RunReply {
   try {
-    const def = resolveDefinition(request);
-    const steps = referenceTrajectory(def, caseInput(request)).map((s) => wireStep(s, request.dtype));
-    return { op: 'result', id: request.id, steps };
+    checkReferenceRequest(request, resolveDefinition(request));
+    const report = caseProgress(request.id, request.params.length, request.steps.length, progress);
+    try {
+      return { op: 'result', id: request.id, steps: computeSteps(request, (done) => report.update(done)) };
+    } finally {
+      report.stop();
+    }
   } catch (e) {
     return { op: 'error', id: request.id, message: (e as Error).message };
   }
 }
 
-export const referenceImplementation: Implementation = { hello: referenceHello, run: referenceRun };
+export const referenceImplementation: Implementation = { hello: referenceHello, run: (request) => referenceRun(request) };

@@ -79,7 +79,17 @@ const base64Array = {
 };
 /** PROTO-3, PROTO-9: an object is checked as a base64 array, anything else as an array of numbers (so errors name the right field) */
 const wireArray = { if: { type: 'object' }, then: base64Array, else: numberArray };
-const hyper = { type: 'object', additionalProperties: { type: ['number', 'boolean'] } };
+/**
+ * PROTO-7: hyperparameters by name, numbers or booleans. PyTorch's `betas` (a pair) is no family's
+ * name; refused here by name, before its value's type could be blamed instead.
+ */
+const hyper = {
+  type: 'object',
+  properties: { betas: { not: {}, errorText: 'unknown hyperparameter betas (use beta1, beta2)' } },
+  additionalProperties: { type: ['number', 'boolean'] },
+};
+/** PROTO-5: `state.step`, the steps already taken; `errorText` is the whole message for any error in it (describeSchemaError) */
+const stepCounter = { type: 'integer', minimum: 0, errorText: 'state.step must be an integer ≥ 0' };
 const dtype = { enum: ['float64', 'float32', 'bfloat16', 'float16'] };
 
 export const RUN_REQUEST_SCHEMA = {
@@ -94,9 +104,8 @@ export const RUN_REQUEST_SCHEMA = {
     dtype,
     hyper,
     params: wireArray,
-    state: {
-      oneOf: [{ type: 'null' }, { type: 'object', required: ['step'], properties: { step: { type: 'integer', minimum: 0 } }, additionalProperties: wireArray }],
-    },
+    // null or an object; not oneOf, whose first error would be "must be null" for a bad step
+    state: { type: ['null', 'object'], required: ['step'], properties: { step: stepCounter }, additionalProperties: wireArray },
     steps: {
       type: 'array',
       minItems: 1,
@@ -145,7 +154,9 @@ export const HELLO_REPLY_SCHEMA = {
   },
 } as const;
 
-const ajv = new Ajv({ allErrors: false, strict: false });
+// verbose: an error carries its schema, so a field's `errorText` can replace Ajv's wording
+const ajv = new Ajv({ allErrors: false, strict: false, verbose: true });
+ajv.addKeyword({ keyword: 'errorText', schemaType: 'string' });
 ajv.addFormat('base64', { type: 'string', validate: (text: string) => isStrictBase64(text) });
 const validators = {
   run: ajv.compile(RUN_REQUEST_SCHEMA),
@@ -157,6 +168,8 @@ const validators = {
 export function describeSchemaError(errors: readonly ErrorObject[] | null | undefined): string {
   const e = errors?.[0];
   if (!e) return 'does not match the schema';
+  const text = (e.parentSchema as { errorText?: unknown } | undefined)?.errorText;
+  if (typeof text === 'string') return text;
   const where = e.instancePath === '' ? 'message' : e.instancePath;
   const extra = e.keyword === 'additionalProperties' ? ` (${String((e.params as { additionalProperty?: string }).additionalProperty)})` : '';
   return `${where} ${e.message ?? 'is invalid'}${extra}`;

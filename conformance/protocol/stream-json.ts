@@ -522,7 +522,12 @@ export function parseJsonNumber(b: Uint8Array, start: number, end: number): numb
     const x = e10 < 0 ? mantissa / POW10[-e10] : mantissa * POW10[e10];
     return negative ? -x : x;
   }
-  return Number(latin1(b, start, end));
+  const text = latin1(b, start, end);
+  const x = Number(text);
+  // PROTO-3: every number is a double, and infinities travel as strings; 1e400 is neither
+  if (!Number.isFinite(x))
+    throw new Malformed(`the number ${text.slice(0, 40)} overflows a double (non-finite values travel as "Infinity" and "-Infinity", PROTO-3)`);
+  return x;
 }
 
 function latin1(b: Uint8Array, start: number, end: number): string {
@@ -550,11 +555,15 @@ export function* lineChunks(message: unknown): Generator<string> {
 }
 
 function* valueChunks(v: unknown): Generator<string> {
-  if (v instanceof Float64Array || (Array.isArray(v) && v.length > CHUNK_ELEMENTS && v.every((x) => typeof x === 'number'))) {
-    const a = v as ArrayLike<number>;
+  // long arrays of numbers, or of strings (the reference's `exact`), a chunk of elements at a time
+  if (v instanceof Float64Array || (Array.isArray(v) && v.length > CHUNK_ELEMENTS && v.every((x) => typeof x === 'number' || typeof x === 'string'))) {
+    const a = v as ArrayLike<number | string>;
     for (let s = 0; s < a.length; s += CHUNK_ELEMENTS) {
       const parts: string[] = [];
-      for (let k = s; k < Math.min(a.length, s + CHUNK_ELEMENTS); k++) parts.push(numberText(a[k]));
+      for (let k = s; k < Math.min(a.length, s + CHUNK_ELEMENTS); k++) {
+        const x = a[k];
+        parts.push(typeof x === 'number' ? numberText(x) : JSON.stringify(x));
+      }
       yield `${s === 0 ? '[' : ','}${parts.join(',')}`;
     }
     yield a.length === 0 ? '[]' : ']';

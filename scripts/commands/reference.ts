@@ -1,6 +1,6 @@
-/** `optconf reference`: the reference as an optconf/1 implementation on stdin/stdout. */
+/** `optconf reference`: the reference as an optconf/1 implementation on stdin/stdout, progress of long cases on stderr. */
 import type { Command } from 'commander';
-import { referenceImplementation } from '../../conformance/adapters/reference.ts';
+import { servedReference } from '../../conformance/adapters/reference-pool.ts';
 import { serve } from '../../conformance/protocol/serve.ts';
 
 export function register(program: Command): void {
@@ -8,6 +8,6 @@ export function register(program: Command): void {
     .command('reference')
     .description('run the reference as an optconf/1 implementation on stdin/stdout (every family, variant and dtype)')
     .action(async () => {
-      await serve(referenceImplementation, process.stdin, process.stdout);
+      await serve(servedReference(process.stderr), process.stdin, process.stdout);
     });
 }

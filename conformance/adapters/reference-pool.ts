@@ -1,0 +1,143 @@
+/**
+ * `optconf reference` on every core: a large case is cut into slices of elements (every step is
+ * elementwise, NOTE-1), computed by worker threads (reference-worker.ts) and put back together in
+ * order, so the reply is the one `referenceRun` gives on one thread. The request is checked whole
+ * first (checkReferenceRequest), so a slice fails only where every slice does (an inadmissible
+ * hyperparameter at some step), with the same message.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import type { Implementation } from '../protocol/implementation.ts';
+import type { RunReply, RunRequest, WireArray, WireStepOutput } from '../protocol/messages.ts';
+import { putWireSlice, referenceHello, referenceRun, resolveDefinition, stepArrays, wireStep, type StepArrays } from './reference.ts';
+import { caseProgress, type ProgressSink } from './reference-progress.ts';
+import { checkReferenceRequest } from './reference-request.ts';
+import type { SliceJob } from './reference-worker.ts';
+
+/** Cases of fewer param-steps are computed on the calling thread (about a tenth of a second). */
+export const PARALLEL_MIN_PARAM_STEPS = 20_000;
+/** Slices per worker: a few, so that workers finishing early take more. */
+const SLICES_PER_WORKER = 4;
+/** The most elements in a slice: what a slice's answer holds (and its copy in this thread) stays some megabytes. */
+const MAX_SLICE_ELEMENTS = 16_384;
+
+const WORKER_FAILED = 'reference worker failed: ';
+
+type SliceAnswer = { readonly id: number; readonly steps: WireStepOutput[] } | { readonly id: number; readonly error: string };
+
+interface PoolWorker {
+  readonly worker: Worker;
+  readonly pending: Map<number, (answer: SliceAnswer) => void>;
+}
+
+let pool: PoolWorker[] = [];
+let nextJob = 0;
+
+function startWorker(): PoolWorker {
+  const execArgv = process.execArgv.filter((a) => !a.startsWith('--input-type'));
+  const worker = new Worker(new URL('./reference-worker.mjs', import.meta.url), { execArgv });
+  const w: PoolWorker = { worker, pending: new Map() };
+  worker.unref();
+  worker.on('message', (answer: SliceAnswer) => {
+    w.pending.get(answer.id)?.(answer);
+    w.pending.delete(answer.id);
+    if (w.pending.size === 0) worker.unref();
+  });
+  const die = (e: Error) => {
+    pool = pool.filter((x) => x !== w);
+    for (const answer of w.pending.values()) answer({ id: -1, error: `${WORKER_FAILED}${e.message}` });
+    w.pending.clear();
+  };
+  worker.on('error', die);
+  worker.on('exit', (code) => die(new Error(`exited with code ${code}`)));
+  return w;
+}
+
+function compute(w: PoolWorker, request: RunRequest): Promise<SliceAnswer> {
+  const id = nextJob++;
+  return new Promise((resolve) => {
+    w.pending.set(id, resolve);
+    w.worker.ref();
+    w.worker.postMessage({ id, request } satisfies SliceJob);
+  });
+}
+
+/** Ends the pool's workers (the bench, tests; a process exits without it: idle workers are unref'd). */
+export async function closeReferencePool(): Promise<void> {
+  const all = pool;
+  pool = [];
+  await Promise.all(all.map((w) => w.worker.terminate()));
+}
+
+/** The request cut to elements [from, to): every tensor array sliced, the rest as it is. */
+function sliceRequest(request: RunRequest, from: number, to: number): RunRequest {
+  const cut = (a: WireArray) => a.slice(from, to) as WireArray;
+  const state = request.state === null ? null : Object.fromEntries(Object.entries(request.state).map(([k, v]) => [k, typeof v === 'number' ? v : cut(v)]));
+  return { ...request, params: cut(request.params), state: state as RunRequest['state'], steps: request.steps.map((s) => ({ ...s, grad: cut(s.grad) })) };
+}
+
+/** The steps of a checked request from `workers` threads, slices put back in order. */
+async function parallelSteps(request: RunRequest, workers: number, onSlice: (done: number) => void): Promise<WireStepOutput[]> {
+  try {
+    while (pool.length < workers) pool.push(startWorker());
+  } catch (e) {
+    throw new Error(`${WORKER_FAILED}${(e as Error).message}`);
+  }
+  const n = request.params.length;
+  const size = Math.min(MAX_SLICE_ELEMENTS, Math.ceil(n / (workers * SLICES_PER_WORKER)));
+  const bounds = Array.from({ length: Math.ceil(n / size) }, (_, k) => [k * size, Math.min(n, (k + 1) * size)] as const);
+  let steps: StepArrays[] | undefined;
+  let done = 0;
+  let next = 0;
+  let failure: string | undefined;
+  // each worker takes the next slice when it is done with one
+  const drain = async (w: PoolWorker) => {
+    while (next < bounds.length && failure === undefined) {
+      const [from, to] = bounds[next++];
+      const answer = await compute(w, sliceRequest(request, from, to));
+      if ('error' in answer) {
+        failure = answer.error;
+        return;
+      }
+      steps ??= answer.steps.map((s) =>
+        stepArrays(
+          s.state?.step ?? 0,
+          Object.keys(s.state ?? {}).filter((k) => k !== 'step'),
+          n,
+        ),
+      );
+      answer.steps.forEach((s, k) => putWireSlice(s, (steps as StepArrays[])[k], from));
+      onSlice((done += to - from));
+    }
+  };
+  await Promise.all(pool.slice(0, workers).map(drain));
+  if (failure !== undefined) throw new Error(failure);
+  return (steps as StepArrays[]).map(wireStep);
+}
+
+/** PROTO-6: the reply to a run request, a large case computed on `workers` threads; the same reply as `referenceRun`'s. */
+export async function referenceRunParallel(request: RunRequest, progress?: ProgressSink, workers = availableParallelism()): Promise<RunReply> {
+  if (workers < 2 || request.params.length < 2 || request.params.length * request.steps.length < PARALLEL_MIN_PARAM_STEPS)
+    return referenceRun(request, progress);
+  try {
+    checkReferenceRequest(request, resolveDefinition(request));
+  } catch (e) {
+    return { op: 'error', id: request.id, message: (e as Error).message };
+  }
+  const report = caseProgress(request.id, request.params.length, request.steps.length, progress);
+  try {
+    return { op: 'result', id: request.id, steps: await parallelSteps(request, workers, (done) => report.update(done)) };
+  } catch (e) {
+    const message = (e as Error).message;
+    // a worker that could not start or died is this server's trouble, not the case's: one thread then
+    if (message.startsWith(WORKER_FAILED)) return referenceRun(request);
+    return { op: 'error', id: request.id, message };
+  } finally {
+    report.stop();
+  }
+}
+
+/** `optconf reference`: large cases on every core, and how a case that takes more than a few seconds goes told to `progress` (stderr). */
+export function servedReference(progress: ProgressSink): Implementation {
+  return { hello: referenceHello, run: (request) => referenceRunParallel(request, progress), close: closeReferencePool };
+}
