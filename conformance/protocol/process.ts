@@ -38,6 +38,9 @@ export const DEFAULT_LIMITS: ProcessLimits = {
  */
 const PIPE_DRAIN_MS = 1000;
 
+/** How long after closing stdout a process has to end, for its ending (with its code and stderr) to be the failure reported. */
+const STDOUT_CLOSED_MS = 250;
+
 export interface SpawnOptions {
   /** write plain JSON arrays even to an implementation that reads base64 arrays (PROTO-9): for reading the exchange by eye */
   readonly jsonArrays?: boolean;
@@ -130,6 +133,7 @@ async function helloOf(session: Session, label: string, startupMs: number): Prom
   } catch (e) {
     throw new Error(`${label}: ${(e as Error).message}`);
   }
+  if (isErrorReply(reply)) throw new Error(`${label}: answered hello with an error: ${clip(String(reply.message))}`);
   const checked = checkHello(reply);
   if (!checked.ok) throw new Error(`${label}: malformed hello reply: ${checked.error}`);
   if (checked.value.protocol !== PROTOCOL) throw new Error(`${label}: speaks ${checked.value.protocol}, not ${PROTOCOL}`);
@@ -211,7 +215,7 @@ class Session {
       if (large) await writeMessageLine(message, (text) => this.write(text));
       else await this.write(`${stringifyLine(message)}\n`);
       const line = await this.nextLine();
-      if (!line.ok) throw new Error(`non-JSON ${what}: ${clip(line.head)}`);
+      if (!line.ok) throw new Error(`non-JSON ${what} (${line.error}): ${clip(line.head)}`);
       return line.value;
     } finally {
       clearTimeout(timer);
@@ -304,7 +308,7 @@ class Session {
 
   /** PROTO-8: stdout closed before the process ended is a failure too, unless the ending follows at once. */
   private async stdoutEnded(): Promise<void> {
-    await within(this.group.ended, PIPE_DRAIN_MS);
+    await within(this.group.ended, STDOUT_CLOSED_MS);
     if (this.group.ending === undefined) this.fail('implementation closed its stdout');
   }
 }
@@ -327,6 +331,11 @@ function drained(stream: Writable): Promise<void> {
     stream.on('drain', done);
     stream.on('close', done);
   });
+}
+
+/** PROTO-2: an `error` reply (to hello, where the schema expects a hello reply). */
+function isErrorReply(reply: unknown): reply is { op: 'error'; message?: unknown } {
+  return typeof reply === 'object' && reply !== null && (reply as { op?: unknown }).op === 'error';
 }
 
 /** Whether a run request is worth writing in pieces (large arrays, as JSON or as base64). */
