@@ -55,6 +55,8 @@ export interface ProcessImplementation extends Implementation {
   readonly pid: number | undefined;
   /** kills the process's whole group and starts the command afresh, greeted within the start-up limit */
   restart(): Promise<HelloReply>;
+  /** PROTO-1: `bye`, then the process's whole group is killed once it exits or `byeMs` has passed */
+  close(): Promise<void>;
 }
 
 /** Splits a shell-like command string into an argv (quotes and backslashes; no expansion). */

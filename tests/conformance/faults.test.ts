@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkImplementation, type CheckReport } from '../../conformance/check/runner.ts';
+import type { RunRequest } from '../../conformance/protocol/messages.ts';
 import { spawnImplementation, type ProcessLimits } from '../../conformance/protocol/process.ts';
 import { formatReport } from '../../conformance/report/report.ts';
 import { ROOT } from '../../scripts/traceability.ts';
@@ -183,4 +184,47 @@ describe('PROTO-8 · a runner told to stop kills the implementation group and ex
       await expectNothingLeft(pgid, file.pids());
     });
   }
+});
+
+describe('PROTO-8 · restart(): a fresh implementation process after a kill', () => {
+  const request: RunRequest = {
+    op: 'run',
+    id: 'r1',
+    optimizer: 'sgd',
+    dtype: 'float64',
+    hyper: { lr: 0.5 },
+    params: [1],
+    state: null,
+    steps: [{ grad: [0.5] }],
+  };
+
+  it('PROTO-8 · a case that hung is killed with its helper; restart() starts a new group that is greeted, and close() leaves nothing', async () => {
+    const file = pidFile();
+    const impl = spawnImplementation([PYTHON, join(FAULTS, 'grandchild-hang-mid-run.py'), file.path], LIMITS);
+    await impl.hello();
+    expect(await impl.run(request)).toMatchObject({ op: 'error', message: 'no reply to case r1 within 1 s (killed)' });
+    expect(impl.failure).toMatch(/no reply to case r1/);
+    const first = file.pids();
+    expect(first, 'the adapter and its helper').toHaveLength(2);
+    const hello = await impl.restart();
+    expect(hello.implementation).toBe('fault corpus: plain SGD in float64');
+    expect(impl.failure, 'the fresh process has not failed').toBeUndefined();
+    expect(impl.pid).not.toBe(first[0]);
+    await expectNothingLeft(first[0], first);
+    await impl.close();
+    await expectNothingLeft(impl.pid as number, file.pids());
+  });
+
+  it('PROTO-8 · after its process was killed from outside, restart() gives one that answers the next case', async () => {
+    const impl = spawnImplementation([PYTHON, join(FAULTS, 'honest.py')], LIMITS);
+    await impl.hello();
+    process.kill(impl.pid as number, 'SIGKILL');
+    expect(await impl.run(request)).toMatchObject({ op: 'error', message: expect.stringMatching(/^implementation exited on signal SIGKILL/) });
+    await impl.restart();
+    // SGD-1 by hand: 1 − 0.5·0.5 = 0.75
+    const reply = await impl.run(request);
+    if (reply.op !== 'result') expect.fail(`not a result: ${JSON.stringify(reply)}`);
+    expect(Array.from(reply.steps[0].params)).toEqual([0.75]);
+    await impl.close();
+  });
 });
