@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { DTYPES, isDtype, type Dtype } from '../../reference/dtype.ts';
+import { onRunnerStop } from '../../conformance/protocol/runner-stop.ts';
 
 export function integer(name: string, min: number) {
   return (value: string): number => {
@@ -24,10 +25,11 @@ export function shardArg(value: string): { index: number; count: number } {
   return { index, count };
 }
 
-/** A progress bar on a terminal, nothing otherwise. */
+/** A progress bar on a terminal, nothing otherwise. It hides the cursor: a SIGINT or SIGTERM shows it again (runner-stop.ts). */
 export function progress() {
   if (!process.stderr.isTTY) return { update: undefined, stop: () => undefined };
   const bar = new SingleBar({ format: ' {target} [{bar}] {value}/{total} cases', stream: process.stderr, clearOnComplete: true, hideCursor: true });
+  const forget = onRunnerStop(() => process.stderr.write(SHOW_CURSOR));
   let current = '';
   return {
     update: (e: { target: string; done: number; total: number }) => {
@@ -37,6 +39,12 @@ export function progress() {
         bar.start(e.total, e.done, { target: e.target });
       } else bar.update(e.done);
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      bar.stop();
+      forget();
+    },
   };
 }
+
+/** The terminal's "show cursor" sequence (DECTCEM), which cli-progress's hideCursor undoes only on stop(). */
+const SHOW_CURSOR = '\u001b[?25h';
