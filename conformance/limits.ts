@@ -15,6 +15,8 @@ export const PROCESS_LIMITS = {
   maxReplyBytes: 512 * 1024 * 1024,
   /** the tail of stderr kept for the report */
   maxStderrBytes: 1024 * 1024,
+  /** PROTO-1: how long the process has to exit after `bye` before its group is killed */
+  byeMs: 2000,
 } as const;
 
 /** Cases generated per optimizer and dtype when `--runs` is not given. */

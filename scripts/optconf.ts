@@ -2,7 +2,7 @@
  * The `optconf` command line: one module per subcommand under scripts/commands/, each a thin shell
  * over conformance/.
  */
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { register as registerExplain } from './commands/explain.ts';
 import { register as registerGolden } from './commands/golden.ts';
 import { register as registerList } from './commands/list.ts';
@@ -18,7 +18,18 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 });
 
 const program = new Command();
-program.name('optconf').description('Reference specification and conformance suite for neural-network optimizers').showHelpAfterError();
+// PROTO-8: a usage error exits 2 (not 1, "not conformant") with one line naming the argument; set
+// before the subcommands are registered, which inherit it
+program
+  .name('optconf')
+  .description('Reference specification and conformance suite for neural-network optimizers')
+  .exitOverride()
+  .showSuggestionAfterError(false)
+  .configureOutput({
+    outputError: (text) => process.stderr.write(`optconf: ${text.trim()}\n`),
+    // only help shown for an error (a command without its subcommand) goes here: one line says it instead
+    writeErr: () => undefined,
+  });
 
 registerReference(program);
 registerRun(program);
@@ -28,4 +39,13 @@ registerList(program);
 registerGolden(program);
 registerExplain(program);
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (e) {
+  if (!(e instanceof CommanderError)) throw e;
+  // --help and --version end with their own code (0); every other way commander stops is a usage error
+  if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version') process.exit(e.exitCode);
+  if (e.code === 'commander.help')
+    console.error(`optconf: error: missing command after "${['optconf', ...process.argv.slice(2)].join(' ')}" (--help lists them)`);
+  process.exit(2);
+}

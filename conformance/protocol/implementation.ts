@@ -10,6 +10,15 @@ export interface Implementation {
   run(request: RunRequest): RunReply | Promise<RunReply>;
   /** ends whatever the implementation started; called once, when the check is over */
   close?(): void | Promise<void>;
+  /**
+   * PROTO-8: ends the implementation as it is now and starts it afresh, greeted within the start-up
+   * limit, so that a runner can go on after a protocol failure (a stray line, a reply out of step)
+   * or a kill (a hung case, a flood) with an implementation that answers the next request, not an
+   * older one. A process implementation kills its whole process group and starts the command again;
+   * its `failure` is then the new process's. Rejects when the fresh one does not start. Optional:
+   * without it, nothing more can be asked of an implementation whose process is gone.
+   */
+  restart?(): Promise<HelloReply>;
 }
 
 /**

@@ -26,6 +26,9 @@ function numbersArray(n: number): Float64Array {
  */
 const LONG_STRING_BYTES = 256;
 
+/** How much of a line a message about it quotes. */
+const HEAD_BYTES = 200;
+
 const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
 
 class NumberList {
@@ -87,7 +90,9 @@ export class JsonLineReader {
   /** the partial string ended on a backslash: the next chunk's first byte is escaped */
   private partialEscaped = false;
   private error: string | null = null;
-  private head = '';
+  /** the line's first bytes (at most HEAD_BYTES), for the message about a line that is not JSON */
+  private head: Buffer[] = [];
+  private headBytes = 0;
   private lineBytes = 0;
   private sawContent = false;
 
@@ -104,11 +109,9 @@ export class JsonLineReader {
    */
   abandon(reason: string): void {
     if (this.error !== null) return;
-    this.error = reason;
+    this.malformed(reason);
     this.stack = [];
     this.root = { value: undefined, done: false };
-    this.partial = null;
-    this.partialKind = null;
     this.sawContent = true;
   }
 
@@ -129,7 +132,7 @@ export class JsonLineReader {
     let lineStart = 0;
     while (i < n) {
       if (this.partial !== null) {
-        i = this.continuePartial(chunk, i);
+        i = this.guarded(chunk, i);
         continue;
       }
       const c = chunk[i];
@@ -153,25 +156,47 @@ export class JsonLineReader {
         continue;
       }
       this.sawContent = true;
-      try {
-        i = this.token(chunk, i);
-      } catch (e) {
-        if (!(e instanceof Malformed)) throw e;
-        this.error = e.message;
-      }
+      i = this.guarded(chunk, i);
     }
     this.noteHead(chunk, lineStart, n);
     this.lineBytes += n - lineStart;
     return out;
   }
 
+  /**
+   * PROTO-8: reads the token at i, or the rest of one cut by the previous chunk, in one handler: however
+   * the bytes arrive, a malformed line ends as the same malformed line, never as a throw.
+   */
+  private guarded(chunk: Buffer, i: number): number {
+    try {
+      return this.partial !== null ? this.continuePartial(chunk, i) : this.token(chunk, i);
+    } catch (e) {
+      if (!(e instanceof Malformed)) throw e;
+      this.malformed(e.message);
+      return i;
+    }
+  }
+
+  /** The line is malformed: the rest of it is skipped (a cut token's pieces with it). */
+  private malformed(reason: string): void {
+    this.error = reason;
+    this.partial = null;
+    this.partialKind = null;
+    this.partialEscaped = false;
+  }
+
+  /** Keeps the line's first bytes as bytes, decoded once the line ends: a character cut by a chunk boundary reads the same. */
   private noteHead(chunk: Buffer, from: number, to: number): void {
-    if (this.head.length < 200 && to > from) this.head += chunk.toString('utf8', from, Math.min(to, from + 200 - this.head.length));
+    const room = HEAD_BYTES - this.headBytes;
+    if (room <= 0 || to <= from) return;
+    const piece = chunk.subarray(from, Math.min(to, from + room));
+    this.head.push(piece);
+    this.headBytes += piece.length;
   }
 
   private finishLine(): ParsedLine | null {
     const bytes = this.lineBytes;
-    const head = this.head;
+    const head = Buffer.concat(this.head).toString('utf8');
     const error = this.error;
     const complete = this.root.done && this.stack.length === 0;
     const saw = this.sawContent;
@@ -189,7 +214,9 @@ export class JsonLineReader {
     this.partial = null;
     this.partialKind = null;
     this.error = null;
-    this.head = '';
+    this.partialEscaped = false;
+    this.head = [];
+    this.headBytes = 0;
     this.lineBytes = 0;
     this.sawContent = false;
   }
@@ -310,6 +337,8 @@ export class JsonLineReader {
     while (i < n) {
       const c = b[i];
       if (c === 92) {
+        // a newline ends the line even after a backslash (JSON has no escaped newline)
+        if (b[i + 1] === 10) throw new Malformed('unterminated string');
         i += 2;
         continue;
       }
@@ -359,7 +388,10 @@ export class JsonLineReader {
   /** Continues a token cut by the previous chunk. */
   private continuePartial(b: Buffer, i: number): number {
     const kind = this.partialKind;
-    if (kind === 'string') return this.scanString(b, i, this.partialEscaped ? i + 1 : i);
+    if (kind === 'string') {
+      if (this.partialEscaped && b[i] === 10) throw new Malformed('unterminated string');
+      return this.scanString(b, i, this.partialEscaped ? i + 1 : i);
+    }
     let j = i;
     const n = b.length;
     if (kind === 'number') while (j < n && isNumberByte(b[j])) j++;

@@ -4,9 +4,10 @@ import { DTYPES } from '../../reference/dtype.ts';
 import { FAMILIES } from '../../reference/registry.ts';
 import { GOLDEN_DIR } from '../../conformance/golden/store.ts';
 import { verifyGolden } from '../../conformance/golden/verify.ts';
-import { formatReport, writeJsonReport } from '../../conformance/report/report.ts';
+import { assertJsonReplaceable, formatReport, writeJsonReport } from '../../conformance/report/report.ts';
 import type { CheckReport } from '../../conformance/check/verdict.ts';
 import { dtypeArg, progress } from './options.ts';
+import { outputFor, printText, writeOutput, type Output } from './output.ts';
 import { IMPL_HELP, implementationFor } from '../../conformance/adapters/builtin.ts';
 
 export function register(program: Command): void {
@@ -19,11 +20,18 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', `only this dtype (${DTYPES.join(', ')})`, dtypeArg)
     .option('--file <name...>', 'only these golden files (names as in manifest.json)')
     .option('--dir <folder>', 'the golden folder', GOLDEN_DIR)
-    .option('--json <file>', 'also write the report as JSON')
+    .option('--json <file>', 'also write the report as JSON (- for stdout)')
     // The report's replay line carries --runs and --seed (written for `optconf run`); accepted and ignored here.
     .addOption(new Option('--runs <n>').hideHelp())
     .addOption(new Option('--seed <s>').hideHelp())
     .action(async (opts) => {
+      let json: Output | undefined;
+      try {
+        json = opts.json === undefined ? undefined : outputFor('--json', opts.json, assertJsonReplaceable);
+      } catch (e) {
+        console.error(`optconf golden verify: ${(e as Error).message}`);
+        process.exit(2);
+      }
       const bar = progress();
       let report: CheckReport;
       try {
@@ -35,10 +43,10 @@ export function register(program: Command): void {
         process.exit(2);
       }
       bar.stop();
-      console.log(formatReport(report, `optconf golden verify --impl ${JSON.stringify(opts.impl)}`));
-      if (opts.json) {
+      printText(formatReport(report, `optconf golden verify --impl ${JSON.stringify(opts.impl)}`), [json]);
+      if (json) {
         try {
-          writeJsonReport(opts.json, report);
+          await writeOutput(json, (path) => writeJsonReport(path, report));
         } catch (e) {
           console.error(`optconf golden verify: ${(e as Error).message}`);
           process.exit(2);

@@ -2,6 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { SingleBar } from 'cli-progress';
 import { DTYPES, isDtype, type Dtype } from '../../reference/dtype.ts';
+import { onRunnerStop } from '../../conformance/protocol/runner-stop.ts';
 
 export function integer(name: string, min: number) {
   return (value: string): number => {
@@ -35,10 +36,12 @@ export interface BarPosition {
 /**
  * A progress bar on stderr when it is a terminal, nothing otherwise (`update` is then undefined, so
  * the caller asks for no progress at all). `format` is cli-progress's; `position` reads an event.
+ * It hides the cursor: a SIGINT or SIGTERM shows it again (runner-stop.ts).
  */
 export function progressBar<E>(format: string, position: (event: E) => BarPosition): { update?: (event: E) => void; stop: () => void } {
   if (!process.stderr.isTTY) return { update: undefined, stop: () => undefined };
   const bar = new SingleBar({ format, stream: process.stderr, clearOnComplete: true, hideCursor: true });
+  const forget = onRunnerStop(() => process.stderr.write(SHOW_CURSOR));
   let current: string | undefined;
   return {
     update: (event) => {
@@ -48,7 +51,10 @@ export function progressBar<E>(format: string, position: (event: E) => BarPositi
       current = key;
       bar.start(total, done, fields);
     },
-    stop: () => bar.stop(),
+    stop: () => {
+      bar.stop();
+      forget();
+    },
   };
 }
 
@@ -61,3 +67,6 @@ export function progress() {
     fields: { target: e.target },
   }));
 }
+
+/** The terminal's "show cursor" sequence (DECTCEM), which cli-progress's hideCursor undoes only on stop(). */
+const SHOW_CURSOR = '\u001b[?25h';

@@ -10,6 +10,7 @@ import type { CheckReport } from '../../conformance/check/verdict.ts';
 import { DEFAULT_RUNS } from '../../conformance/limits.ts';
 import { specClauses } from '../traceability.ts';
 import { dtypeArg, integer, progress, shardArg } from './options.ts';
+import { outputFor, printText, writeOutput, writesStdout } from './output.ts';
 import { IMPL_HELP, implementationFor } from '../../conformance/adapters/builtin.ts';
 
 export function register(program: Command): void {
@@ -28,16 +29,15 @@ export function register(program: Command): void {
       shardArg,
     )
     .addOption(new Option('--profile <name>', 'case profile').choices(['default', 'long']).default('default'))
-    .option('--json <file>', 'also write the report as JSON')
-    .option('--report <file>', 'also write a self-contained HTML report (plots of the errors, the minimal case)')
-    .option('--junit <file>', 'also write a JUnit XML report for CI (one test case per clause per target)')
+    .option('--json <file>', 'also write the report as JSON (- for stdout)')
+    .option('--report <file>', 'also write a self-contained HTML report (plots of the errors, the minimal case; - for stdout)')
+    .option('--junit <file>', 'also write a JUnit XML report for CI (one test case per clause per target; - for stdout)')
     .option('--json-arrays', 'send tensor arrays as JSON numbers even to an implementation that reads base64 arrays (PROTO-9), to read the exchange by eye')
     .action(async (opts) => {
-      // Refuse a user's file before a long run, not after it.
+      // Refuse a bad path or a user's file before a long run, not after it.
+      let outputs: ReturnType<typeof reportOutputs>;
       try {
-        if (opts.json) assertJsonReplaceable(opts.json);
-        if (opts.report) assertHtmlReplaceable(opts.report);
-        if (opts.junit) assertJunitReplaceable(opts.junit);
+        outputs = reportOutputs(opts);
       } catch (e) {
         console.error(`optconf run: ${(e as Error).message}`);
         process.exit(2);
@@ -66,17 +66,28 @@ export function register(program: Command): void {
       }
       bar.stop();
       const replay = `optconf run --impl ${JSON.stringify(opts.impl)}`;
-      console.log(formatReport(report, replay));
-      if (opts.json || opts.report || opts.junit) {
-        try {
-          if (opts.json) writeJsonReport(opts.json, report);
-          if (opts.report) writeHtmlReport(opts.report, report, { replay, clauseTitles: new Map(specClauses().map((c) => [c.id, c.title])) });
-          if (opts.junit) writeJunitReport(opts.junit, report, { replay, elapsedMs: Date.now() - started });
-        } catch (e) {
-          console.error(`optconf run: ${(e as Error).message}`);
-          process.exit(2);
-        }
+      printText(formatReport(report, replay), Object.values(outputs));
+      try {
+        const { json, html, junit } = outputs;
+        if (json) await writeOutput(json, (path) => writeJsonReport(path, report));
+        if (html)
+          await writeOutput(html, (path) => writeHtmlReport(path, report, { replay, clauseTitles: new Map(specClauses().map((c) => [c.id, c.title])) }));
+        if (junit) await writeOutput(junit, (path) => writeJunitReport(path, report, { replay, elapsedMs: Date.now() - started }));
+      } catch (e) {
+        console.error(`optconf run: ${(e as Error).message}`);
+        process.exit(2);
       }
       process.exit(report.exitCode);
     });
+}
+
+/** PROTO-8: the outputs of --json, --report and --junit, checked before the run; at most one of them on stdout. */
+function reportOutputs(opts: { json?: string; report?: string; junit?: string }) {
+  const outputs = {
+    json: opts.json === undefined ? undefined : outputFor('--json', opts.json, assertJsonReplaceable),
+    html: opts.report === undefined ? undefined : outputFor('--report', opts.report, assertHtmlReplaceable),
+    junit: opts.junit === undefined ? undefined : outputFor('--junit', opts.junit, assertJunitReplaceable),
+  };
+  if (writesStdout(Object.values(outputs)) > 1) throw new Error('only one of --json, --report and --junit can write to stdout');
+  return outputs;
 }
