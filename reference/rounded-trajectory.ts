@@ -9,7 +9,8 @@
 import { Ball, Undecided, withWorkingPrecision } from './ball.ts';
 import { ballDigits, roundBall } from './ball-rounding.ts';
 import { precision } from './decimal.ts';
-import type { Dtype } from './dtype.ts';
+import type { BigDecimal } from './big-decimal.ts';
+import { ulp, type Dtype } from './dtype.ts';
 import type { OptimizerDef } from './registry.ts';
 import { referenceTrajectory, type Arithmetic, type CaseInput, type ExactStep } from './trajectory.ts';
 
@@ -129,4 +130,42 @@ function undecidedMessage(out: RoundedStep[], i: number, cap: number): string {
     }
   }
   return `element ${i} is not decided at ${cap} digits (NOTE-4's precision cap)`;
+}
+
+/** NOTE-4: element i's balls after the last step of `input`, at w digits (undefined: a comparison undecided there). */
+export function replayElement(def: OptimizerDef, input: CaseInput, i: number, w: number): ExactStep<Ball> | undefined {
+  const run = evaluate(def, elementInput(input, i), w);
+  return run?.[run.length - 1];
+}
+
+/** A value settled for a float64 comparison: its correct float64 rounding, a midpoint within 2^−30 of an ulp, its `digits`-digit string. */
+export interface Settled {
+  readonly value: number;
+  readonly mid: BigDecimal;
+  readonly text: string;
+}
+
+/**
+ * NOTE-4, NOTE-5: a ball settled for comparing a float64 output (PREC-1): its float64 rounding
+ * and its `digits`-digit string decided, its radius below 2^−30 of the float64 spacing there (so an
+ * error measured from the midpoint is the exact error to a billionth of an ulp). Otherwise
+ * `again(w)` evaluates the same value at w digits, doubling up to the precision cap.
+ */
+export function settleFloat64(b: Ball, again: (w: number) => Ball | undefined, digits: number): Settled {
+  let ball: Ball | undefined = b;
+  for (let w = Ball.precision; w <= MAX_WORKING_PRECISION; w *= 2) {
+    if (w > Ball.precision || ball === undefined) ball = again(w);
+    const settled = ball === undefined ? undefined : settled64(ball, digits);
+    if (settled !== undefined) return settled;
+  }
+  throw new Error(`a float64 reference value is not decided at ${MAX_WORKING_PRECISION} digits, the reference's precision cap (NOTE-4)`);
+}
+
+function settled64(b: Ball, digits: number): Settled | undefined {
+  const value = roundBall(b, 'float64');
+  const text = value === undefined ? undefined : ballDigits(b, digits);
+  if (value === undefined || text === undefined) return undefined;
+  // log10 of radius and spacing, compared with a tenth of a digit to spare
+  if (b.rad !== 0 && Math.log10(b.rad) + b.mid.exponent > Math.log10(ulp(value, 'float64')) - 30 * Math.log10(2) - 0.1) return undefined;
+  return { value, mid: b.mid, text: text.toString() };
 }

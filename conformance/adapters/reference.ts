@@ -1,12 +1,13 @@
 /**
  * The reference as an implementation (`optconf reference`): it answers every family, variant and
- * dtype, rounding each output correctly to the case's dtype (NOTE-5) and adding the exact values
- * as decimal strings in the extension field `exact`.
+ * dtype, rounding each output correctly to the case's dtype (NOTE-5) and adding the exact values,
+ * correctly rounded to P significant digits (NOTE-4), as decimal strings in the extension field `exact`.
  */
 import { precision } from '../../reference/decimal.ts';
-import { DTYPES, isRepresentable, roundToDtype, type Dtype } from '../../reference/dtype.ts';
+import { DTYPES, isRepresentable, type Dtype } from '../../reference/dtype.ts';
 import { FAMILIES, OPTIMIZERS, findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
-import { referenceTrajectory, type CaseInput, type ExactStep } from '../../reference/trajectory.ts';
+import { roundedTrajectory, type RoundedStep } from '../../reference/rounded-trajectory.ts';
+import type { CaseInput } from '../../reference/trajectory.ts';
 import type { Implementation } from '../protocol/implementation.ts';
 import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireArray, type WireStepOutput } from '../protocol/messages.ts';
 import { decodeNumber, type WireNumber } from '../protocol/wire.ts';
@@ -17,7 +18,7 @@ export function referenceHello(): HelloReply {
   return {
     op: 'hello',
     protocol: PROTOCOL,
-    implementation: `optconf reference ${VERSION} (decimal.js, ${precision()} digits)`,
+    implementation: `optconf reference ${VERSION} (BigInt ball arithmetic, correctly rounded, ${precision()}-digit exact strings)`,
     supports: FAMILIES.map((f) => ({ optimizer: f, dtypes: [...DTYPES] })),
   };
 }
@@ -51,8 +52,8 @@ export function caseInput(request: RunRequest): CaseInput {
   };
 }
 
-/** One exact step as a wire step: outputs rounded to the dtype, exact values as decimal strings. */
-export function wireStep(step: ExactStep, dtype: Dtype): WireStepOutput {
+/** One step as a wire step: outputs correctly rounded to the dtype, the exact values as decimal strings (NOTE-4, NOTE-5). */
+export function wireStep(step: RoundedStep, dtype: Dtype): WireStepOutput {
   const state: Record<string, WireNumber[] | number> = {};
   const exactState: Record<string, string[] | number> = {};
   for (const [name, v] of Object.entries(step.state)) {
@@ -60,14 +61,14 @@ export function wireStep(step: ExactStep, dtype: Dtype): WireStepOutput {
       state[name] = v;
       exactState[name] = v;
     } else {
-      state[name] = v.map((d) => roundToDtype(d, dtype));
-      exactState[name] = v.map((d) => d.toString());
+      state[name] = v.rounded[dtype] as number[];
+      exactState[name] = v.text;
     }
   }
   return {
-    params: step.params.map((d) => roundToDtype(d, dtype)),
+    params: step.params.rounded[dtype] as number[],
     state: state as WireStepOutput['state'],
-    exact: { params: step.params.map((d) => d.toString()), state: exactState },
+    exact: { params: step.params.text, state: exactState },
   };
 }
 
@@ -81,7 +82,7 @@ export function resolveDefinition(request: Pick<RunRequest, 'optimizer' | 'varia
 export function referenceRun(request: RunRequest): RunReply {
   try {
     const def = resolveDefinition(request);
-    const steps = referenceTrajectory(def, caseInput(request)).map((s) => wireStep(s, request.dtype));
+    const steps = roundedTrajectory(def, caseInput(request), { dtypes: [request.dtype] }).map((s) => wireStep(s, request.dtype));
     return { op: 'result', id: request.id, steps };
   } catch (e) {
     return { op: 'error', id: request.id, message: (e as Error).message };

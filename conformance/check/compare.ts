@@ -2,15 +2,18 @@
  * Checking one case's reply against the reference within the error model (spec/precision.md).
  * When the implementation returns its state, each step is checked from its own previous state
  * (PREC-7), so error does not compound; otherwise the error bound is carried along the whole
- * trajectory. float64 cases compare against the decimal reference (run in BigDecimal, which gives
- * decimal.js's digits: NOTE-6); other dtypes against the float64 evaluation, its own error folded
- * into the tolerance (PREC-6).
+ * trajectory. float64 cases compare against the decimal reference (ball arithmetic on the BigInt
+ * engine, each value's rounding decided: NOTE-4, NOTE-6); other dtypes against the float64
+ * evaluation, its own error folded into the tolerance (PREC-6).
  */
+import { Ball } from '../../reference/ball.ts';
 import { BigDecimal } from '../../reference/big-decimal.ts';
 import type { Dec } from '../../reference/decimal.ts';
 import { FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState } from '../../reference/notation.ts';
 import type { OptimizerDef } from '../../reference/registry.ts';
+import { replayElement, settleFloat64, type Settled } from '../../reference/rounded-trajectory.ts';
+import type { CaseInput } from '../../reference/trajectory.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
 import { evaluateStep, exactFields, screenStep, type Fields } from './kernel.ts';
@@ -95,8 +98,8 @@ export interface Expected {
 export function compareOutput(expected: Expected, got: number, dtype: Dtype): { errorUlps: number; boundUlps: number; ok: boolean; expected: string } {
   const { bounded } = expected;
   const expectedText = expected.exact !== undefined ? expected.exact.toSignificantDigits(25).toString() : String(bounded.v);
-  const exactValue = expected.exact !== undefined ? BigDecimal.fromDecimal(expected.exact) : undefined;
-  return { ...compareFields(bounded.v, bounded.bound, bounded.r, exactValue, got, dtype), expected: expectedText };
+  const reference = expected.exact !== undefined ? { value: roundToDtype(expected.exact, dtype), mid: BigDecimal.fromDecimal(expected.exact) } : undefined;
+  return { ...compareFields(bounded.v, bounded.bound, bounded.r, reference, got, dtype), expected: expectedText };
 }
 
 const isArrayLike = (x: unknown): x is ArrayLike<unknown> => Array.isArray(x) || x instanceof Float64Array;
@@ -134,19 +137,19 @@ export function fastUlp(x: number, dtype: Dtype): number {
 
 /**
  * PREC-1, PREC-5, PREC-6: one output against its reference value, as `compareOutput` computes it,
- * from the fields of a bounded value (v, e + w, r) and, for float64, the exact decimal.
+ * from the fields of a bounded value (v, e + w, r) and, for float64, the reference value: the exact
+ * value's correct rounding to the dtype and a midpoint within 2^−30 ulp of it (NOTE-4, NOTE-5).
  */
 function compareFields(
   v: number,
   bound: number,
   r: number,
-  exactValue: BigDecimal | undefined,
+  reference: Pick<Settled, 'value' | 'mid'> | undefined,
   got: number,
   dtype: Dtype,
 ): { errorUlps: number; boundUlps: number; ok: boolean } {
-  // BigDecimal's toNumber is roundToDtype(·, 'float64') (NOTE-5, NOTE-6); other dtypes go through decimal.js
-  const expectedValue =
-    exactValue === undefined ? roundDoubleToDtype(v, dtype) : dtype === 'float64' ? exactValue.toNumber() : roundToDtype(exactValue.toDecimal(), dtype);
+  const exactValue = reference?.mid;
+  const expectedValue = reference === undefined ? roundDoubleToDtype(v, dtype) : reference.value;
   const unit = fastUlp(expectedValue, dtype);
   const allowed = ORDER_FACTOR * bound + (exactValue !== undefined ? 0 : 2 * r);
   if (!Number.isFinite(allowed)) return { errorUlps: 0, boundUlps: Infinity, ok: true };
@@ -199,10 +202,25 @@ export function checkCase(
   let states: Record<string, Fields> = Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k]))]));
   // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays;
   // `initial` holds zeros for a fresh optimizer (NOTE-2)
-  let decParams: BigDecimal[] | undefined = useDecimal ? Array.from(c.params, (x) => BigDecimal.exact(x)) : undefined;
-  let decStates: ElementState<BigDecimal>[] | undefined = useDecimal
-    ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, BigDecimal.exact(initial[k][i])])))
+  let decParams: Ball[] | undefined = useDecimal ? Array.from(c.params, (x) => Ball.exact(x)) : undefined;
+  let decStates: ElementState<Ball>[] | undefined = useDecimal
+    ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, Ball.exact(initial[k][i])])))
     : undefined;
+  // NOTE-4: where the exact run starts — the case's inputs, or the implementation's own state after a
+  // step (PREC-7) — so one undecided value can be evaluated again alone at a higher precision
+  let restart = {
+    k0: 0,
+    t0: t,
+    params: c.params as ArrayLike<number>,
+    states: Object.fromEntries(names.map((name, k) => [name, initial[k]])),
+    fresh: c.state === null,
+  };
+  const restartInput = (k: number): CaseInput => ({
+    hyper: Object.assign({}, c.hyper, ...c.steps.slice(0, restart.k0).map((s) => s.hyper ?? {})),
+    params: Array.from(restart.params),
+    state: restart.fresh ? null : { step: restart.t0, ...Object.fromEntries(names.map((name) => [name, Array.from(restart.states[name])])) },
+    steps: c.steps.slice(restart.k0, k + 1),
+  });
 
   // PREC-6: screening needs exact inputs every step (the implementation's own states) and no samples;
   // `options.screen` overrides the size rule (a worker's slice follows the whole case: parallel.ts)
@@ -213,7 +231,7 @@ export function checkCase(
     for (let k = 0; k < c.steps.length; k++) {
       const overrides = c.steps.slice(0, k + 1).map((s) => s.hyper);
       const hb = resolveHyper(def.hyper, c.hyper, overrides, (x) => Bounded.hyper(x, p));
-      const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides, (x) => BigDecimal.exact(x)) : undefined;
+      const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides, (x) => Ball.exact(x)) : undefined;
       t += 1;
       const out = reply[k];
       const gotParams = decodeWireArray(out.params, n, `step ${k + 1} params`);
@@ -263,24 +281,29 @@ export function checkCase(
         rb = evaluateStep(def, hb, t, p, params, exactFields(toF64(gradValues)), states, names);
       }
       const outputs = outputNames(Object.keys(rb.state)).map((name) => ({ name, f: name === 'params' ? rb.param : rb.state[name], got: got(name) }));
-      const nextDec: { param: BigDecimal; state: ElementState<BigDecimal> }[] = [];
+      const nextDec: { param: Ball; state: ElementState<Ball> }[] = [];
       const count = indices === undefined ? n : indices.length;
       for (let at = 0; at < count; at++) {
         // `at` indexes the bounded values, `i` the element (they differ when screened)
         const i = indices === undefined ? at : indices[at];
-        const rd = hd && decParams && decStates ? def.step(decParams[i], BigDecimal.exact(c.steps[k].grad[i]), decStates[i], hd, t) : undefined;
+        const rd = hd && decParams && decStates ? def.step(decParams[i], Ball.exact(c.steps[k].grad[i]), decStates[i], hd, t) : undefined;
         if (rd) nextDec.push(rd);
         for (let j = 0; j < outputs.length; j++) {
           const o = outputs[j];
           const f = o.f;
           const e = f.e === null ? 0 : f.e[at] + (f.w as Float64Array)[at];
           const rr = f.r === null ? 0 : f.r[at];
-          const exactValue = rd ? (j === 0 ? rd.param : rd.state[o.name]) : undefined;
+          // NOTE-4: the float64 reference value, decided (an undecided one is evaluated again alone)
+          const again = (w: number) => {
+            const s = replayElement(def, restartInput(k), i, w);
+            return s && (j === 0 ? s.params[0] : (s.state[o.name] as Ball[])[0]);
+          };
+          const reference = rd ? settleFloat64(j === 0 ? rd.param : rd.state[o.name], again, 25) : undefined;
           const got = o.got[i];
-          const r = compareFields(f.v[at], e, rr, exactValue, got, c.dtype);
+          const r = compareFields(f.v[at], e, rr, reference, got, c.dtype);
           const ratio = r.boundUlps === Infinity ? 0 : r.errorUlps / Math.max(r.boundUlps, Number.MIN_VALUE);
           if (!r.ok || sampled !== undefined || ratio > worstRatio) {
-            const expected = exactValue !== undefined ? exactValue.toDecimal().toSignificantDigits(25).toString() : String(f.v[at]);
+            const expected = reference !== undefined ? reference.text : String(f.v[at]);
             const check: OutputCheck = { step: k + 1, element: i, output: o.name, got, expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };
             if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, c.dtype), ...samples(check) };
             sampled?.add(sample(check));
@@ -298,8 +321,9 @@ export function checkCase(
         params = exactFields(gotParams);
         states = Object.fromEntries(names.map((name) => [name, exactFields(gotState[name])]));
         if (useDecimal) {
-          decParams = Array.from(gotParams, (x) => BigDecimal.exact(x));
-          decStates = Array.from(gotParams, (_, i) => Object.fromEntries(names.map((name) => [name, BigDecimal.exact(gotState[name][i])])));
+          decParams = Array.from(gotParams, (x) => Ball.exact(x));
+          decStates = Array.from(gotParams, (_, i) => Object.fromEntries(names.map((name) => [name, Ball.exact(gotState[name][i])])));
+          restart = { k0: k + 1, t0: t, params: gotParams, states: gotState, fresh: false };
         }
       } else {
         params = rb.param;
