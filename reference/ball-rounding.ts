@@ -8,7 +8,7 @@
  */
 import { BigDecimal, compare, exactSum, halfPow10, pow10, toDigits } from './big-decimal.ts';
 import type { Ball } from './ball.ts';
-import { FORMATS, binade, roundDoubleToDtype, roundScaledToDtype, type Dtype } from './dtype.ts';
+import { FORMATS, roundDoubleToDtype, roundScaledToDtype, type Dtype } from './dtype.ts';
 import { UP, magE, magM, magnitude, p10 } from './radius.ts';
 
 /** The ends of a finite ball, exactly (the radius rad·10^e is the double rad's exact value, shifted). */
@@ -24,8 +24,8 @@ const toDtype = (d: BigDecimal, dtype: Dtype): number => roundScaledToDtype(d.si
 export function roundBall(b: Ball, dtype: Dtype): number | undefined {
   if (!b.mid.finite) return b.isExact ? b.mid.toNumber() : undefined;
   if (b.rad === Infinity) return undefined;
-  if (dtype !== 'float64' && b.mid.coefficient !== 0n) {
-    const quick = clearNarrow(b, dtype);
+  if (b.mid.coefficient !== 0n) {
+    const quick = dtype === 'float64' ? clearFloat64(b) : clearNarrow(b, dtype);
     if (quick !== undefined) return quick;
   }
   if (b.isExact) return toDtype(b.mid, dtype);
@@ -49,12 +49,52 @@ function clearNarrow(b: Ball, dtype: Dtype): number | undefined {
   const v = roundDoubleToDtype(a, dtype);
   if (v === 0 || !(v < Infinity)) return undefined;
   const { precision, emin } = FORMATS[dtype];
-  const e2 = binade(v);
+  const e2 = exponentOf(v);
   const up = 2 ** (Math.max(e2, emin) - precision + 1);
   // below a power of two (above the subnormals) the spacing halves
   const down = e2 > emin && 2 ** e2 === v ? up / 2 : up;
   if (a - slack <= v - down / 2 || a + slack >= v + up / 2) return undefined;
   return b.mid.sign < 0 ? -v : v;
+}
+
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/** ⌊log₂ v⌋ of a normal double v > 0, from its exponent bits (a narrow dtype's values are normal doubles). */
+function exponentOf(v: number): number {
+  F64[0] = v;
+  return ((U32[HI] >>> 20) & 0x7ff) - 1023;
+}
+
+/**
+ * float64's rounding v of the midpoint (JavaScript's correctly rounded decimal-string conversion),
+ * when the ball is clear of the half-points around v: d = mid − v exactly, then |d| + r against
+ * half the spacing on d's side (below a power of two the spacing halves), in doubles with a
+ * 2^−46 margin for their roundings. Normal doubles only; undefined: not clear — the exact test decides.
+ */
+function clearFloat64(b: Ball): number | undefined {
+  const v = b.mid.toNumber();
+  const av = Math.abs(v);
+  if (!(av >= 2 ** -1000 && av < 2 ** 1000)) return undefined;
+  const d = exactSum(b.mid, v < 0 ? 1 : -1, BigDecimal.exact(av));
+  const e2 = exponentOf(av);
+  const up = 2 ** (e2 - 52);
+  // half the spacing above |v|, and below it (halved again below a power of two)
+  const above = up / 2;
+  const below = 2 ** e2 === av ? up / 4 : up / 2;
+  let dist = 0;
+  if (d.coefficient !== 0n) {
+    magnitude(d);
+    dist = magM * p10(magE);
+  }
+  // where |mid| lies from |v|: outward (away from zero) or inward
+  const outward = d.coefficient !== 0n && d.sign < 0 === v < 0;
+  const r = b.rad === 0 ? 0 : b.rad * p10(b.mid.exponent);
+  const margin = 1 + 2 ** -46;
+  const clearAbove = ((outward ? dist : 0) + r) * margin < above;
+  const clearBelow = ((outward ? 0 : dist) + r) * margin < below;
+  return clearAbove && clearBelow ? v : undefined;
 }
 
 /** NOTE-4: the exact value correctly rounded to `digits` significant digits (half-even) when the ball decides it. */

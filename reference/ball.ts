@@ -77,7 +77,7 @@ export class Ball implements Scalar<Ball> {
   times(y: Ball): Ball {
     if (!this.mid.finite || !y.mid.finite) return nonFinite(this, y, (a, b) => a.times(b));
     const exact = this.isExact && y.isExact;
-    const mid = multiply(this.mid, y.mid, W);
+    const mid = zeroAt(multiply(this.mid, y.mid, W), this.mid.exponent + y.mid.exponent);
     if (exact && !inexact) return new Ball(mid);
     const ez = mid.exponent;
     let rad = inexact ? 0.5 : 0;
@@ -99,7 +99,7 @@ export class Ball implements Scalar<Ball> {
     // a divisor within twice its radius of zero: unknown here (a higher precision shrinks the radius)
     if (!y.isExact && !below(y.rad, y.mid.exponent, y.mid, 0.5)) return new Ball(y.mid.isZero() ? y.mid : divide(this.mid, y.mid, W), Infinity);
     const exact = this.isExact && y.isExact;
-    const mid = divide(this.mid, y.mid, W, exact ? W + 3 : W);
+    const mid = zeroAt(divide(this.mid, y.mid, W, exact ? W + 3 : W), this.mid.exponent - y.mid.exponent);
     if (exact && !inexact) return new Ball(mid);
     const ez = mid.exponent;
     magnitude(y.mid);
@@ -174,7 +174,8 @@ export class Ball implements Scalar<Ball> {
     if (this.isExact && y.isExact) return this.gte(y) ? this : y;
     if (!this.mid.finite || !y.mid.finite) return new Ball(this.mid.gte(y.mid) ? this.mid : y.mid, Infinity);
     const mid = compare(this.mid, y.mid) >= 0 ? this.mid : y.mid;
-    const rad = Math.max(this.rad * p10(this.mid.exponent - mid.exponent), y.rad * p10(y.mid.exponent - mid.exponent));
+    const scaled = (b: Ball) => (b.rad === 0 ? 0 : b.rad * p10(b.mid.exponent - mid.exponent));
+    const rad = Math.max(scaled(this), scaled(y));
     return new Ball(mid, rad * UP);
   }
 
@@ -196,13 +197,22 @@ function lift(y: Ball | number): Ball {
 function sumOf(x: Ball, y: Ball, negate: boolean): Ball {
   if (!x.mid.finite || !y.mid.finite) return nonFinite(x, y, (a, b) => (negate ? a.minus(b) : a.plus(b)));
   const ySign = (y.mid.sign === 1) !== negate ? 1 : -1;
-  const mid = add(x.mid, ySign, y.mid, W);
+  const mid = zeroAt(add(x.mid, ySign, y.mid, W), Math.min(x.mid.exponent, y.mid.exponent));
   if (x.isExact && y.isExact && !inexact) return new Ball(mid);
   const ez = mid.exponent;
   let rad = inexact ? 0.5 : 0;
   if (x.rad !== 0) rad += x.rad * p10(x.mid.exponent - ez);
   if (y.rad !== 0) rad += y.rad * p10(y.mid.exponent - ez);
   return new Ball(mid, rad * UP);
+}
+
+/**
+ * A zero midpoint (a cancellation) placed at the operands' scale: its exponent is only the unit the
+ * radius is counted in, and 10^0 would be far from a radius of 10^−300 (the radius would be rounded
+ * up to the smallest unit radius.ts can scale, and then blow up when the zero meets a value).
+ */
+function zeroAt(mid: BigDecimal, e: number): BigDecimal {
+  return mid.coefficient === 0n && mid.exponent !== e ? BigDecimal.of(mid.sign, 0n, e) : mid;
 }
 
 /**

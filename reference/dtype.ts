@@ -125,7 +125,7 @@ export function roundDoubleToDtype(x: number, dtype: Dtype): number {
 }
 
 /** ⌊log₂ x⌋ for a finite x > 0 (Math.log2, corrected where it is off by one next to a power of two). */
-export function binade(x: number): number {
+function binade(x: number): number {
   let e = Math.floor(Math.log2(x));
   if (2 ** e > x) e -= 1;
   else if (2 ** (e + 1) <= x) e += 1;

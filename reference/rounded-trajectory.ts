@@ -11,6 +11,7 @@ import { ballDigits, roundBall } from './ball-rounding.ts';
 import { precision } from './decimal.ts';
 import type { BigDecimal } from './big-decimal.ts';
 import { ulp, type Dtype } from './dtype.ts';
+import { UP, p10 } from './radius.ts';
 import type { OptimizerDef } from './registry.ts';
 import { referenceTrajectory, type Arithmetic, type CaseInput, type ExactStep } from './trajectory.ts';
 
@@ -49,8 +50,7 @@ export function roundedTrajectory(def: OptimizerDef, input: CaseInput, request: 
   const start = Math.max(digits, precision()) + GUARD_DIGITS;
   const whole = evaluate(def, input, start);
   const out = allocate(whole ?? evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), input.params.length, request.dtypes);
-  const pending: number[] = [];
-  for (let i = 0; i < input.params.length; i++) if (whole === undefined || !decideElement(out, whole, i, i, request.dtypes, digits)) pending.push(i);
+  const pending = whole === undefined ? input.params.map((_, i) => i) : decideAll(out, whole, request.dtypes, digits);
   for (const i of pending) {
     let w = start;
     let done = false;
@@ -91,6 +91,19 @@ function allocate(shape: ExactStep<Ball>[] | undefined, n: number, dtypes: reado
     for (const [name, v] of Object.entries(s.state)) state[name] = typeof v === 'number' ? v : values();
     return { params: values(), state: state as RoundedStep['state'] };
   });
+}
+
+/** Decides every output of every element, output by output; the elements left undecided, in order. */
+function decideAll(out: RoundedStep[], balls: ExactStep<Ball>[], dtypes: readonly Dtype[], digits: number): number[] {
+  const pending = new Set<number>();
+  balls.forEach((s, k) => {
+    const outputs: [RoundedValues, Ball[]][] = [[out[k].params, s.params]];
+    for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') outputs.push([out[k].state[name] as RoundedValues, v]);
+    for (const [target, values] of outputs) {
+      for (let i = 0; i < values.length; i++) if (!decideOne(target, values[i], i, dtypes, digits)) pending.add(i);
+    }
+  });
+  return [...pending].sort((a, b) => a - b);
 }
 
 /** Decides every output of element `to` from element `from` of a ball trajectory; whether all are decided. */
@@ -138,34 +151,56 @@ export function replayElement(def: OptimizerDef, input: CaseInput, i: number, w:
   return run?.[run.length - 1];
 }
 
-/** A value settled for a float64 comparison: its correct float64 rounding, a midpoint within 2^−30 of an ulp, its `digits`-digit string. */
-export interface Settled {
-  readonly value: number;
-  readonly mid: BigDecimal;
-  readonly text: string;
-}
+/** Evaluates element i's output `name` (`params` or a state name) again at w digits (undefined: a comparison undecided there). */
+export type Replay = (i: number, name: string, w: number) => Ball | undefined;
 
 /**
- * NOTE-4, NOTE-5: a ball settled for comparing a float64 output (PREC-1): its float64 rounding
- * and its `digits`-digit string decided, its radius below 2^−30 of the float64 spacing there (so an
- * error measured from the midpoint is the exact error to a billionth of an ulp). Otherwise
- * `again(w)` evaluates the same value at w digits, doubling up to the precision cap.
+ * NOTE-4, NOTE-5: a value settled for comparing a float64 output (PREC-1): its float64 rounding
+ * decided and its radius below 2^−30 of the float64 spacing there, so an error measured from the
+ * midpoint is the exact error to a billionth of an ulp; its `digits`-digit string, decided too,
+ * when asked (a failure message). An undecided ball is evaluated again by `replay` at 2W, 4W, …
+ * digits, up to the precision cap.
  */
-export function settleFloat64(b: Ball, again: (w: number) => Ball | undefined, digits: number): Settled {
-  let ball: Ball | undefined = b;
-  for (let w = Ball.precision; w <= MAX_WORKING_PRECISION; w *= 2) {
-    if (w > Ball.precision || ball === undefined) ball = again(w);
-    const settled = ball === undefined ? undefined : settled64(ball, digits);
-    if (settled !== undefined) return settled;
+export class Settled {
+  readonly value: number;
+  readonly mid: BigDecimal;
+
+  constructor(
+    private readonly ball: Ball,
+    private readonly i: number,
+    private readonly name: string,
+    private readonly replay: Replay,
+    private readonly digits: number,
+  ) {
+    const found = settled64(ball) ?? this.decide(settled64);
+    this.value = found.value;
+    this.mid = found.mid;
   }
-  throw new Error(`a float64 reference value is not decided at ${MAX_WORKING_PRECISION} digits, the reference's precision cap (NOTE-4)`);
+
+  text(): string {
+    return (ballDigits(this.ball, this.digits) ?? this.decide((b) => ballDigits(b, this.digits))).toString();
+  }
+
+  /** The first decision `decide` makes at 2W, 4W, … digits. */
+  private decide<R>(decide: (ball: Ball) => R | undefined): R {
+    for (let w = 2 * Ball.precision; w <= MAX_WORKING_PRECISION; w *= 2) {
+      const ball = this.replay(this.i, this.name, w);
+      const decided = ball === undefined ? undefined : decide(ball);
+      if (decided !== undefined) return decided;
+    }
+    throw new Error(`a float64 reference value is not decided at ${MAX_WORKING_PRECISION} digits, the reference's precision cap (NOTE-4)`);
+  }
 }
 
-function settled64(b: Ball, digits: number): Settled | undefined {
+/** The float64 rounding and midpoint when decided, and the radius below 2^−30 ulp (2^−83·|v| bounds it for normal v). */
+function settled64(b: Ball): { value: number; mid: BigDecimal } | undefined {
   const value = roundBall(b, 'float64');
-  const text = value === undefined ? undefined : ballDigits(b, digits);
-  if (value === undefined || text === undefined) return undefined;
-  // log10 of radius and spacing, compared with a tenth of a digit to spare
-  if (b.rad !== 0 && Math.log10(b.rad) + b.mid.exponent > Math.log10(ulp(value, 'float64')) - 30 * Math.log10(2) - 0.1) return undefined;
-  return { value, mid: b.mid, text: text.toString() };
+  if (value === undefined) return undefined;
+  if (b.rad !== 0) {
+    const av = Math.abs(value);
+    const quick = av >= 2 ** -1000 && b.mid.exponent > -300 && b.rad * p10(b.mid.exponent) * UP <= av * 2 ** -84;
+    // otherwise log10 of radius and spacing, compared with a tenth of a digit to spare
+    if (!quick && Math.log10(b.rad) + b.mid.exponent > Math.log10(ulp(value, 'float64')) - 30 * Math.log10(2) - 0.1) return undefined;
+  }
+  return { value, mid: b.mid };
 }

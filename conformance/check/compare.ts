@@ -12,7 +12,7 @@ import type { Dec } from '../../reference/decimal.ts';
 import { FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState } from '../../reference/notation.ts';
 import type { OptimizerDef } from '../../reference/registry.ts';
-import { replayElement, settleFloat64, type Settled } from '../../reference/rounded-trajectory.ts';
+import { Settled, replayElement, type Replay } from '../../reference/rounded-trajectory.ts';
 import type { CaseInput } from '../../reference/trajectory.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
@@ -282,6 +282,10 @@ export function checkCase(
       }
       const outputs = outputNames(Object.keys(rb.state)).map((name) => ({ name, f: name === 'params' ? rb.param : rb.state[name], got: got(name) }));
       const nextDec: { param: Ball; state: ElementState<Ball> }[] = [];
+      const replay: Replay = (i, name, w) => {
+        const s = replayElement(def, restartInput(k), i, w);
+        return s && (name === 'params' ? s.params[0] : (s.state[name] as Ball[])[0]);
+      };
       const count = indices === undefined ? n : indices.length;
       for (let at = 0; at < count; at++) {
         // `at` indexes the bounded values, `i` the element (they differ when screened)
@@ -294,16 +298,12 @@ export function checkCase(
           const e = f.e === null ? 0 : f.e[at] + (f.w as Float64Array)[at];
           const rr = f.r === null ? 0 : f.r[at];
           // NOTE-4: the float64 reference value, decided (an undecided one is evaluated again alone)
-          const again = (w: number) => {
-            const s = replayElement(def, restartInput(k), i, w);
-            return s && (j === 0 ? s.params[0] : (s.state[o.name] as Ball[])[0]);
-          };
-          const reference = rd ? settleFloat64(j === 0 ? rd.param : rd.state[o.name], again, 25) : undefined;
+          const reference = rd ? new Settled(j === 0 ? rd.param : rd.state[o.name], i, o.name, replay, 25) : undefined;
           const got = o.got[i];
           const r = compareFields(f.v[at], e, rr, reference, got, c.dtype);
           const ratio = r.boundUlps === Infinity ? 0 : r.errorUlps / Math.max(r.boundUlps, Number.MIN_VALUE);
           if (!r.ok || sampled !== undefined || ratio > worstRatio) {
-            const expected = reference !== undefined ? reference.text : String(f.v[at]);
+            const expected = reference !== undefined ? reference.text() : String(f.v[at]);
             const check: OutputCheck = { step: k + 1, element: i, output: o.name, got, expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };
             if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, c.dtype), ...samples(check) };
             sampled?.add(sample(check));
