@@ -14,14 +14,14 @@ import type { Scalar } from './scalar.ts';
 
 const POW10: bigint[] = [1n];
 /** 10^k as a BigInt (a growing table: coefficients never exceed a few thousand digits). */
-function pow10(k: number): bigint {
+export function pow10(k: number): bigint {
   while (POW10.length <= k) POW10.push(POW10[POW10.length - 1] * 10n);
   return POW10[k];
 }
 
 const HALF_POW10: bigint[] = [];
 /** 10^k / 2 for k ≥ 1 (the rounding's halfway point, looked up: every operation rounds). */
-function halfPow10(k: number): bigint {
+export function halfPow10(k: number): bigint {
   while (HALF_POW10.length <= k) HALF_POW10.push(pow10(HALF_POW10.length) >> 1n);
   return HALF_POW10[k];
 }
@@ -74,6 +74,15 @@ export class BigDecimal implements Scalar<BigDecimal> {
     private digitCount = -1,
   ) {}
 
+  /** |value| ≈ approxMantissa·10^approxExponent, the mantissa about in [1, 10] (radius.ts `magnitude`; NaN: not yet read). */
+  approxMantissa = NaN;
+  approxExponent = 0;
+
+  /** False for NaN and the infinities. */
+  get finite(): boolean {
+    return this.nonFinite === undefined;
+  }
+
   /** The number of digits of the coefficient (0 for zero), counted once. */
   get digits(): number {
     if (this.digitCount < 0) this.digitCount = this.coefficient === 0n ? 0 : digits(this.coefficient);
@@ -119,8 +128,21 @@ export class BigDecimal implements Scalar<BigDecimal> {
     return Number(`${this.sign < 0 ? '-' : ''}${this.coefficient}e${this.exponent}`);
   }
 
+  /** decimal.js's toString in the reference's context (NOTE-4: exponent notation below 1e−6 and from 1e21; −0 as "0"), without building a decimal.js value. */
   toString(): string {
-    return this.toDecimal().toString();
+    if (this.nonFinite || this.coefficient === 0n) return this.toDecimal().toString();
+    const all = this.coefficient.toString();
+    let end = all.length;
+    while (all.charCodeAt(end - 1) === 48) end -= 1;
+    const s = all.slice(0, end);
+    // the exponent of the leading digit
+    const lead = this.exponent + all.length - 1;
+    let body: string;
+    if (lead <= -7 || lead >= 21) body = `${s[0]}${s.length > 1 ? `.${s.slice(1)}` : ''}e${lead < 0 ? '-' : '+'}${Math.abs(lead)}`;
+    else if (lead < 0) body = `0.${'0'.repeat(-lead - 1)}${s}`;
+    else if (s.length <= lead + 1) body = s + '0'.repeat(lead + 1 - s.length);
+    else body = `${s.slice(0, lead + 1)}.${s.slice(lead + 1)}`;
+    return this.sign < 0 ? `-${body}` : body;
   }
 
   /** decimal.js computes it: for values outside the fast path, and where its result is not just "the exact value, rounded". */
@@ -138,58 +160,31 @@ export class BigDecimal implements Scalar<BigDecimal> {
   plus(other: BigDecimal | number): BigDecimal {
     const y = this.lift(other);
     if (this.nonFinite || y.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.plus(y.toDecimal()));
-    return add(this, y.sign, y);
+    return add(this, y.sign, y, Dec.precision, Dec.precision);
   }
 
   minus(other: BigDecimal | number): BigDecimal {
     const y = this.lift(other);
     if (this.nonFinite || y.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.minus(y.toDecimal()));
     // decimal.js's x − y is x + (−y), zeros included
-    return add(this, y.sign === 1 ? -1 : 1, y);
+    return add(this, y.sign === 1 ? -1 : 1, y, Dec.precision, Dec.precision);
   }
 
   times(y: BigDecimal): BigDecimal {
     if (this.nonFinite || y.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.times(y.toDecimal()));
     const sign = this.sign === y.sign ? 1 : -1;
     if (this.coefficient === 0n || y.coefficient === 0n) return new BigDecimal(sign, 0n, 0);
-    return rounded(sign, this.coefficient * y.coefficient, this.exponent + y.exponent, false, this.digits + y.digits - 1);
+    return multiply(this, y, Dec.precision, Dec.precision);
   }
 
   div(y: BigDecimal): BigDecimal {
     if (this.nonFinite || y.nonFinite || y.coefficient === 0n) return BigDecimal.viaDecimal(this, (d) => d.div(y.toDecimal()));
-    const sign = this.sign === y.sign ? 1 : -1;
-    if (this.coefficient === 0n) return new BigDecimal(sign, 0n, 0);
-    // scale so the integer quotient has at least precision + 2 digits; the remainder is the sticky bit
-    const k = Dec.precision + 2 + y.digits - this.digits;
-    const num = k > 0 ? this.coefficient * pow10(k) : this.coefficient;
-    const den = k < 0 ? y.coefficient * pow10(-k) : y.coefficient;
-    const q = num / den;
-    // num has this.digits + max(k, 0) digits and den y.digits + max(−k, 0): q has precision + 2 or + 3
-    return rounded(sign, q, this.exponent - y.exponent - k, q * den !== num, Dec.precision + 2);
+    return divide(this, y, Dec.precision);
   }
 
   sqrt(): BigDecimal {
     if (this.nonFinite || (this.sign < 0 && this.coefficient !== 0n)) return BigDecimal.viaDecimal(this, (d) => d.sqrt());
-    if (this.coefficient === 0n) return this;
-    let c = this.coefficient;
-    let e = this.exponent;
-    let d = this.digits;
-    if (e % 2 !== 0) {
-      c *= 10n;
-      e -= 1;
-      d += 1;
-    }
-    // at least 2·(precision + 2) digits under the root, so the root has precision + 2
-    const missing = 2 * (Dec.precision + 2) - d;
-    if (missing > 0) {
-      const j = Math.ceil(missing / 2);
-      c *= pow10(2 * j);
-      e -= 2 * j;
-      d += 2 * j;
-    }
-    const r = isqrt(c, d);
-    // 10^(d−1) ≤ c < 10^d: ⌊√c⌋ has ⌈d/2⌉ digits
-    return rounded(1, r, e / 2, r * r !== c, Math.ceil(d / 2));
+    return squareRoot(this, Dec.precision);
   }
 
   /** Exact, as decimal.js's neg (no rounding). */
@@ -235,21 +230,30 @@ export class BigDecimal implements Scalar<BigDecimal> {
 }
 
 /**
- * sign · c · 10^e rounded half-even to the precision. `sticky`: the exact magnitude is strictly
- * between c and c + 1 (units of 10^e); c then has more digits than the precision, so no tie is
- * mistaken for one. `atLeast`: c has that many digits or one more (−1: count them).
+ * Whether the last operation of this module's core (`add`, `multiply`, `divide`, `squareRoot`)
+ * rounded: its result differs from the exact value (IEEE 754's inexact flag, NOTE-6). The ball
+ * arithmetic (reference/ball.ts) reads it to know which results are exact.
  */
-function rounded(sign: 1 | -1, c: bigint, e: number, sticky: boolean, atLeast = -1): BigDecimal {
-  const p = Dec.precision;
+export let inexact = false;
+
+/**
+ * sign · c · 10^e rounded half-even to p digits, or kept exact when it has at most `keep` digits
+ * (keep ≥ p; keep = p is plain rounding). `sticky`: the exact magnitude is strictly between c and
+ * c + 1 (units of 10^e); c then has more digits than p, so no tie is mistaken for one. `atLeast`:
+ * c has that many digits or one more (−1: count them). Sets `inexact`.
+ */
+function rounded(sign: 1 | -1, c: bigint, e: number, sticky: boolean, atLeast: number, p: number, keep = p): BigDecimal {
   const d = atLeast < 0 ? digits(c) : c >= pow10(atLeast) ? atLeast + 1 : atLeast;
-  if (d <= p) {
-    if (sticky) throw new Error('BigDecimal: internal error, an inexact result without guard digits');
+  if (d <= keep && !sticky) {
+    inexact = false;
     return BigDecimal.of(sign, c, e, d);
   }
+  if (d <= p) throw new Error('BigDecimal: internal error, an inexact result without guard digits');
   let k = d - p;
   const unit = pow10(k);
   let q = c / unit;
   const r = c - q * unit;
+  inexact = sticky || r !== 0n;
   const half = halfPow10(k);
   if (r > half || (r === half && (sticky || (q & 1n) === 1n))) {
     q += 1n;
@@ -261,42 +265,123 @@ function rounded(sign: 1 | -1, c: bigint, e: number, sticky: boolean, atLeast = 
   return BigDecimal.of(sign, q, e + k, p);
 }
 
+/** NOTE-5: a finite x rounded half-even to p significant digits (x itself when it has at most p). */
+export function toDigits(x: BigDecimal, p: number): BigDecimal {
+  if (x.digits <= p) return x;
+  return rounded(x.sign, x.coefficient, x.exponent, false, x.digits, p);
+}
+
+/** The exact sum x + (ySign · |y|) of finite values, however many digits it has. */
+export function exactSum(x: BigDecimal, ySign: 1 | -1, y: BigDecimal): BigDecimal {
+  const top = Math.max(x.exponent + x.digits, y.exponent + y.digits);
+  const span = top - Math.min(x.exponent, y.exponent) + 2;
+  return add(x, ySign, y, span, span);
+}
+
 /**
- * x + (ySign · |y|), rounded, with decimal.js's zeros: a zero operand returns the other rounded;
- * two zeros of one sign keep it; two of opposite signs, or an exact cancellation, give +0
- * (half-even rounding, IEEE 754 §6.3).
+ * NOTE-6: x + (ySign · |y|) of finite values, rounded to p digits (exact when the sum has at most
+ * `keep`), with decimal.js's zeros: a zero operand returns the other rounded; two zeros of one
+ * sign keep it; two of opposite signs, or an exact cancellation, give +0 (half-even rounding,
+ * IEEE 754 §6.3). Sets `inexact`.
  */
-function add(x: BigDecimal, ySign: 1 | -1, y: BigDecimal): BigDecimal {
+export function add(x: BigDecimal, ySign: 1 | -1, y: BigDecimal, p: number, keep = p): BigDecimal {
   const xZero = x.coefficient === 0n;
   const yZero = y.coefficient === 0n;
   if (xZero || yZero) {
-    if (xZero && yZero) return x.sign === ySign ? x : BigDecimal.of(1, 0n, 0);
-    return xZero ? rounded(ySign, y.coefficient, y.exponent, false, y.digits) : rounded(x.sign, x.coefficient, x.exponent, false, x.digits);
+    if (xZero && yZero) {
+      inexact = false;
+      return x.sign === ySign ? x : BigDecimal.of(1, 0n, 0);
+    }
+    return xZero ? rounded(ySign, y.coefficient, y.exponent, false, y.digits, p, keep) : rounded(x.sign, x.coefficient, x.exponent, false, x.digits, p, keep);
   }
   const dx = x.digits;
   const dy = y.digits;
   // `big` has the higher leading digit
   const xBig = x.exponent + dx >= y.exponent + dy;
   const [big, bigSign, bigDigits, small, smallSign, smallDigits] = xBig ? [x, x.sign, dx, y, ySign, dy] : [y, ySign, dy, x, x.sign, dx];
-  // `big` scaled to precision + 3 digits or more; a `small` below one unit of it only decides the rounding direction
-  const g = Math.max(0, Dec.precision + 3 - bigDigits);
+  // `big` scaled to keep + 3 digits or more; a `small` below one unit of it only decides the rounding direction
+  const g = Math.max(0, keep + 3 - bigDigits);
   const unitExponent = big.exponent - g;
   if (small.exponent + smallDigits <= unitExponent) {
     const c = big.coefficient * pow10(g);
-    return rounded(bigSign, bigSign === smallSign ? c : c - 1n, unitExponent, true, bigSign === smallSign ? bigDigits + g : -1);
+    return rounded(bigSign, bigSign === smallSign ? c : c - 1n, unitExponent, true, bigSign === smallSign ? bigDigits + g : -1, p);
   }
   const e = Math.min(x.exponent, y.exponent);
   const cx = x.coefficient * pow10(x.exponent - e);
   const cy = y.coefficient * pow10(y.exponent - e);
   // a sum has as many digits as the longer aligned operand, or one more
-  if (x.sign === ySign) return rounded(x.sign, cx + cy, e, false, Math.max(dx + x.exponent, dy + y.exponent) - e);
+  if (x.sign === ySign) return rounded(x.sign, cx + cy, e, false, Math.max(dx + x.exponent, dy + y.exponent) - e, p, keep);
   const difference = cx - cy;
-  if (difference === 0n) return BigDecimal.of(1, 0n, 0);
-  return difference > 0n ? rounded(x.sign, difference, e, false) : rounded(ySign, -difference, e, false);
+  if (difference === 0n) {
+    inexact = false;
+    return BigDecimal.of(1, 0n, 0);
+  }
+  return difference > 0n ? rounded(x.sign, difference, e, false, -1, p, keep) : rounded(ySign, -difference, e, false, -1, p, keep);
+}
+
+/** NOTE-6: x × y of finite values, rounded to p digits (exact when the product has at most `keep`). Sets `inexact`. */
+export function multiply(x: BigDecimal, y: BigDecimal, p: number, keep = p): BigDecimal {
+  const sign = x.sign === y.sign ? 1 : -1;
+  if (x.coefficient === 0n || y.coefficient === 0n) {
+    inexact = false;
+    return BigDecimal.of(sign, 0n, 0);
+  }
+  return rounded(sign, x.coefficient * y.coefficient, x.exponent + y.exponent, false, x.digits + y.digits - 1, p, keep);
+}
+
+/**
+ * NOTE-6: x ÷ y of finite values, y ≠ 0, rounded to p digits: an integer quotient of p + 2 digits
+ * or more, the remainder the sticky bit — so the quotient is exact exactly when the remainder is
+ * zero, and then kept exact when it has at most `keep` digits (p + 3 keeps every one). Sets `inexact`.
+ */
+export function divide(x: BigDecimal, y: BigDecimal, p: number, keep = p): BigDecimal {
+  const sign = x.sign === y.sign ? 1 : -1;
+  if (x.coefficient === 0n) {
+    inexact = false;
+    return BigDecimal.of(sign, 0n, 0);
+  }
+  // scale so the integer quotient has at least p + 2 digits; the remainder is the sticky bit
+  const k = p + 2 + y.digits - x.digits;
+  const num = k > 0 ? x.coefficient * pow10(k) : x.coefficient;
+  const den = k < 0 ? y.coefficient * pow10(-k) : y.coefficient;
+  const q = num / den;
+  // num has x.digits + max(k, 0) digits and den y.digits + max(−k, 0): q has p + 2 or p + 3
+  return rounded(sign, q, x.exponent - y.exponent - k, q * den !== num, p + 2, p, keep);
+}
+
+/**
+ * NOTE-6: √x of a finite x ≥ 0 (√−0 = −0), rounded to p digits: ⌊√⌋ of at least p + 2 digits,
+ * "not a perfect square" the sticky bit — exact exactly when the root is, and then kept exact when
+ * it has at most `keep` digits. Sets `inexact`.
+ */
+export function squareRoot(x: BigDecimal, p: number, keep = p): BigDecimal {
+  if (x.coefficient === 0n) {
+    inexact = false;
+    return x;
+  }
+  let c = x.coefficient;
+  let e = x.exponent;
+  let d = x.digits;
+  if (e % 2 !== 0) {
+    c *= 10n;
+    e -= 1;
+    d += 1;
+  }
+  // at least 2·(p + 2) digits under the root, so the root has p + 2
+  const missing = 2 * (p + 2) - d;
+  if (missing > 0) {
+    const j = Math.ceil(missing / 2);
+    c *= pow10(2 * j);
+    e -= 2 * j;
+    d += 2 * j;
+  }
+  const r = isqrt(c, d);
+  // 10^(d−1) ≤ c < 10^d: ⌊√c⌋ has ⌈d/2⌉ digits
+  return rounded(1, r, e / 2, r * r !== c, Math.ceil(d / 2), p, keep);
 }
 
 /** −1, 0 or 1 as x <, =, > y (finite values; −0 equals +0). */
-function compare(x: BigDecimal, y: BigDecimal): number {
+export function compare(x: BigDecimal, y: BigDecimal): number {
   const sx = x.coefficient === 0n ? 0 : x.sign;
   const sy = y.coefficient === 0n ? 0 : y.sign;
   if (sx !== sy) return sx > sy ? 1 : -1;

@@ -2,8 +2,10 @@
  * The reference's own decimal.js context (NOTE-4). Every reference computation uses `Dec`,
  * never the global `Decimal`, so precision and rounding set here never leak elsewhere.
  *
- * Precision: 50 significant digits by default (DESIGN.md, "Reference"), overridable with the
- * environment variable OPTCONF_PRECISION or `setPrecision`. Rounding: half-even.
+ * Precision P: 50 significant digits by default (DESIGN.md, "Reference"), overridable with the
+ * environment variable OPTCONF_PRECISION or `setPrecision`. Rounding: half-even. The reported
+ * values do not depend on it (NOTE-4): P is the digits of the `exact` strings and where the ball
+ * arithmetic starts.
  */
 import { Decimal } from 'decimal.js';
 

@@ -106,11 +106,30 @@ export function isRepresentable(x: number, dtype: Dtype): boolean {
   return Object.is(roundDoubleToDtype(x, dtype), x);
 }
 
-/** Round a double to a dtype, half-even (NOTE-5). */
+/**
+ * Round a double to a dtype, half-even (NOTE-5), in double arithmetic: dividing by the dtype's
+ * spacing at x (a power of two) is exact, and adding 2^52 leaves a spacing of 1, so the double
+ * addition rounds the quotient to an integer, ties to even. |x| at or above the midpoint between the
+ * largest finite value and 2^(emax+1) rounds to ∞ (the largest finite significand is odd, so that
+ * tie goes up). tests/reference/dtype.test.ts checks it against `roundToDtype` of the exact value.
+ */
 export function roundDoubleToDtype(x: number, dtype: Dtype): number {
-  if (dtype === 'float64' || !Number.isFinite(x)) return x;
+  if (dtype === 'float64' || x === 0 || !Number.isFinite(x)) return x;
   if (dtype === 'float32') return Math.fround(x);
-  return roundToDtype(exact(x), dtype);
+  const { precision: p, emin, emax } = FORMATS[dtype];
+  const ax = Math.abs(x);
+  if (ax >= (2 - 2 ** -p) * 2 ** emax) return x > 0 ? Infinity : -Infinity;
+  const quantum = 2 ** (Math.max(binade(ax), emin) - p + 1);
+  const y = (ax / quantum + 2 ** 52 - 2 ** 52) * quantum;
+  return x < 0 ? -y : y;
+}
+
+/** ⌊log₂ x⌋ for a finite x > 0 (Math.log2, corrected where it is off by one next to a power of two). */
+function binade(x: number): number {
+  let e = Math.floor(Math.log2(x));
+  if (2 ** e > x) e -= 1;
+  else if (2 ** (e + 1) <= x) e += 1;
+  return e;
 }
 
 /** |d| = num/den as BigInts, for a finite non-zero decimal. */
@@ -137,8 +156,24 @@ export function roundToDtype(d: Dec, dtype: Dtype): number {
   if (!d.isFinite()) return d.isNegative() ? -Infinity : Infinity;
   const negative = d.isNegative();
   if (d.isZero()) return negative ? -0 : 0;
-  const { precision: p, emin, emax } = FORMATS[dtype];
   const { num, den } = rational(d);
+  return roundRational(negative, num, den, dtype);
+}
+
+/**
+ * NOTE-5: ±c·10^e (c ≥ 0 a BigInt) rounded to a dtype as `roundToDtype` rounds it: float64 by
+ * JavaScript's decimal-string conversion (correctly rounded, ties to even, IEEE 754 §5.12.2),
+ * the others from the exact rational.
+ */
+export function roundScaledToDtype(negative: boolean, c: bigint, e: number, dtype: Dtype): number {
+  if (c === 0n) return negative ? -0 : 0;
+  if (dtype === 'float64') return Number(`${negative ? '-' : ''}${c}e${e}`);
+  return e >= 0 ? roundRational(negative, c * 10n ** BigInt(e), 1n, dtype) : roundRational(negative, c, 10n ** BigInt(-e), dtype);
+}
+
+/** NOTE-5: ±num/den (num, den > 0) to the nearest value of a dtype, ties to even. */
+function roundRational(negative: boolean, num: bigint, den: bigint, dtype: Dtype): number {
+  const { precision: p, emin, emax } = FORMATS[dtype];
   // e = floor(log2(num/den)), from bit lengths, then corrected by one exact comparison.
   let e = bitLength(num) - bitLength(den);
   const ge = (k: number) => (k >= 0 ? num >= den << BigInt(k) : num << BigInt(-k) >= den);

@@ -1,23 +1,22 @@
 /**
  * The reference as an implementation (`optconf reference`): it answers every family, variant and
- * dtype, rounding each output correctly to the case's dtype (NOTE-5) and adding the exact values
- * as decimal strings in the extension field `exact`.
+ * dtype, rounding each output correctly to the case's dtype (NOTE-5) and adding the exact values,
+ * correctly rounded to P significant digits (NOTE-4), as decimal strings in the extension field `exact`.
  *
  * A case is computed a slice of its elements at a time (every step is elementwise, NOTE-1): only a
  * slice's values live as engine objects, each slice's outputs go straight into the reply's arrays,
  * and a long case reports its progress between slices (reference-progress.ts).
  */
-import type { BigDecimal } from '../../reference/big-decimal.ts';
 import { precision } from '../../reference/decimal.ts';
 import { DTYPES, type Dtype } from '../../reference/dtype.ts';
 import { FAMILIES, OPTIMIZERS, findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
-import { BIG_DECIMAL, referenceTrajectory, type CaseInput, type ExactStep } from '../../reference/trajectory.ts';
+import { roundedTrajectory, type RoundedStep, type RoundedValues } from '../../reference/rounded-trajectory.ts';
+import type { CaseInput } from '../../reference/trajectory.ts';
 import type { Implementation } from '../protocol/implementation.ts';
 import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireArray, type WireStepOutput } from '../protocol/messages.ts';
 import { decodeNumber, type WireNumber } from '../protocol/wire.ts';
 import { caseProgress, type ProgressSink } from './reference-progress.ts';
 import { checkReferenceRequest } from './reference-request.ts';
-import { putWireValue } from './reference-values.ts';
 
 const VERSION = '0.1.0';
 
@@ -28,14 +27,14 @@ export function referenceHello(): HelloReply {
   return {
     op: 'hello',
     protocol: PROTOCOL,
-    implementation: `optconf reference ${VERSION} (BigInt engine, ${precision()} digits)`,
+    implementation: `optconf reference ${VERSION} (BigInt ball arithmetic, correctly rounded, ${precision()}-digit exact strings)`,
     supports: FAMILIES.map((f) => ({ optimizer: f, dtypes: [...DTYPES] })),
   };
 }
 
-/** NOTE-6: the exact trajectory of (a slice of) a case, on the BigInt engine: the one place the engine is called. */
-function exactTrajectory(def: OptimizerDef, input: CaseInput): ExactStep<BigDecimal>[] {
-  return referenceTrajectory(def, input, BIG_DECIMAL);
+/** NOTE-4, NOTE-6: (a slice of) a case on the BigInt engine, every output correctly rounded: the one place the engine is called. */
+function roundedSlice(def: OptimizerDef, input: CaseInput, dtype: Dtype): RoundedStep[] {
+  return roundedTrajectory(def, input, { dtypes: [dtype] });
 }
 
 /** Elements [from, to) of a wire array as doubles (checkReferenceRequest has checked every one). */
@@ -94,12 +93,16 @@ export function stepArrays(step: number, stateNames: readonly string[], n: numbe
 
 const stateNamesOf = (state: Readonly<Record<string, unknown>>) => Object.keys(state).filter((name) => name !== 'step');
 
-/** NOTE-5, PROTO-6: a slice's exact step into the reply's arrays at `from`: rounded to the dtype, and as exact strings. */
-function putExactSlice(step: ExactStep<BigDecimal>, into: StepArrays, from: number, dtype: Dtype): void {
+/** NOTE-4, NOTE-5, PROTO-6: a slice's rounded step into the reply's arrays at `from`: its values in the dtype, and its exact strings. */
+function putRoundedSlice(step: RoundedStep, into: StepArrays, from: number, dtype: Dtype): void {
   for (const [name, values] of into.values) {
-    const exact = (name === 'params' ? step.params : step.state[name]) as BigDecimal[];
+    const slice = (name === 'params' ? step.params : step.state[name]) as RoundedValues;
+    const rounded = slice.rounded[dtype] as number[];
     const texts = into.texts.get(name) as string[];
-    for (let i = 0; i < exact.length; i++) putWireValue(exact[i], dtype, values, texts, from + i);
+    for (let i = 0; i < rounded.length; i++) {
+      values[from + i] = rounded[i];
+      texts[from + i] = slice.text[i];
+    }
   }
 }
 
@@ -149,9 +152,9 @@ export function computeSteps(request: RunRequest, onSlice: (done: number) => voi
   let steps: StepArrays[] = [];
   for (let from = 0; from < n; from += SLICE_ELEMENTS) {
     const to = Math.min(n, from + SLICE_ELEMENTS);
-    const exact = exactTrajectory(def, sliceInput(request, from, to));
-    if (from === 0) steps = exact.map((s) => stepArrays(s.state.step, stateNamesOf(s.state), n));
-    exact.forEach((s, k) => putExactSlice(s, steps[k], from, request.dtype));
+    const rounded = roundedSlice(def, sliceInput(request, from, to), request.dtype);
+    if (from === 0) steps = rounded.map((s) => stepArrays(s.state.step, stateNamesOf(s.state), n));
+    rounded.forEach((s, k) => putRoundedSlice(s, steps[k], from, request.dtype));
     onSlice(to);
   }
   return steps.map(wireStep);

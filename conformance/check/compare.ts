@@ -2,16 +2,19 @@
  * Checking one case's reply against the reference within the error model (spec/precision.md).
  * When the implementation returns its state, each step is checked from its own previous state
  * (PREC-7), so error does not compound; otherwise the error bound is carried along the whole
- * trajectory. float64 cases compare against the decimal reference (run in BigDecimal, which gives
- * decimal.js's digits: NOTE-6); other dtypes against the float64 evaluation, its own error folded
- * into the tolerance (PREC-6).
+ * trajectory. float64 cases compare against the decimal reference (ball arithmetic on the BigInt
+ * engine, each value's rounding decided: NOTE-4, NOTE-6); other dtypes against the float64
+ * evaluation, its own error folded into the tolerance (PREC-6).
  */
+import { Ball } from '../../reference/ball.ts';
 import { BigDecimal } from '../../reference/big-decimal.ts';
 import type { Dec } from '../../reference/decimal.ts';
 import { uniform } from '../../reference/random.ts';
 import { FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState, type Hyper } from '../../reference/notation.ts';
 import type { OptimizerDef } from '../../reference/registry.ts';
+import { Settled, replayElement, type Replay } from '../../reference/rounded-trajectory.ts';
+import type { CaseInput } from '../../reference/trajectory.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
 import { evaluateStep, exactFields, screenStep, type Fields, type StepFields, type StepSpec } from './kernel.ts';
@@ -96,8 +99,8 @@ export interface Expected {
 export function compareOutput(expected: Expected, got: number, dtype: Dtype): { errorUlps: number; boundUlps: number; ok: boolean; expected: string } {
   const { bounded } = expected;
   const expectedText = expected.exact !== undefined ? expected.exact.toSignificantDigits(25).toString() : String(bounded.v);
-  const exactValue = expected.exact !== undefined ? BigDecimal.fromDecimal(expected.exact) : undefined;
-  return { ...compareFields(bounded.v, bounded.bound, bounded.r, exactValue, got, dtype), expected: expectedText };
+  const reference = expected.exact !== undefined ? { value: roundToDtype(expected.exact, dtype), mid: BigDecimal.fromDecimal(expected.exact) } : undefined;
+  return { ...compareFields(bounded.v, bounded.bound, bounded.r, reference, got, dtype), expected: expectedText };
 }
 
 const isArrayLike = (x: unknown): x is ArrayLike<unknown> => Array.isArray(x) || x instanceof Float64Array;
@@ -135,19 +138,19 @@ export function fastUlp(x: number, dtype: Dtype): number {
 
 /**
  * PREC-1, PREC-5, PREC-6: one output against its reference value, as `compareOutput` computes it,
- * from the fields of a bounded value (v, e + w, r) and, for float64, the exact decimal.
+ * from the fields of a bounded value (v, e + w, r) and, for float64, the reference value: the exact
+ * value's correct rounding to the dtype and a midpoint within 2^−30 ulp of it (NOTE-4, NOTE-5).
  */
 function compareFields(
   v: number,
   bound: number,
   r: number,
-  exactValue: BigDecimal | undefined,
+  reference: Pick<Settled, 'value' | 'mid'> | undefined,
   got: number,
   dtype: Dtype,
 ): { errorUlps: number; boundUlps: number; ok: boolean } {
-  // BigDecimal's toNumber is roundToDtype(·, 'float64') (NOTE-5, NOTE-6); other dtypes go through decimal.js
-  const expectedValue =
-    exactValue === undefined ? roundDoubleToDtype(v, dtype) : dtype === 'float64' ? exactValue.toNumber() : roundToDtype(exactValue.toDecimal(), dtype);
+  const exactValue = reference?.mid;
+  const expectedValue = reference === undefined ? roundDoubleToDtype(v, dtype) : reference.value;
   const unit = fastUlp(expectedValue, dtype);
   const allowed = ORDER_FACTOR * bound + (exactValue !== undefined ? 0 : 2 * r);
   if (!Number.isFinite(allowed)) return { errorUlps: 0, boundUlps: Infinity, ok: true };
@@ -190,8 +193,32 @@ interface Position {
   t: number;
   params: Fields;
   states: Record<string, Fields>;
-  decParams?: BigDecimal[];
-  decStates?: ElementState<BigDecimal>[];
+  decParams?: Ball[];
+  decStates?: ElementState<Ball>[];
+  /**
+   * NOTE-4: where the exact run starts — the case's inputs, or the implementation's own state after
+   * a step (PREC-7) — so one undecided value can be evaluated again alone at a higher precision
+   */
+  restart: Restart;
+}
+
+interface Restart {
+  /** 0-based step the exact run starts at */
+  readonly k0: number;
+  readonly t0: number;
+  readonly params: ArrayLike<number>;
+  readonly states: Readonly<Record<string, ArrayLike<number>>>;
+  readonly fresh: boolean;
+}
+
+/** NOTE-4: the case from the last restart point up to step k (0-based), to evaluate one element again. */
+function restartInput(c: Case, names: readonly string[], r: Restart, k: number): CaseInput {
+  return {
+    hyper: Object.assign({}, c.hyper, ...c.steps.slice(0, r.k0).map((s) => s.hyper ?? {})),
+    params: Array.from(r.params),
+    state: r.fresh ? null : { step: r.t0, ...Object.fromEntries(names.map((name) => [name, Array.from(r.states[name])])) },
+    steps: c.steps.slice(r.k0, k + 1),
+  };
 }
 
 /** The case's starting point: its params and state, zeros for a state a fresh optimizer starts without (NOTE-2). */
@@ -207,8 +234,9 @@ function startOf(c: Case, names: readonly string[], useDecimal: boolean): Positi
     params: exactFields(toF64(c.params as number[])),
     states: Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k]))])),
     // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays
-    decParams: useDecimal ? Array.from(c.params, (x) => BigDecimal.exact(x)) : undefined,
-    decStates: useDecimal ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, BigDecimal.exact(initial[k][i])]))) : undefined,
+    decParams: useDecimal ? Array.from(c.params, (x) => Ball.exact(x)) : undefined,
+    decStates: useDecimal ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, Ball.exact(initial[k][i])]))) : undefined,
+    restart: { k0: 0, t0: t, params: c.params, states: Object.fromEntries(names.map((name, k) => [name, initial[k]])), fresh: c.state === null },
   };
 }
 
@@ -270,7 +298,8 @@ interface StepComparison {
   /** 0-based index of the step in the case */
   readonly k: number;
   readonly at: Position;
-  readonly hd?: Hyper<BigDecimal>;
+  readonly hd?: Hyper<Ball>;
+  readonly names: readonly string[];
   readonly rb: StepFields;
   readonly indices?: Int32Array;
   readonly outputs: readonly { readonly name: string; readonly f: Fields; readonly got: Float64Array }[];
@@ -281,9 +310,14 @@ interface StepComparison {
  * output, or none (the worst and the samples kept in `track`); and the decimal reference's next
  * inputs for a float64 case.
  */
-function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputCheck; nextDec: { param: BigDecimal; state: ElementState<BigDecimal> }[] } {
+function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputCheck; nextDec: { param: Ball; state: ElementState<Ball> }[] } {
   const { def, c, k, at, hd, indices, outputs } = s;
-  const nextDec: { param: BigDecimal; state: ElementState<BigDecimal> }[] = [];
+  const nextDec: { param: Ball; state: ElementState<Ball> }[] = [];
+  // NOTE-4: an undecided float64 reference value is evaluated again alone, from the last restart point
+  const replay: Replay = (i, name, w) => {
+    const settled = replayElement(def, restartInput(c, s.names, at.restart, k), i, w);
+    return settled && (name === 'params' ? settled.params[0] : (settled.state[name] as Ball[])[0]);
+  };
   const count = indices === undefined ? c.params.length : indices.length;
   const sampled = track.sampled;
   const { decParams, decStates, t } = at;
@@ -295,19 +329,20 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
   for (let a = 0; a < count; a++) {
     // `a` indexes the bounded values, `i` the element (they differ when screened)
     const i = indices === undefined ? a : indices[a];
-    const rd = hd && decParams && decStates ? def.step(decParams[i], BigDecimal.exact(grad[i]), decStates[i], hd, t) : undefined;
+    const rd = hd && decParams && decStates ? def.step(decParams[i], Ball.exact(grad[i]), decStates[i], hd, t) : undefined;
     if (rd) nextDec.push(rd);
     for (let j = 0; j < outputs.length; j++) {
       const o = outputs[j];
       const f = o.f;
       const e = f.e === null ? 0 : f.e[a] + (f.w as Float64Array)[a];
       const rr = f.r === null ? 0 : f.r[a];
-      const exactValue = rd ? (j === 0 ? rd.param : rd.state[o.name]) : undefined;
+      // NOTE-4: the float64 reference value, decided (an undecided one is evaluated again alone)
+      const reference = rd ? new Settled(j === 0 ? rd.param : rd.state[o.name], i, o.name, replay, 25) : undefined;
       const got = o.got[i];
-      const r = compareFields(f.v[a], e, rr, exactValue, got, dtype);
+      const r = compareFields(f.v[a], e, rr, reference, got, dtype);
       const ratio = margin(r);
       if (!r.ok || sampled !== undefined || ratio > worstRatio) {
-        const expected = exactValue !== undefined ? exactValue.toDecimal().toSignificantDigits(25).toString() : String(f.v[a]);
+        const expected = reference !== undefined ? reference.text() : String(f.v[a]);
         const check: OutputCheck = { step: k + 1, element: i, output: o.name, got, expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };
         if (!r.ok) return { failure: check, nextDec };
         sampled?.add(CaseTrack.sample(check));
@@ -343,7 +378,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
     for (let k = 0; k < c.steps.length; k++) {
       const overrides = c.steps.slice(0, k + 1).map((s) => s.hyper);
       const hb = resolveHyper(def.hyper, c.hyper, overrides, (x) => Bounded.hyper(x, p));
-      const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides, (x) => BigDecimal.exact(x)) : undefined;
+      const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides, (x) => Ball.exact(x)) : undefined;
       at.t += 1;
       const replied = new StepReply(reply[k], n, k + 1);
       // the case's gradient as it is (a JS array, or a worker's Float64Array view): the screen reads it
@@ -352,7 +387,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       const { rb, indices } = boundStep({ def, h: hb, t: at.t, p, names }, at, c.steps[k].grad, screen ? replied : undefined);
       const compared = replied.compared(Object.keys(rb.state), fromOwnState);
       const outputs = compared.map((name) => ({ name, f: name === 'params' ? rb.param : rb.state[name], got: replied.got(name) }));
-      const { failure, nextDec } = compareStep({ def, c, k, at, hd, rb, indices, outputs }, track);
+      const { failure, nextDec } = compareStep({ def, c, k, at, hd, names, rb, indices, outputs }, track);
       if (failure) return { ok: false, worst: failure, failure, message: describeFailure(failure, c.dtype), ...track.samples(failure) };
       if (fromOwnState) continueFromReply(at, names, replied);
       else continueFromReference(at, rb, nextDec);
@@ -370,12 +405,13 @@ function continueFromReply(at: Position, names: readonly string[], reply: StepRe
   at.params = exactFields(reply.params);
   at.states = Object.fromEntries(names.map((name) => [name, exactFields(reply.state[name])]));
   if (at.decParams === undefined) return;
-  at.decParams = Array.from(reply.params, (x) => BigDecimal.exact(x));
-  at.decStates = Array.from(reply.params, (_, i) => Object.fromEntries(names.map((name) => [name, BigDecimal.exact(reply.state[name][i])])));
+  at.decParams = Array.from(reply.params, (x) => Ball.exact(x));
+  at.decStates = Array.from(reply.params, (_, i) => Object.fromEntries(names.map((name) => [name, Ball.exact(reply.state[name][i])])));
+  at.restart = { k0: reply.step, t0: at.t, params: reply.params, states: reply.state, fresh: false };
 }
 
 /** Without the implementation's state, the next step starts from the reference's own outputs, their bounds carried along. */
-function continueFromReference(at: Position, rb: StepFields, nextDec: readonly { param: BigDecimal; state: ElementState<BigDecimal> }[]): void {
+function continueFromReference(at: Position, rb: StepFields, nextDec: readonly { param: Ball; state: ElementState<Ball> }[]): void {
   at.params = rb.param;
   at.states = rb.state as Record<string, Fields>;
   if (at.decParams === undefined) return;

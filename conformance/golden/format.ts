@@ -9,10 +9,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
-import { exactString, isRepresentable, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
+import { exactString, isRepresentable, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState } from '../../reference/notation.ts';
 import { findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
-import { referenceTrajectory } from '../../reference/trajectory.ts';
+import { roundedTrajectory } from '../../reference/rounded-trajectory.ts';
 import type { Case } from '../check/case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from '../check/error-model.ts';
 import { exercisedClauses } from '../check/exercised.ts';
@@ -89,11 +89,6 @@ export function definitionOf(name: string): OptimizerDef {
   return def;
 }
 
-/** GOLD-3: a reference value as a decimal string of GOLDEN_DIGITS significant digits. */
-export function expectedString(d: Dec): string {
-  return d.isFinite() ? d.toSignificantDigits(GOLDEN_DIGITS, Dec.ROUND_HALF_EVEN).toString() : d.toString();
-}
-
 /** GOLD-4: an allowed error, rounded up to ALLOWED_DIGITS significant digits (looser by < 0.1 %, never tighter). */
 export function roundUp(x: number): WireNumber {
   if (!Number.isFinite(x)) return 'Infinity';
@@ -163,8 +158,7 @@ export function allowedErrors(
   return out;
 }
 
-function dtypeOutput(exactValues: readonly Dec[], allowed: readonly number[], dtype: Dtype): GoldenDtypeOutput {
-  const value = exactValues.map((d) => roundToDtype(d, dtype));
+function dtypeOutput(value: readonly number[], allowed: readonly number[], dtype: Dtype): GoldenDtypeOutput {
   const allowedOut = allowed.map(roundUp);
   const ulps = allowedOut.map((a, i) => {
     if (a === 'Infinity' || typeof a !== 'number') return 'Infinity' as const;
@@ -175,7 +169,8 @@ function dtypeOutput(exactValues: readonly Dec[], allowed: readonly number[], dt
 
 /**
  * GOLD-1, GOLD-2, GOLD-3, GOLD-4: a golden file from a curated spec — the reference trajectory
- * at GOLDEN_PRECISION digits, and per dtype the correctly rounded values and allowed errors.
+ * (starting at GOLDEN_PRECISION digits, NOTE-4), and per dtype the correctly rounded values and
+ * allowed errors.
  */
 export function buildGoldenFile(spec: GoldenSpec): GoldenFile {
   const def = definitionOf(spec.definition);
@@ -183,19 +178,20 @@ export function buildGoldenFile(spec: GoldenSpec): GoldenFile {
   const saved = precision();
   setPrecision(GOLDEN_PRECISION);
   try {
-    const trajectory = referenceTrajectory(def, spec);
+    // GOLD-3: every value correctly rounded to each dtype and to GOLDEN_DIGITS digits (NOTE-4, NOTE-5)
+    const trajectory = roundedTrajectory(def, spec, { dtypes: spec.dtypes, digits: GOLDEN_DIGITS });
     const bounds = Object.fromEntries(spec.dtypes.map((d) => [d, allowedErrors(def, spec, d)]));
     const expected: GoldenStep[] = trajectory.map((s, k) => {
       const state: Record<string, string[] | number> = {};
-      for (const [name, v] of Object.entries(s.state)) state[name] = typeof v === 'number' ? v : v.map(expectedString);
+      for (const [name, v] of Object.entries(s.state)) state[name] = typeof v === 'number' ? v : v.text;
       const dtypes: GoldenStep['dtypes'] = {};
       for (const dtype of spec.dtypes) {
         const b = bounds[dtype][k];
         const st: Record<string, GoldenDtypeOutput> = {};
-        for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') st[name] = dtypeOutput(v, b.state[name], dtype);
-        dtypes[dtype] = { params: dtypeOutput(s.params, b.params, dtype), state: st };
+        for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') st[name] = dtypeOutput(v.rounded[dtype] as number[], b.state[name], dtype);
+        dtypes[dtype] = { params: dtypeOutput(s.params.rounded[dtype] as number[], b.params, dtype), state: st };
       }
-      return { step: s.state.step, params: s.params.map(expectedString), state, dtypes };
+      return { step: s.state.step, params: s.params.text, state, dtypes };
     });
     const [family, variant] = def.name.split('/');
     const c: Case = { optimizer: family, variant, dtype: spec.dtypes[0], hyper: spec.hyper, params: spec.params, state: spec.state, steps: spec.steps };

@@ -1,92 +1,16 @@
 /**
- * How `optconf reference` serves large cases (issue 10): its values written without decimal.js
- * (reference-values.ts) are decimal.js's, digit for digit and bit for bit; a case split across
- * worker threads (reference-pool.ts) gets the reply of the single thread; a long case tells its
- * progress on stderr and nothing but replies reaches stdout.
+ * How `optconf reference` serves large cases (issue 10): a case split across worker threads
+ * (reference-pool.ts) gets the reply of the single thread; a long case tells its progress on
+ * stderr and nothing but replies reaches stdout. (Its values are correctly rounded:
+ * tests/reference/correct-rounding.test.ts.)
  */
 import { spawn } from 'node:child_process';
-import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { referenceRun } from '../../conformance/adapters/reference.ts';
 import { closeReferencePool, referenceRunParallel } from '../../conformance/adapters/reference-pool.ts';
 import { caseProgress } from '../../conformance/adapters/reference-progress.ts';
-import { putWireValue } from '../../conformance/adapters/reference-values.ts';
 import type { RunRequest } from '../../conformance/protocol/messages.ts';
 import type { WireNumber } from '../../conformance/protocol/wire.ts';
-import { BigDecimal } from '../../reference/big-decimal.ts';
-import { Dec } from '../../reference/decimal.ts';
-import { DTYPES, exact, roundToDtype, type Dtype } from '../../reference/dtype.ts';
-
-const SEED = 0x10ad;
-
-/** A value written both ways: putWireValue's number and text against decimal.js's roundToDtype and toString. */
-function expectSameWireValue(d: BigDecimal, dtype: Dtype): void {
-  const values: number[] = [];
-  const texts: string[] = [];
-  putWireValue(d, dtype, values, texts, 0);
-  const want = roundToDtype(d.toDecimal(), dtype);
-  expect(Object.is(values[0], want), `${d.toString()} in ${dtype}: ${values[0]}, decimal.js ${want}`).toBe(true);
-  expect(texts[0]).toBe(d.toDecimal().toString());
-}
-
-/** The exact midpoint of two adjacent values a < b of a dtype, nudged by `nudge` units of 10^-70 (0: the tie itself). */
-function midpoint(a: number, b: number, nudge: number): BigDecimal {
-  return BigDecimal.fromDecimal(
-    exact(a)
-      .plus(exact(b))
-      .div(2)
-      .plus(new Dec(`${nudge}e-70`).times(exact(b).minus(exact(a)))),
-  );
-}
-
-const nextFloat32 = (x: number) => {
-  const f = new Float32Array([x]);
-  new Uint32Array(f.buffer)[0] += 1;
-  return f[0];
-};
-
-const nextFloat64 = (x: number) => {
-  const f = new Float64Array([x]);
-  new BigUint64Array(f.buffer)[0] += 1n;
-  return f[0];
-};
-
-describe('NOTE-5 · PROTO-6 · the served values are decimal.js’s', () => {
-  it('NOTE-5: any decimal (1–60 digits, 10^−400 to 10^400, either sign) rounds to every dtype as roundToDtype, and is written as toString', () => {
-    const decimal = fc
-      .tuple(fc.boolean(), fc.stringMatching(/^[1-9]\d{0,59}$/), fc.integer({ min: -400, max: 400 }))
-      .map(([negative, digits, e]) => BigDecimal.fromDecimal(new Dec(`${negative ? '-' : ''}${digits}e${e}`)));
-    fc.assert(
-      fc.property(decimal, fc.constantFrom(...DTYPES), (d, dtype) => expectSameWireValue(d, dtype)),
-      { seed: SEED, numRuns: 3000 },
-    );
-  });
-
-  it('NOTE-5: float32 and float64 ties and near-ties (normal, subnormal, at the overflow boundary) round as decimal.js rounds them', () => {
-    const float32 = fc.float({ min: 0, max: 3.4028234663852886e38, noNaN: true, noDefaultInfinity: true }).map((x) => Math.abs(x));
-    const float64 = fc.double({ min: 0, max: 1.7976931348623157e308, noNaN: true, noDefaultInfinity: true }).map((x) => Math.abs(x));
-    const nudge = fc.constantFrom(0, 1, -1);
-    fc.assert(
-      fc.property(float32, nudge, fc.boolean(), (a, k, negative) => {
-        const b = a === 3.4028234663852886e38 ? 2 ** 128 : nextFloat32(a);
-        const m = midpoint(a, b, k);
-        expectSameWireValue(negative ? m.neg() : m, 'float32');
-      }),
-      { seed: SEED, numRuns: 2000 },
-    );
-    fc.assert(
-      fc.property(float64, nudge, (a, k) => expectSameWireValue(midpoint(a, a === Number.MAX_VALUE ? 2 ** 1024 : nextFloat64(a), k), 'float64')),
-      { seed: SEED, numRuns: 500 },
-    );
-    // the ties the argument turns on: half the smallest float32 subnormal, the float32 overflow boundary 2¹²⁸ − 2¹⁰³
-    for (const d of [midpoint(0, 2 ** -149, 0), midpoint(3.4028234663852886e38, 2 ** 128, 0), midpoint(1, nextFloat32(1), 0)])
-      for (const dtype of DTYPES) expectSameWireValue(d, dtype);
-  });
-
-  it('NOTE-5: zeros keep their sign in the value and are written "0"; NaN and the infinities pass through', () => {
-    for (const x of [0, -0, NaN, Infinity, -Infinity]) for (const dtype of DTYPES) expectSameWireValue(BigDecimal.exact(x), dtype);
-  });
-});
 
 /** A deterministic float32 vector (a hash, not Math.random), with −0, NaN and an infinity among its values. */
 function vector(n: number, seed: number): WireNumber[] {

@@ -1,0 +1,235 @@
+/**
+ * Ball arithmetic on the BigInt engine (NOTE-4, NOTE-6): a value is known as a midpoint — an exact
+ * decimal c·10^e (reference/big-decimal.ts) — and a radius rad·10^e, an upper bound on the distance
+ * from the midpoint to the exact value (reference/radius.ts). Radius 0 means the midpoint *is* the
+ * exact value: + − × of exact operands are exact while the result has at most W digits, ÷ and √
+ * are exact when the remainder is zero; anything else is rounded to the working precision W and
+ * half a unit added to the radius. So every result carries a rigorous bound, cancellation included,
+ * and exact ties are known to be exact. The generic family steps run on it unchanged.
+ */
+import { add, BigDecimal, compare, divide, inexact, multiply, squareRoot } from './big-decimal.ts';
+import { UP, below, magE, magM, magnitude, p10 } from './radius.ts';
+import type { Scalar } from './scalar.ts';
+
+/** The working precision W: significant digits of a rounded midpoint, and of an exact result kept. */
+let W = 60;
+
+/** Runs `compute` with W digits, then restores the previous precision. */
+export function withWorkingPrecision<R>(w: number, compute: () => R): R {
+  const saved = W;
+  W = w;
+  try {
+    return compute();
+  } finally {
+    W = saved;
+  }
+}
+
+/** A comparison the ball cannot decide at this precision (its ball contains the other value). */
+export class Undecided extends Error {
+  constructor(what: string) {
+    super(`${what} is not decided at ${W} digits`);
+  }
+}
+
+/** NOTE-4, NOTE-6: an exact value known to lie within rad·10^(mid.exponent) of `mid`. */
+export class Ball implements Scalar<Ball> {
+  /** the radius in units of the midpoint's last digit: 0 exact, Infinity unknown (NaN, from ∞·0, is unknown too) */
+  readonly rad: number;
+
+  constructor(
+    readonly mid: BigDecimal,
+    rad = 0,
+  ) {
+    this.rad = rad >= 0 ? rad : Infinity;
+  }
+
+  /** The working precision; memoize (scalar.ts) keys on it, so tables made at another precision are dropped. */
+  static get precision(): number {
+    return W;
+  }
+
+  /** NOTE-4: the exact value of a double. */
+  static exact(x: number): Ball {
+    return new Ball(BigDecimal.exact(x));
+  }
+
+  /** Radius 0: the midpoint is the exact value. */
+  get isExact(): boolean {
+    return this.rad === 0;
+  }
+
+  /** Whether 0 may lie in the ball (true when unsure). */
+  containsZero(): boolean {
+    if (!this.mid.finite) return false;
+    return this.isExact ? this.mid.isZero() : !below(this.rad, this.mid.exponent, this.mid, 1);
+  }
+
+  plus(y: Ball | number): Ball {
+    return sumOf(this, lift(y), false);
+  }
+
+  minus(y: Ball | number): Ball {
+    return sumOf(this, lift(y), true);
+  }
+
+  /** |xy − mx·my| ≤ |mx|·ry + |my|·rx + rx·ry (three terms of up to eight roundings each: UP³). */
+  times(y: Ball): Ball {
+    if (!this.mid.finite || !y.mid.finite) return nonFinite(this, y, (a, b) => a.times(b));
+    const exact = this.isExact && y.isExact;
+    const mid = zeroAt(multiply(this.mid, y.mid, W), this.mid.exponent + y.mid.exponent);
+    if (exact && !inexact) return new Ball(mid);
+    const ez = mid.exponent;
+    let rad = inexact ? 0.5 : 0;
+    if (y.rad !== 0 && this.mid.coefficient !== 0n) {
+      magnitude(this.mid);
+      rad += magM * y.rad * p10(magE + y.mid.exponent - ez);
+    }
+    if (this.rad !== 0 && y.mid.coefficient !== 0n) {
+      magnitude(y.mid);
+      rad += magM * this.rad * p10(magE + this.mid.exponent - ez);
+    }
+    if (this.rad !== 0 && y.rad !== 0) rad += this.rad * y.rad * p10(this.mid.exponent + y.mid.exponent - ez);
+    return new Ball(mid, rad * UP * UP * UP);
+  }
+
+  /** |x/y − mx/my| ≤ (|mx|·ry + |my|·rx) / (|my|²·(1 − ρ)), ρ = ry/|my| ≤ 1/2 (UP⁴ covers the roundings). */
+  div(y: Ball): Ball {
+    if (!this.mid.finite || !y.mid.finite || (y.isExact && y.mid.isZero())) return nonFinite(this, y, (a, b) => a.div(b));
+    // a divisor within twice its radius of zero: unknown here (a higher precision shrinks the radius)
+    if (!y.isExact && !below(y.rad, y.mid.exponent, y.mid, 0.5)) return new Ball(y.mid.isZero() ? y.mid : divide(this.mid, y.mid, W), Infinity);
+    const exact = this.isExact && y.isExact;
+    const mid = zeroAt(divide(this.mid, y.mid, W, exact ? W + 3 : W), this.mid.exponent - y.mid.exponent);
+    if (exact && !inexact) return new Ball(mid);
+    const ez = mid.exponent;
+    magnitude(y.mid);
+    const my = magM;
+    const ey = magE;
+    const rho = y.rad === 0 ? 0 : Math.min(0.5, (y.rad / my) * p10(y.mid.exponent - ey) * UP);
+    let num = 0;
+    if (y.rad !== 0 && this.mid.coefficient !== 0n) {
+      magnitude(this.mid);
+      num += magM * y.rad * p10(magE + y.mid.exponent - 2 * ey - ez);
+    }
+    if (this.rad !== 0) num += my * this.rad * p10(this.mid.exponent - ey - ez);
+    const rad = (num / (my * my * (1 - rho))) * UP * UP * UP + (inexact ? 0.5 : 0);
+    return new Ball(mid, rad * UP);
+  }
+
+  /** |√a − √mx| ≤ rx/√mx for every a ≥ 0 (UP² covers the roundings). */
+  sqrt(): Ball {
+    if (!this.mid.finite) return new Ball(this.mid.sqrt());
+    if (this.isExact) {
+      if (this.mid.isNegative() && !this.mid.isZero()) return new Ball(this.mid.sqrt());
+      const mid = squareRoot(this.mid, W, W);
+      return new Ball(mid, inexact ? 0.5 : 0);
+    }
+    // a ball reaching zero may hold a negative value (NaN) or not: unknown here
+    if (this.containsZero()) return new Ball(this.mid.abs().sqrt(), Infinity);
+    if (this.mid.isNegative()) return new Ball(this.mid.sqrt());
+    const mid = squareRoot(this.mid, W);
+    magnitude(this.mid);
+    const [m, e] = magE % 2 === 0 ? [magM, magE] : [magM * 10, magE - 1];
+    const rad = (this.rad / Math.sqrt(m)) * p10(this.mid.exponent - e / 2 - mid.exponent) * UP + (inexact ? 0.5 : 0);
+    return new Ball(mid, rad * UP);
+  }
+
+  neg(): Ball {
+    return new Ball(this.mid.neg(), this.rad);
+  }
+
+  /** βᵗ by repeated squaring (exact while the powers fit W digits). */
+  pow(n: number): Ball {
+    let result: Ball = ONE;
+    let base: Ball = this;
+    for (let k = n; k > 0; k >>= 1) {
+      if (k & 1) result = result.times(base);
+      if (k > 1) base = base.times(base);
+    }
+    return result;
+  }
+
+  isZero(): boolean {
+    if (this.isExact || !this.mid.finite) return this.mid.isZero();
+    if (this.containsZero()) throw new Undecided('whether a value is zero');
+    return false;
+  }
+
+  isNegative(): boolean {
+    if (this.isExact || !this.mid.finite) return this.mid.isNegative();
+    if (this.containsZero()) throw new Undecided('the sign of a value');
+    return this.mid.isNegative();
+  }
+
+  gte(y: Ball): boolean {
+    return order(this, y) >= 0;
+  }
+
+  gt(y: Ball): boolean {
+    return order(this, y) > 0;
+  }
+
+  /** max is 1-Lipschitz: the larger midpoint, the larger radius (exact operands: as `maximum`, ties keep this). */
+  max(y: Ball): Ball {
+    if (this.isExact && y.isExact) return this.gte(y) ? this : y;
+    if (!this.mid.finite || !y.mid.finite) return new Ball(this.mid.gte(y.mid) ? this.mid : y.mid, Infinity);
+    const mid = compare(this.mid, y.mid) >= 0 ? this.mid : y.mid;
+    const scaled = (b: Ball) => (b.rad === 0 ? 0 : b.rad * p10(b.mid.exponent - mid.exponent));
+    const rad = Math.max(scaled(this), scaled(y));
+    return new Ball(mid, rad * UP);
+  }
+
+  toString(): string {
+    return this.isExact ? this.mid.toString() : `${this.mid.toString()} ± ${this.rad}e${this.mid.exponent}`;
+  }
+}
+
+const ONE = Ball.exact(1);
+
+function lift(y: Ball | number): Ball {
+  if (typeof y !== 'number') return y;
+  // the reference adds small integer constants only (1 − β)
+  if (!Number.isSafeInteger(y)) throw new Error(`Ball: ${y} is not an integer; convert it with Ball.exact`);
+  return y === 1 ? ONE : Ball.exact(y);
+}
+
+/** x ± y: exact while the sum fits W digits, else rounded to W digits with half a unit added (six roundings: UP). */
+function sumOf(x: Ball, y: Ball, negate: boolean): Ball {
+  if (!x.mid.finite || !y.mid.finite) return nonFinite(x, y, (a, b) => (negate ? a.minus(b) : a.plus(b)));
+  const ySign = (y.mid.sign === 1) !== negate ? 1 : -1;
+  const mid = zeroAt(add(x.mid, ySign, y.mid, W), Math.min(x.mid.exponent, y.mid.exponent));
+  if (x.isExact && y.isExact && !inexact) return new Ball(mid);
+  const ez = mid.exponent;
+  let rad = inexact ? 0.5 : 0;
+  if (x.rad !== 0) rad += x.rad * p10(x.mid.exponent - ez);
+  if (y.rad !== 0) rad += y.rad * p10(y.mid.exponent - ez);
+  return new Ball(mid, rad * UP);
+}
+
+/**
+ * A zero midpoint (a cancellation) placed at the operands' scale: its exponent is only the unit the
+ * radius is counted in, and 10^0 would be far from a radius of 10^−300 (the radius would be rounded
+ * up to the smallest unit radius.ts can scale, and then blow up when the zero meets a value).
+ */
+function zeroAt(mid: BigDecimal, e: number): BigDecimal {
+  return mid.coefficient === 0n && mid.exponent !== e ? BigDecimal.of(mid.sign, 0n, e) : mid;
+}
+
+/**
+ * An operation with a NaN or an infinity, or a division by an exact zero: decimal.js's result on the
+ * midpoints (NOTE-6), exact unless an inexact operand may be zero (∞·0, 0/0 against a value).
+ */
+function nonFinite(x: Ball, y: Ball, op: (a: BigDecimal, b: BigDecimal) => BigDecimal): Ball {
+  const mid = op(x.mid, y.mid);
+  const unsure = (!x.isExact && x.containsZero()) || (!y.isExact && y.containsZero());
+  return new Ball(mid, unsure ? Infinity : 0);
+}
+
+/** −1, 0 or 1 as x <, =, > y, when the balls decide it. */
+function order(x: Ball, y: Ball): number {
+  if (!x.mid.finite || !y.mid.finite) return x.mid.gt(y.mid) ? 1 : x.mid.gte(y.mid) ? 0 : -1;
+  const d = x.minus(y);
+  if (d.isExact) return d.mid.isZero() ? 0 : d.mid.sign;
+  if (d.containsZero()) throw new Undecided('a comparison');
+  return d.mid.sign;
+}

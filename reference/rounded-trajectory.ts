@@ -1,0 +1,206 @@
+/**
+ * The reference's reported values (NOTE-4, NOTE-5): a case run in ball arithmetic and every output
+ * rounded correctly — to each dtype asked for, and to a number of significant digits for the
+ * `exact` strings — by Ziv's strategy: decide each rounding from the ball; an element whose ball
+ * holds a rounding boundary is evaluated again, alone (elements never interact), at twice the
+ * working precision, until every rounding is decided or the precision cap is reached (an error
+ * naming it, never a guess).
+ */
+import { Ball, Undecided, withWorkingPrecision } from './ball.ts';
+import { ballDigits, roundBall } from './ball-rounding.ts';
+import { precision } from './decimal.ts';
+import type { BigDecimal } from './big-decimal.ts';
+import { ulp, type Dtype } from './dtype.ts';
+import { UP, p10 } from './radius.ts';
+import type { OptimizerDef } from './registry.ts';
+import { referenceTrajectory, type Arithmetic, type CaseInput, type ExactStep } from './trajectory.ts';
+
+/** NOTE-4: ball arithmetic on the BigInt engine, with the exact conversion of a double. */
+export const BALL: Arithmetic<Ball> = { exact: (x) => Ball.exact(x), zero: Ball.exact(0) };
+
+/** NOTE-4: the first evaluation works at this many digits beyond those printed. */
+export const GUARD_DIGITS = 10;
+/** NOTE-4: the highest working precision tried; a rounding still undecided there is an error. */
+export const MAX_WORKING_PRECISION = 20_000;
+
+/** One output of every element: its value rounded to each dtype asked for, and its `exact` string. */
+export interface RoundedValues {
+  readonly rounded: Partial<Record<Dtype, number[]>>;
+  readonly text: string[];
+}
+
+export interface RoundedStep {
+  readonly params: RoundedValues;
+  readonly state: { readonly step: number; readonly [name: string]: RoundedValues | number };
+}
+
+export interface RoundingRequest {
+  readonly dtypes: readonly Dtype[];
+  /** significant digits of the `exact` strings; the reference precision P by default */
+  readonly digits?: number;
+}
+
+/**
+ * NOTE-1…NOTE-5: the trajectory of a case, every output correctly rounded (ties to even) to each
+ * dtype of the request and to `digits` significant digits. The state is carried exactly (as balls)
+ * from step to step; only what is reported is rounded.
+ */
+export function roundedTrajectory(def: OptimizerDef, input: CaseInput, request: RoundingRequest): RoundedStep[] {
+  const digits = request.digits ?? precision();
+  const start = Math.max(digits, precision()) + GUARD_DIGITS;
+  const whole = evaluate(def, input, start);
+  const out = allocate(whole ?? evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), input.params.length, request.dtypes);
+  const pending = whole === undefined ? input.params.map((_, i) => i) : decideAll(out, whole, request.dtypes, digits);
+  for (const i of pending) {
+    let w = start;
+    let done = false;
+    while (!done) {
+      w *= 2;
+      if (w > MAX_WORKING_PRECISION) throw new Error(undecidedMessage(out, i, MAX_WORKING_PRECISION));
+      const alone = evaluate(def, elementInput(input, i), w);
+      done = alone !== undefined && decideElement(out, alone, 0, i, request.dtypes, digits);
+    }
+  }
+  return out;
+}
+
+/** The case in ball arithmetic at w digits; undefined when a comparison is undecided there. */
+function evaluate(def: OptimizerDef, input: CaseInput, w: number): ExactStep<Ball>[] | undefined {
+  try {
+    return withWorkingPrecision(w, () => referenceTrajectory(def, input, BALL));
+  } catch (e) {
+    if (e instanceof Undecided) return undefined;
+    throw e;
+  }
+}
+
+/** Element i of a case as a case of its own (the hyperparameters and step counter unchanged). */
+export function elementInput(input: CaseInput, i: number): CaseInput {
+  const state = input.state === null ? null : Object.fromEntries(Object.entries(input.state).map(([k, v]) => [k, Array.isArray(v) ? [v[i]] : v]));
+  return { hyper: input.hyper, params: [input.params[i]], state, steps: input.steps.map((s) => ({ grad: [s.grad[i]], hyper: s.hyper })) };
+}
+
+function allocate(shape: ExactStep<Ball>[] | undefined, n: number, dtypes: readonly Dtype[]): RoundedStep[] {
+  if (shape === undefined) throw new Error(`a comparison is not decided at ${MAX_WORKING_PRECISION} digits (NOTE-4's precision cap)`);
+  const values = (): RoundedValues => ({
+    rounded: Object.fromEntries(dtypes.map((d) => [d, new Array<number>(n)])),
+    text: new Array<string>(n),
+  });
+  return shape.map((s) => {
+    const state: Record<string, RoundedValues | number> = {};
+    for (const [name, v] of Object.entries(s.state)) state[name] = typeof v === 'number' ? v : values();
+    return { params: values(), state: state as RoundedStep['state'] };
+  });
+}
+
+/** Decides every output of every element, output by output; the elements left undecided, in order. */
+function decideAll(out: RoundedStep[], balls: ExactStep<Ball>[], dtypes: readonly Dtype[], digits: number): number[] {
+  const pending = new Set<number>();
+  balls.forEach((s, k) => {
+    const outputs: [RoundedValues, Ball[]][] = [[out[k].params, s.params]];
+    for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') outputs.push([out[k].state[name] as RoundedValues, v]);
+    for (const [target, values] of outputs) {
+      for (let i = 0; i < values.length; i++) if (!decideOne(target, values[i], i, dtypes, digits)) pending.add(i);
+    }
+  });
+  return [...pending].sort((a, b) => a - b);
+}
+
+/** Decides every output of element `to` from element `from` of a ball trajectory; whether all are decided. */
+function decideElement(out: RoundedStep[], balls: ExactStep<Ball>[], from: number, to: number, dtypes: readonly Dtype[], digits: number): boolean {
+  let all = true;
+  balls.forEach((s, k) => {
+    all = decideOne(out[k].params, s.params[from], to, dtypes, digits) && all;
+    for (const [name, v] of Object.entries(s.state)) {
+      if (typeof v !== 'number') all = decideOne(out[k].state[name] as RoundedValues, v[from], to, dtypes, digits) && all;
+    }
+  });
+  return all;
+}
+
+function decideOne(target: RoundedValues, b: Ball, i: number, dtypes: readonly Dtype[], digits: number): boolean {
+  if (target.text[i] !== undefined) return true;
+  const text = ballDigits(b, digits);
+  if (text === undefined) return false;
+  for (const d of dtypes) {
+    const v = roundBall(b, d);
+    if (v === undefined) return false;
+    (target.rounded[d] as number[])[i] = v;
+  }
+  target.text[i] = text.toString();
+  return true;
+}
+
+function undecidedMessage(out: RoundedStep[], i: number, cap: number): string {
+  for (let k = 0; k < out.length; k++) {
+    const names = ['params', ...Object.keys(out[k].state).filter((n) => n !== 'step')];
+    for (const name of names) {
+      const v = (name === 'params' ? out[k].params : out[k].state[name]) as RoundedValues;
+      if (v.text[i] === undefined) {
+        const where = name === 'params' ? `params[${i}]` : `state.${name}[${i}]`;
+        return `the rounding of ${where} after step ${k + 1} is not decided at ${cap} digits, the reference's precision cap (NOTE-4): the exact value lies within 10^-${cap - 5} relative of a rounding boundary without being known to be on it`;
+      }
+    }
+  }
+  return `element ${i} is not decided at ${cap} digits (NOTE-4's precision cap)`;
+}
+
+/** NOTE-4: element i's balls after the last step of `input`, at w digits (undefined: a comparison undecided there). */
+export function replayElement(def: OptimizerDef, input: CaseInput, i: number, w: number): ExactStep<Ball> | undefined {
+  const run = evaluate(def, elementInput(input, i), w);
+  return run?.[run.length - 1];
+}
+
+/** Evaluates element i's output `name` (`params` or a state name) again at w digits (undefined: a comparison undecided there). */
+export type Replay = (i: number, name: string, w: number) => Ball | undefined;
+
+/**
+ * NOTE-4, NOTE-5: a value settled for comparing a float64 output (PREC-1): its float64 rounding
+ * decided and its radius below 2^−30 of the float64 spacing there, so an error measured from the
+ * midpoint is the exact error to a billionth of an ulp; its `digits`-digit string, decided too,
+ * when asked (a failure message). An undecided ball is evaluated again by `replay` at 2W, 4W, …
+ * digits, up to the precision cap.
+ */
+export class Settled {
+  readonly value: number;
+  readonly mid: BigDecimal;
+
+  constructor(
+    private readonly ball: Ball,
+    private readonly i: number,
+    private readonly name: string,
+    private readonly replay: Replay,
+    private readonly digits: number,
+  ) {
+    const found = settled64(ball) ?? this.decide(settled64);
+    this.value = found.value;
+    this.mid = found.mid;
+  }
+
+  text(): string {
+    return (ballDigits(this.ball, this.digits) ?? this.decide((b) => ballDigits(b, this.digits))).toString();
+  }
+
+  /** The first decision `decide` makes at 2W, 4W, … digits. */
+  private decide<R>(decide: (ball: Ball) => R | undefined): R {
+    for (let w = 2 * Ball.precision; w <= MAX_WORKING_PRECISION; w *= 2) {
+      const ball = this.replay(this.i, this.name, w);
+      const decided = ball === undefined ? undefined : decide(ball);
+      if (decided !== undefined) return decided;
+    }
+    throw new Error(`a float64 reference value is not decided at ${MAX_WORKING_PRECISION} digits, the reference's precision cap (NOTE-4)`);
+  }
+}
+
+/** The float64 rounding and midpoint when decided, and the radius below 2^−30 ulp (2^−83·|v| bounds it for normal v). */
+function settled64(b: Ball): { value: number; mid: BigDecimal } | undefined {
+  const value = roundBall(b, 'float64');
+  if (value === undefined) return undefined;
+  if (b.rad !== 0) {
+    const av = Math.abs(value);
+    const quick = av >= 2 ** -1000 && b.mid.exponent > -300 && b.rad * p10(b.mid.exponent) * UP <= av * 2 ** -84;
+    // otherwise log10 of radius and spacing, compared with a tenth of a digit to spare
+    if (!quick && Math.log10(b.rad) + b.mid.exponent > Math.log10(ulp(value, 'float64')) - 30 * Math.log10(2) - 0.1) return undefined;
+  }
+  return { value, mid: b.mid };
+}

@@ -1,0 +1,82 @@
+/**
+ * NOTE-4: the ball arithmetic's contract, operation by operation — the exact value (decimal.js at
+ * 1,000 digits, on operands that are exact doubles) lies within the radius of the midpoint, and a
+ * result is marked exact exactly when it is: + − × that fit the working precision, ÷ and √ with no
+ * remainder. Chains carry the bound across operations, cancellation included.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Ball, withWorkingPrecision } from '../../reference/ball.ts';
+import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
+import { exact } from '../../reference/dtype.ts';
+
+const FC = { seed: 20261211, numRuns: 150 };
+
+/** The ball's radius rad·10^e as a decimal. */
+const radiusOf = (b: Ball): Dec => exact(b.rad).times(new Dec(10).pow(b.mid.exponent));
+
+/** Asserts |truth − mid| ≤ radius, and radius 0 ⇒ mid = truth. */
+function expectHolds(b: Ball, truth: Dec, what: string): void {
+  const error = b.mid.toDecimal().minus(truth).abs();
+  expect(error.lte(radiusOf(b)), `${what}: |${truth.toSignificantDigits(30).toString()} − ${b.toString()}| = ${error.toExponential(3)}`).toBe(true);
+}
+
+const at1000 = <R>(f: () => R): R => {
+  const saved = precision();
+  setPrecision(1000);
+  try {
+    return f();
+  } finally {
+    setPrecision(saved);
+  }
+};
+
+const double = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 }).filter((x) => x !== 0);
+
+describe('NOTE-4: balls hold the exact value', () => {
+  it('NOTE-4: + − × ÷ √ of exact doubles: the exact result lies in the ball (property)', () => {
+    fc.assert(
+      fc.property(double, double, (x, y) => {
+        const [a, b] = [Ball.exact(x), Ball.exact(y)];
+        const [dx, dy] = [exact(x), exact(y)];
+        const truth = at1000(() => ({ sum: dx.plus(dy), diff: dx.minus(dy), prod: dx.times(dy), quot: dx.div(dy), root: dx.abs().sqrt() }));
+        expectHolds(a.plus(b), truth.sum, 'x + y');
+        expectHolds(a.minus(b), truth.diff, 'x − y');
+        expectHolds(a.times(b), truth.prod, 'x × y');
+        expectHolds(a.div(b), truth.quot, 'x ÷ y');
+        expectHolds((x < 0 ? a.neg() : a).sqrt(), truth.root, '√|x|');
+      }),
+      FC,
+    );
+  });
+
+  it('NOTE-4: chains with cancellation keep the bound: (x/3)·3 − x, √(x²)·… (property)', () => {
+    fc.assert(
+      fc.property(double, double, (x, y) => {
+        const [a, b] = [Ball.exact(x), Ball.exact(y)];
+        const three = Ball.exact(3);
+        const [dx, dy] = [exact(x), exact(y)];
+        const chain = a.div(three).times(three).minus(a).plus(b.div(a)).times(b.times(b).sqrt());
+        const truth = at1000(() => dy.div(dx).times(dy.abs()));
+        expectHolds(chain, truth, '(x/3)·3 − x + y/x, times |y|');
+      }),
+      FC,
+    );
+  });
+
+  it('NOTE-4: exact results are marked exact, and only they', () => {
+    withWorkingPrecision(60, () => {
+      const one = Ball.exact(1);
+      expect(one.minus(Ball.exact(2 ** -54)).isExact, '1 − 2^-54 (55 digits) is exact').toBe(true);
+      expect(Ball.exact(0.75).div(Ball.exact(0.25)).isExact, '0.75 / 0.25 = 3').toBe(true);
+      expect(Ball.exact(0.0625).sqrt().isExact, '√0.0625 = 0.25').toBe(true);
+      expect(one.div(Ball.exact(3)).isExact, '1/3 is not').toBe(false);
+      expect(Ball.exact(2).sqrt().isExact, '√2 is not').toBe(false);
+      // 2^-1074 has 751 digits: halving it exactly needs more than 60
+      expect(Ball.exact(2 ** -1074).times(Ball.exact(0.5)).isExact, '2^-1075 at 60 digits is not').toBe(false);
+    });
+    withWorkingPrecision(1000, () => {
+      expect(Ball.exact(2 ** -1074).times(Ball.exact(0.5)).isExact, '2^-1075 at 1,000 digits is').toBe(true);
+    });
+  });
+});

@@ -1,0 +1,325 @@
+/**
+ * NOTE-4, NOTE-5, NOTE-6: the reference's reported values are the exact values correctly rounded —
+ * to every dtype, ties to even, and to the digits of its `exact` strings — whatever the working
+ * precision, on exact ties, near ties and cancellations, for every family, variant and dtype.
+ * Expected values come from the issue's independent recomputation, from hand derivations written
+ * out below, or from decimal.js at 1,200 digits with an explicit tie analysis (oracle.ts).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { referenceRun } from '../../conformance/adapters/reference.ts';
+import { caseArbitrary } from '../../conformance/check/arbitraries.ts';
+import type { Case } from '../../conformance/check/case.ts';
+import { checkCase } from '../../conformance/check/compare.ts';
+import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
+import { DTYPES, FORMATS, minSubnormal, roundDoubleToDtype, type Dtype } from '../../reference/dtype.ts';
+import { OPTIMIZERS, findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
+import { roundedTrajectory, type RoundedStep, type RoundedValues } from '../../reference/rounded-trajectory.ts';
+import type { CaseInput } from '../../reference/trajectory.ts';
+import { oracleTrajectory, type OracleValue } from './oracle.ts';
+
+const SEED = 20261210;
+const def = (name: string): OptimizerDef => OPTIMIZERS.find((o) => o.name === name) as OptimizerDef;
+
+/** Every output of a rounded trajectory in the oracle's order: where, the dtype values, the string. */
+function flatten(steps: RoundedStep[], dtypes: readonly Dtype[]): { rounded: Partial<Record<Dtype, number>>; text: string }[] {
+  const out: { rounded: Partial<Record<Dtype, number>>; text: string }[] = [];
+  for (const s of steps) {
+    const outputs: RoundedValues[] = [s.params, ...Object.values(s.state).filter((v): v is RoundedValues => typeof v !== 'number')];
+    for (const o of outputs) o.text.forEach((text, i) => out.push({ text, rounded: Object.fromEntries(dtypes.map((d) => [d, o.rounded[d]?.[i]])) }));
+  }
+  return out;
+}
+
+/** Asserts the engine's rounded outputs equal the oracle's; returns the oracle's values (ties, near ties counted). */
+function expectOracle(d: OptimizerDef, input: CaseInput, dtypes: readonly Dtype[], exactTies: boolean, what: string): OracleValue[] {
+  const oracle = oracleTrajectory(d, input, dtypes, precision(), exactTies);
+  let steps: RoundedStep[];
+  try {
+    steps = roundedTrajectory(d, input, { dtypes });
+  } catch (e) {
+    throw new Error(`${what}: ${(e as Error).message}`);
+  }
+  const got = flatten(steps, dtypes);
+  expect(got.length, what).toBe(oracle.length);
+  oracle.forEach((o, k) => {
+    for (const dtype of dtypes) {
+      expect(
+        Object.is(got[k].rounded[dtype], o.rounded[dtype]),
+        `${what} ${o.where} ${dtype}: expected ${o.rounded[dtype]}, got ${got[k].rounded[dtype]} (exact ${o.exact.toSignificantDigits(60).toString()})`,
+      ).toBe(true);
+    }
+    expect(got[k].text, `${what} ${o.where}: the exact string`).toBe(o.text);
+  });
+  return oracle;
+}
+
+/** The parts of a dtype the generators need: its precision p and smallest subnormal. */
+const bits = (dtype: Dtype) => FORMATS[dtype].precision;
+
+/**
+ * Exact ties: the step is built of exact operations whose result needs one bit more than the dtype
+ * has (hand-derived; the oracle confirms each lies on a boundary). With ε = 0 Adam's first
+ * direction is g/|g| = ±1, RMSprop's g/√(0.25·g²) = ±2 (α = 0.75; centered α = 0.5:
+ * v − ḡ² = 0.5g² − 0.25g² = 0.25g²), so θ − lr·d = 1 − 2^−(p+1) (lr·2 for RMSprop), halfway between
+ * 1 − 2^−p and 1 (→ 1, even). β = 0.5 averages of 2 then 1 + 2^(1−p) give 1 + 2^−p (→ 1). Half a
+ * subnormal: θ = g = 2^(emin−p+1), lr = 0.5 → 2^(emin−p), halfway between 0 and θ (→ 0); AdamW with
+ * g = 0 and lr·λ = 0.5 halves θ the same way.
+ */
+function exactTieCases(d: OptimizerDef, dtype: Dtype): CaseInput[] {
+  const p = bits(dtype);
+  const lr = 2 ** -(p + 1);
+  const tiny = minSubnormal(dtype);
+  const next = 1 + 2 ** (1 - p);
+  const one = (hyper: Record<string, unknown>, grads: number[][], params = [1]): CaseInput => ({
+    hyper,
+    params,
+    state: null,
+    steps: grads.map((g) => ({ grad: g })),
+  });
+  switch (d.family) {
+    case 'sgd': {
+      const lerp = d.name === 'sgd/lerp-momentum';
+      return [one({ lr }, [[1]]), one({ lr: 0.5 }, [[tiny]], [tiny]), one({ lr: lerp ? 1 : lr, momentum: 0.5 }, lerp ? [[2], [next]] : [[1], [1]])];
+    }
+    case 'rmsprop':
+      return [
+        one({ lr: lr / 2, alpha: 0.75, eps: 0 }, [[1], [1]]),
+        one({ lr: lr / 2, alpha: 0.5, eps: 0, centered: true }, [[1]]),
+        one({ lr: lr / 2, alpha: 0.75, eps: 0, momentum: 0.5 }, [[1]]),
+      ];
+    case 'adam':
+    case 'adamw':
+      // β₁ = 0.5, β₂ = 0.75 (or 0): 1 − β₂ᵗ a square and 1 − β₁ a power of two, so ADAM-9's
+      // √(1 − β₂ᵗ)/(1 − β₁ᵗ) is exact too (with the defaults the tie is reached through √0.001 and
+      // a quotient by 0.1 — see the precision-cap test)
+      return [
+        one({ lr, beta1: 0.5, beta2: 0.75, eps: 0, weight_decay: 0 }, [[1]]),
+        one({ lr, beta1: 0.5, beta2: 0, eps: 0, weight_decay: 0 }, [[2], [next]]),
+        one({ lr: 0.5, eps: 1e-8, weight_decay: d.name === 'adamw' ? 1 : 0 }, [[0]], [tiny]),
+        one({ lr, beta1: 0.5, beta2: 0.75, eps: 0, weight_decay: 0, amsgrad: true }, [[-1]], [next]),
+      ];
+    case 'ewma':
+      return [one({ beta: 0.5 }, [[1 - 2 ** -p]]), one({ beta: 0.5 }, [[0]], [tiny]), one({ beta: 0.5 }, [[2], [next]], [0])];
+  }
+}
+
+/**
+ * Near ties: Adam's and RMSprop's ε = 2^−140 makes the first direction 1/(1 + 2^−140) instead of 1,
+ * so θ + lr·d from θ = 1 + 2^(1−p) (odd) lands 2^−140·lr below the tie 1 + 3·2^−p: correct is
+ * θ itself, a 50-digit engine sees the tie and rounds up to the even 1 + 2^(2−p). SGD and the EWMA
+ * have no ÷ or √: their near ties are exact values a few bits from a tie (θ − lr·g with g the
+ * double after 1).
+ */
+function nearTieCases(d: OptimizerDef, dtype: Dtype): CaseInput[] {
+  const p = bits(dtype);
+  const odd = 1 + 2 ** (1 - p);
+  const one = (hyper: Record<string, unknown>, grads: number[][], params: number[]): CaseInput => ({
+    hyper,
+    params,
+    state: null,
+    steps: grads.map((g) => ({ grad: g })),
+  });
+  switch (d.family) {
+    case 'sgd':
+      return [one({ lr: 2 ** -(p + 1) }, [[1 + 2 ** (1 - p)]], [1])];
+    case 'rmsprop':
+      return [one({ lr: 2 ** -(p + 1), alpha: 0.75, eps: 2 ** -140 }, [[-1]], [odd])];
+    case 'adam':
+    case 'adamw':
+      return [
+        one({ lr: 2 ** -p, eps: 2 ** -140, weight_decay: 0 }, [[-1]], [odd]),
+        one({ lr: 2 ** -p, eps: 2 ** -140, weight_decay: 0, amsgrad: true }, [[-1], [-1]], [odd]),
+      ];
+    case 'ewma':
+      return [one({ beta: 0.5 }, [[1 - 2 ** (1 - p)]], [1 + 2 ** (1 - p)])];
+  }
+}
+
+/**
+ * Cancellations: AdamW with lr·λ = 1 (θ − θ − lr·d), centered RMSprop with v ≈ ḡ² (α near 1 after
+ * steady gradients), θ ≈ lr·update (Adam's first step from θ = lr), and the issue's cases.
+ */
+function cancellationCases(d: OptimizerDef, dtype: Dtype): CaseInput[] {
+  const f = (x: number) => (dtype === 'float64' ? x : Math.fround(x));
+  const one = (hyper: Record<string, unknown>, grads: number[][], params: number[], state: CaseInput['state'] = null): CaseInput => ({
+    hyper,
+    params,
+    state,
+    steps: grads.map((g) => ({ grad: g })),
+  });
+  const tinyGrad = dtype === 'float64' ? -6.072161975439201e-307 : -minSubnormal(dtype) * 3;
+  switch (d.family) {
+    case 'sgd':
+      return [one({ lr: 0.5, weight_decay: 2 }, [[0.75]], [0.75])];
+    case 'rmsprop':
+      return [
+        one({ lr: 0.25, alpha: f(0.99), eps: 0, centered: true }, [[0.5], [0.5], [0.5 + 2 ** -10]], [0.5]),
+        one({ lr: 1, alpha: 0.5, eps: 2 ** -100 }, [[tinyGrad]], [0.25]),
+      ];
+    case 'adam':
+    case 'adamw':
+      return [
+        one(
+          { lr: 1, beta1: f(0.9981508851051331), beta2: f(0.9999999403953552), eps: 1.0000000031710769e-30, weight_decay: 1, amsgrad: true },
+          [[tinyGrad]],
+          [dtype === 'float64' ? -0.0014945718611140356 : 0.5],
+        ),
+        one({ lr: 0.125, beta1: 0.5, beta2: 0.75, eps: 0, weight_decay: 0 }, [[1]], [0.125]),
+      ];
+    case 'ewma':
+      return [one({ beta: 0.5 }, [[-1]], [1])];
+  }
+}
+
+/** Whether a generated case's inputs are exact in the dtype (the narrow dtypes cannot hold some). */
+function representable(input: CaseInput, dtype: Dtype): boolean {
+  return [...input.params, ...input.steps.flatMap((s) => s.grad)].every((x) => Object.is(roundDoubleToDtype(x, dtype), x));
+}
+
+describe('NOTE-5: correct rounding of the issue-10 cases', () => {
+  const run = (name: string, dtype: Dtype, hyper: Record<string, unknown>, params: number[], grad: number[]) =>
+    roundedTrajectory(findOptimizer(name) as OptimizerDef, { hyper, params, state: null, steps: [{ grad }] }, { dtypes: [dtype] })[0].params;
+
+  it('NOTE-5: sgd float64, lr 2^-54: 1 − 2^-54 is the tie between 1 − 2^-53 and 1 and rounds to the even 1', () => {
+    expect(run('sgd', 'float64', { lr: 2 ** -54 }, [1], [1]).rounded.float64).toEqual([1]);
+  });
+
+  it('NOTE-5: float32 lr 0.5 on 2^-149: 2^-150 is half the smallest subnormal and rounds to +0', () => {
+    expect(Object.is(run('sgd', 'float32', { lr: 0.5 }, [2 ** -149], [2 ** -149]).rounded.float32?.[0], 0)).toBe(true);
+  });
+
+  it('NOTE-5: the adam float32 near tie 1.5e-60 below the tie rounds down to -0.6455716490745544', () => {
+    const hyper = { lr: 1.0, beta1: 0.8999999761581421, beta2: 0.9990000128746033, eps: 1.0000000031710769e-30, weight_decay: 0, amsgrad: false };
+    expect(run('adam', 'float32', hyper, [0.35442832112312317], [1.0000000150474662e30]).rounded.float32).toEqual([-0.6455716490745544]);
+  });
+
+  it('NOTE-4: the adamw float64 cancellation gives 6.072161956183909e-277 and an exact string right in every digit', () => {
+    const hyper = { lr: 1.0, beta1: 0.9981508851051331, beta2: 0.9999999403953552, eps: 1.0000000031710769e-30, weight_decay: 1.0, amsgrad: true };
+    const out = run('adamw', 'float64', hyper, [-0.0014945718611140356], [-6.072161975439201e-307]);
+    expect(out.rounded.float64).toEqual([6.072161956183909e-277]);
+    const [oracle] = oracleTrajectory(
+      def('adamw'),
+      { hyper, params: [-0.0014945718611140356], state: null, steps: [{ grad: [-6.072161975439201e-307] }] },
+      ['float64'],
+      precision(),
+      false,
+    );
+    expect(out.text[0]).toBe(oracle.text);
+    expect(out.text[0].replace(/e.*$/, '').replace(/[-.]/g, '').length).toBeGreaterThanOrEqual(45);
+  });
+});
+
+describe('NOTE-5: exact ties, near ties and cancellations for every family, variant and dtype', () => {
+  const kinds = [
+    { kind: 'exact ties', cases: exactTieCases, exactTies: true },
+    { kind: 'near ties', cases: nearTieCases, exactTies: false },
+    { kind: 'cancellations', cases: cancellationCases, exactTies: false },
+  ];
+  for (const { kind, cases, exactTies } of kinds) {
+    it(`NOTE-5: ${kind} round as decimal.js at 1,200 digits says, ties to even`, () => {
+      const seen: Record<string, number> = {};
+      for (const d of OPTIMIZERS) {
+        for (const dtype of DTYPES) {
+          const inputs = cases(d, dtype).filter((c) => representable(c, dtype));
+          expect(inputs.length, `${d.name} ${dtype}: no ${kind} case`).toBeGreaterThan(0);
+          for (const input of inputs) {
+            const oracle = expectOracle(d, input, [dtype], exactTies, `${kind} ${d.name} ${dtype} ${JSON.stringify(input.hyper)}`);
+            seen[`${d.family} ${dtype}`] = (seen[`${d.family} ${dtype}`] ?? 0) + oracle.reduce((n, o) => n + (exactTies ? o.ties : o.nearTies), 0);
+          }
+        }
+      }
+      // the generators must reach what they are named for: ties in every family and dtype, near ties
+      // wherever ÷ or √ can land within 1e-45 of a tie (SGD and the EWMA are exact: + − × only)
+      for (const [key, n] of Object.entries(seen)) {
+        if (kind === 'exact ties' || (kind === 'near ties' && !/^(sgd|ewma) /.test(key))) expect(n, `${kind}: none in ${key}`).toBeGreaterThan(0);
+      }
+    });
+  }
+});
+
+describe('NOTE-4: the precision cap', () => {
+  it('NOTE-4: a tie reached only through irrational intermediates is an error naming the cap, never a guess', () => {
+    // ADAM-9 with ε̂ = 0: the first step is (√(1 − β₂)/(1 − β₁))·m/√v = ±1 exactly, computed through
+    // √0.001 and a quotient by 1 − 0.9; θ − lr = 1 − 2^−54 is a float64 tie no finite precision can
+    // show to be one.
+    const input: CaseInput = { hyper: { lr: 2 ** -54, eps: 0 }, params: [1], state: null, steps: [{ grad: [1] }] };
+    expect(() => roundedTrajectory(def('adam/eps-hat'), input, { dtypes: ['float64'] })).toThrow(
+      /params\[0\] after step 1 is not decided at 20000 digits, the reference's precision cap/,
+    );
+  });
+});
+
+describe('NOTE-6: the BigInt engine and decimal.js at 1,200 digits give identical rounded outputs', () => {
+  it('NOTE-6: on random cases of every definition and dtype (rounded values and exact strings)', () => {
+    for (const d of OPTIMIZERS) {
+      for (const dtype of DTYPES) {
+        const cases = fc.sample(caseArbitrary(d.family, dtype), { seed: SEED, numRuns: 2 }).filter((c) => c.params.length * c.steps.length <= 40);
+        for (const c of cases) {
+          let valid = true;
+          try {
+            roundedTrajectory(d, c, { dtypes: [dtype] });
+          } catch (e) {
+            valid = false;
+            expect((e as Error).message, `${d.name} ${dtype}`).not.toMatch(/precision cap/);
+          }
+          if (valid) expectOracle(d, c, [dtype, 'float64'], false, `${d.name} ${dtype} random`);
+        }
+      }
+    }
+  });
+
+  it('NOTE-4: the rounded values do not depend on the working precision (OPTCONF_PRECISION 50 and 90)', () => {
+    const input: CaseInput = {
+      hyper: { lr: 1, eps: 2 ** -140, weight_decay: 0 },
+      params: [1 + 2 ** -52, 0.3],
+      state: null,
+      steps: [{ grad: [-1, 0.7] }, { grad: [0.1, -0.2] }],
+    };
+    const at = (digits: number) => {
+      const saved = precision();
+      setPrecision(digits);
+      try {
+        return roundedTrajectory(def('adam'), input, { dtypes: ['float64', 'float32'] });
+      } finally {
+        setPrecision(saved);
+      }
+    };
+    const [p50, p90] = [at(50), at(90)];
+    expect(p90.map((s) => s.params.rounded)).toEqual(p50.map((s) => s.params.rounded));
+    // the 90-digit strings, cut to 50 digits, are the 50-digit strings
+    p50.forEach((s, k) =>
+      s.params.text.forEach((t, i) => expect(new Dec(p90[k].params.text[i]).toSignificantDigits(50, Dec.ROUND_HALF_EVEN).toString()).toBe(t)),
+    );
+  });
+});
+
+describe('NOTE-4: float64 checks compare with the correctly rounded value', () => {
+  it('NOTE-4: the adamw cancellation, checked from the reference reply and its own state: passes, and a wrong reply is told the exact value in every digit', () => {
+    const hyper = { lr: 1.0, beta1: 0.9981508851051331, beta2: 0.9999999403953552, eps: 1.0000000031710769e-30, weight_decay: 1.0, amsgrad: true };
+    const c: Case = {
+      optimizer: 'adamw',
+      dtype: 'float64',
+      hyper,
+      params: [-0.0014945718611140356],
+      state: null,
+      steps: [{ grad: [-6.072161975439201e-307] }, { grad: [1e-300] }],
+    };
+    const reply = referenceRun({ op: 'run', id: 'x', ...c });
+    if (reply.op !== 'result') throw new Error(`reference: ${reply.op === 'error' ? reply.message : reply.op}`);
+    expect(reply.steps[0].params).toEqual([6.072161956183909e-277]);
+    expect(checkCase(def('adamw'), c, reply.steps).ok).toBe(true);
+    // step 2 of θ − lr·λ·θ − lr·d with lr·λ = 1 cancels θ again, from the reply's own state (PREC-7)
+    const wrong = [reply.steps[0], { ...reply.steps[1], params: [1] }];
+    const verdict = checkCase(def('adamw'), c, wrong);
+    expect(verdict.ok).toBe(false);
+    const oracle = oracleTrajectory(
+      def('adamw'),
+      { ...c, state: { step: 1, ...reply.steps[0].state } as CaseInput['state'], params: reply.steps[0].params as number[], steps: [c.steps[1]] },
+      ['float64'],
+      25,
+      false,
+    );
+    expect(verdict.failure?.expected).toBe(oracle[0].text);
+  });
+});

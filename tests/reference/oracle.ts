@@ -1,0 +1,109 @@
+/**
+ * An independent oracle for correct rounding (NOTE-4, NOTE-5, NOTE-6): the case run in decimal.js
+ * at ORACLE_DIGITS digits, and each value rounded by nearest-candidate search in decimal.js — the
+ * candidates come from a double's rounding, the choice from exact distances — with an explicit tie
+ * analysis: a value on a rounding boundary is taken for an exact tie only where the case is built
+ * of exact operations (then decimal.js computed it exactly), or where decimal.js's value has at
+ * least 100 digits fewer than its precision (no rounding at 1,200 digits leaves 100 trailing zeros
+ * short of an exact result, short of a cancellation the test would have to construct on purpose);
+ * a value closer to a boundary than the oracle's own error is reported as ambiguous, so a test fails
+ * instead of trusting it. Shares no code with the ball arithmetic or its rounding.
+ */
+import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
+import { DTYPES, exact, maxFinite, roundDoubleToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
+import type { OptimizerDef } from '../../reference/registry.ts';
+import { referenceTrajectory, type CaseInput } from '../../reference/trajectory.ts';
+
+export const ORACLE_DIGITS = 1200;
+/** A value this close to a boundary (relative) is beyond the oracle's resolution. */
+const RESOLUTION = new Dec('1e-1100');
+
+export interface OracleValue {
+  readonly where: string;
+  readonly exact: Dec;
+  readonly rounded: Partial<Record<Dtype, number>>;
+  readonly text: string;
+  /** a dtype rounding or the text that was an exact tie */
+  readonly ties: number;
+  /** a dtype rounding within 1e-45 relative of its boundary without being on it */
+  readonly nearTies: number;
+}
+
+/** The dtype value nearest d, ties to even; `gap`: the distance from d to the boundary, relative to |d|. */
+export function nearest(d: Dec, dtype: Dtype): { value: number; gap: Dec } {
+  if (d.isZero()) return { value: d.isNeg() ? -0 : 0, gap: new Dec(Infinity) };
+  const top = maxFinite(dtype);
+  const limit = exact(top).plus(exact(ulp(top, dtype)).div(2));
+  if (d.abs().gte(limit)) return { value: d.isNeg() ? -Infinity : Infinity, gap: d.abs().minus(limit).div(d.abs()) };
+  const a = roundDoubleToDtype(Number(d.toString()), dtype);
+  // a and its neighbours (± half a spacing reaches the finer neighbour below a power of two)
+  const u = ulp(a, dtype);
+  const around = [a, a + u, a - u, a + u / 2, a - u / 2].map((x) => roundDoubleToDtype(x, dtype));
+  const candidates = [...new Set(around.filter((x) => Number.isFinite(x) && Math.abs(x) <= top))];
+  const scored = candidates.map((c) => ({ c, dist: exact(c).minus(d).abs() })).sort((x, y) => x.dist.cmp(y.dist));
+  const [best, second] = scored;
+  const gap = second.dist.minus(best.dist).div(2).div(d.abs());
+  let value = best.c;
+  if (best.dist.eq(second.dist)) value = even(best.c, dtype) ? best.c : second.c;
+  return { value: value === 0 ? (d.isNeg() ? -0 : 0) : value, gap };
+}
+
+function even(x: number, dtype: Dtype): boolean {
+  if (x === 0) return true;
+  return (Math.abs(x) / ulp(x, dtype)) % 2 === 0;
+}
+
+/** d correctly rounded to `digits` significant digits, and its gap to the half-points (relative). */
+export function nearestDigits(d: Dec, digits: number): { text: string; gap: Dec } {
+  if (!d.isFinite() || d.isZero()) return { text: d.toString(), gap: new Dec(Infinity) };
+  const r = d.toSignificantDigits(digits, Dec.ROUND_HALF_EVEN);
+  const down = d.toSignificantDigits(digits, Dec.ROUND_DOWN);
+  const half = down.minus(d.toSignificantDigits(digits, Dec.ROUND_UP)).abs().div(2);
+  const gap = half.eq(0) ? new Dec(Infinity) : half.minus(d.minus(down).abs()).abs().div(d.abs());
+  return { text: r.toString(), gap };
+}
+
+/**
+ * Every output of a case, by the oracle: each dtype's rounding and the `digits`-digit string.
+ * `exactTies`: the case is built of exact operations, so a value on a boundary is a tie.
+ */
+export function oracleTrajectory(def: OptimizerDef, input: CaseInput, dtypes: readonly Dtype[], digits: number, exactTies: boolean): OracleValue[] {
+  const saved = precision();
+  setPrecision(ORACLE_DIGITS);
+  try {
+    const out: OracleValue[] = [];
+    referenceTrajectory(def, input).forEach((s, k) => {
+      const outputs: [string, Dec[]][] = [['params', s.params], ...Object.entries(s.state).filter((e): e is [string, Dec[]] => typeof e[1] !== 'number')];
+      for (const [name, values] of outputs) values.forEach((d, i) => out.push(judge(`step ${k + 1} ${name}[${i}]`, d, dtypes, digits, exactTies)));
+    });
+    return out;
+  } finally {
+    setPrecision(saved);
+  }
+}
+
+function judge(where: string, d: Dec, dtypes: readonly Dtype[], digits: number, exactTies: boolean): OracleValue {
+  let ties = 0;
+  let nearTies = 0;
+  const short = d.isFinite() && !d.isZero() && d.sd() <= ORACLE_DIGITS - 100;
+  const check = (gap: Dec, what: string) => {
+    if (gap.isZero()) {
+      if (!exactTies && !short) throw new Error(`oracle: ${where} ${what} lies on a rounding boundary in a case not built of exact operations`);
+      ties += 1;
+    } else if (gap.lt(RESOLUTION)) throw new Error(`oracle: ${where} ${what} is within ${gap.toExponential(2)} of a boundary, beyond the oracle's resolution`);
+    else if (gap.lt('1e-45')) nearTies += 1;
+  };
+  const rounded: Partial<Record<Dtype, number>> = {};
+  if (d.isFinite()) {
+    for (const dtype of dtypes) {
+      const { value, gap } = nearest(d, dtype);
+      check(gap, dtype);
+      rounded[dtype] = value;
+    }
+  } else for (const dtype of dtypes) rounded[dtype] = d.toNumber();
+  const { text, gap } = nearestDigits(d, digits);
+  check(gap, `${digits}-digit string`);
+  return { where, exact: d, rounded, text, ties, nearTies };
+}
+
+export { DTYPES };
