@@ -154,8 +154,9 @@ export function allowedErrors(
     );
     t += 1;
     const results = params.map((x, i) => def.step(x, Bounded.input(s.grad[i], p), states[i], h, t));
-    params = results.map((r) => r.param);
-    states = results.map((r) => r.state);
+    // PREC-8: what a step stores is carried into the next one settled
+    params = results.map((r) => r.param.settle());
+    states = results.map((r) => Object.fromEntries(Object.entries(r.state).map(([name, x]) => [name, x.settle()])));
     const state: Record<string, number[]> = {};
     for (const name of Object.keys(results[0]?.state ?? {})) state[name] = states.map((st) => ORDER_FACTOR * st[name].bound);
     out.push({ params: params.map((x) => ORDER_FACTOR * x.bound), state });
