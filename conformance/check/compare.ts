@@ -17,7 +17,7 @@ import { Settled, replayElement, type Replay } from '../../reference/rounded-tra
 import type { CaseInput } from '../../reference/trajectory.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
-import { evaluateStep, exactFields, screenStep, type Fields, type StepFields, type StepSpec } from './kernel.ts';
+import { evaluateStep, exactFields, screenStep, settledFields, type Fields, type StepFields, type StepSpec } from './kernel.ts';
 import type { WireStepOutput } from '../protocol/messages.ts';
 import { decodeWireArray } from '../protocol/wire.ts';
 import { SAMPLES_PER_CASE, SCREEN_MIN_ELEMENTS } from '../limits.ts';
@@ -410,10 +410,10 @@ function continueFromReply(at: Position, names: readonly string[], reply: StepRe
   at.restart = { k0: reply.step, t0: at.t, params: reply.params, states: reply.state, fresh: false };
 }
 
-/** Without the implementation's state, the next step starts from the reference's own outputs, their bounds carried along. */
+/** Without the implementation's state, the next step starts from the reference's own outputs, their bounds carried along (PREC-8: settled). */
 function continueFromReference(at: Position, rb: StepFields, nextDec: readonly { param: Ball; state: ElementState<Ball> }[]): void {
-  at.params = rb.param;
-  at.states = rb.state as Record<string, Fields>;
+  at.params = settledFields(rb.param);
+  at.states = Object.fromEntries(Object.entries(rb.state).map(([name, f]) => [name, settledFields(f)]));
   if (at.decParams === undefined) return;
   at.decParams = nextDec.map((r) => r.param);
   at.decStates = nextDec.map((r) => r.state);

@@ -48,6 +48,15 @@ export class Bounded implements Scalar<Bounded> {
     readonly w: number = 0,
   ) {}
 
+  /**
+   * PREC-8: a value as stored after a step (a parameter, a state tensor): held in its own units by
+   * every honest order, so the underflow channel becomes part of its rounding error `e` and is
+   * not carried as `w` into the next step, where a scalar factor would not shrink it.
+   */
+  settle(): Bounded {
+    return this.w === 0 ? this : new Bounded(this.v, this.e + this.w, this.r, this.scalar, this.p, 0);
+  }
+
   /** A tensor value known exactly (an input element in the dtype). */
   static input(v: number, p: Precision): Bounded {
     return new Bounded(v, 0, 0, false, p);
@@ -113,26 +122,28 @@ export class Bounded implements Scalar<Bounded> {
     const q = this.v / y.v;
     const margin = Math.abs(y.v) - ey - y.w;
     const refMargin = Math.abs(y.v) - y.r;
-    // A denominator that may be zero within its error bounds nothing (PREC-4).
-    const e = margin > 0 ? (ex + Math.abs(q) * ey) / margin : Infinity;
+    // A denominator that may be zero within its error bounds nothing (PREC-4). Its underflow channel
+    // joins `e` here: a later scalar factor cannot be moved into a denominator (PREC-8).
+    const e = margin > 0 ? (ex + Math.abs(q) * (ey + y.w)) / margin : Infinity;
     const r = refMargin > 0 ? (this.r + Math.abs(q) * y.r) / refMargin : Infinity;
     const divisor = y.scalar ? Math.min(Math.abs(y.v), 1) : margin;
     // A tensor numerator may have been scaled by a later scalar first and underflowed by η (another honest order).
     const numeratorUnderflow = this.scalar ? 0 : this.p.eta;
-    const w = divisor > 0 ? (this.w + numeratorUnderflow + Math.abs(q) * y.w) / divisor : Infinity;
+    const w = divisor > 0 ? (this.w + numeratorUnderflow) / divisor : Infinity;
     return this.result(q, e, r, scalar, w);
   }
 
   sqrt(): Bounded {
     const root = Math.sqrt(Math.max(this.v, 0));
-    // |√a − √b| ≤ min(|a − b|/√a, √|a − b|) for a, b ≥ 0.
-    const through = (err: number) => (err === 0 ? 0 : Math.min(root > 0 ? err / root : Infinity, Math.sqrt(err)));
+    // |√a − √b| = |a − b|/(√a + √b) ≤ min(err/(√a + √(a − err)), √err) for a, b ≥ 0 and |a − b| ≤ err.
+    const through = (err: number) => (err === 0 ? 0 : Math.min(root > 0 ? err / (root + Math.sqrt(Math.max(this.v - err, 0))) : Infinity, Math.sqrt(err)));
     // An argument that may be negative within its bound bounds nothing (PREC-4).
     const mayBeNegative = this.bound > 0 && this.v - this.bound < 0;
     const refMayBeNegative = this.r > 0 && this.v - this.r < 0;
-    const e = mayBeNegative ? Infinity : through(this.e);
+    // The argument's underflow channel joins `e`: no scalar factor applied after a root moves inside it (PREC-8).
+    const e = mayBeNegative ? Infinity : through(this.e + this.w);
     const r = refMayBeNegative ? Infinity : through(this.r);
-    return this.result(this.v < 0 ? NaN : root, e, r, this.scalar, mayBeNegative ? Infinity : through(this.w));
+    return this.result(this.v < 0 ? NaN : root, e, r, this.scalar, mayBeNegative ? Infinity : 0);
   }
 
   neg(): Bounded {

@@ -31,6 +31,17 @@ export function exactFields(v: Float64Array): Fields {
   return { v, e: null, r: null, w: null };
 }
 
+/**
+ * PREC-8: a stored tensor carried into the next step — its underflow channel `w` joins its bound
+ * `e` (a value stored after a step is held in its own units by every honest order).
+ */
+export function settledFields(f: Fields): Fields {
+  if (f.e === null || f.w === null) return f;
+  const e = new Float64Array(f.e.length);
+  for (let i = 0; i < e.length; i++) e[i] = f.e[i] + f.w[i];
+  return { v: f.v, e, r: f.r, w: new Float64Array(e.length) };
+}
+
 class Untraceable extends Error {}
 
 type Ref = { readonly kind: 'node'; readonly id: number } | { readonly kind: 'const'; readonly id: number } | { readonly kind: 'leaf'; readonly id: number };
@@ -253,20 +264,21 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
         result(
           k,
           `d${k}`,
-          `(g${k} > 0 ? (x${k} + Math.abs(d${k}) * y${k}) / g${k} : Infinity)`,
+          `(g${k} > 0 ? (x${k} + Math.abs(d${k}) * (y${k} + ${y.w})) / g${k} : Infinity)`,
           `(h${k} > 0 ? (${a.r} + Math.abs(d${k}) * ${y.r}) / h${k} : Infinity)`,
-          `(s${k} > 0 ? (${a.w} + ${a.scalar ? '0' : 'eta'} + Math.abs(d${k}) * ${y.w}) / s${k} : Infinity)`,
+          `(s${k} > 0 ? (${a.w} + ${a.scalar ? '0' : 'eta'}) / s${k} : Infinity)`,
         );
         break;
       }
       case 'sqrt': {
-        const through = (err: string) => `(${err} === 0 ? 0 : Math.min(t${k} > 0 ? ${err} / t${k} : Infinity, Math.sqrt(${err})))`;
+        const through = (err: string) =>
+          `(${err} === 0 ? 0 : Math.min(t${k} > 0 ? ${err} / (t${k} + Math.sqrt(Math.max(${a.v} - ${err}, 0))) : Infinity, Math.sqrt(${err})))`;
         body.push(
           `const t${k} = Math.sqrt(Math.max(${a.v}, 0));`,
           `const b${k} = ${a.e} + ${a.w};`,
           `const n${k} = b${k} > 0 && ${a.v} - b${k} < 0, o${k} = ${a.r} > 0 && ${a.v} - ${a.r} < 0;`,
         );
-        result(k, valueOf(nd, a.v), `(n${k} ? Infinity : ${through(a.e)})`, `(o${k} ? Infinity : ${through(a.r)})`, `(n${k} ? Infinity : ${through(a.w)})`);
+        result(k, valueOf(nd, a.v), `(n${k} ? Infinity : ${through(`b${k}`)})`, `(o${k} ? Infinity : ${through(a.r)})`, `(n${k} ? Infinity : 0)`);
         break;
       }
       case 'pow': {

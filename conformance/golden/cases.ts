@@ -177,7 +177,7 @@ function large(): GoldenSpec {
   };
 }
 
-/** GOLD-2: every curated golden case, in file-name order of no significance. */
+/** GOLD-2, GOLD-8: every curated golden case (in file-name order of no significance), each chosen to tell right from wrong at every dtype it lists. */
 export function goldenSpecs(): GoldenSpec[] {
   const specs: GoldenSpec[] = [
     // --- SGD family
@@ -190,6 +190,15 @@ export function goldenSpecs(): GoldenSpec[] {
       steps: 8,
       description: 'torch.optim.SGD with L2 decay, momentum and dampening (float64 inputs)',
       hyper: { lr: f32(0.01), momentum: f32(0.9), dampening: f32(0.25), weight_decay: f32(0.01) },
+    }),
+    basic({
+      name: 'sgd-dampening-float32',
+      definition: 'sgd',
+      seed: 108,
+      dtype: 'float32',
+      steps: 6,
+      description: 'SGD with momentum, dampening and L2 decay: the first step clones g′, later ones dampen it',
+      hyper: { lr: f32(0.05), momentum: f32(0.9), dampening: f32(0.5), weight_decay: f32(0.01) },
     }),
     basic({
       name: 'sgd-nesterov-float32',
@@ -278,7 +287,7 @@ export function goldenSpecs(): GoldenSpec[] {
     basic({
       name: 'rmsprop-bfloat16',
       definition: 'rmsprop',
-      seed: 203,
+      seed: 215,
       dtype: 'bfloat16',
       steps: 6,
       description: 'RMSprop with momentum in bfloat16',
@@ -325,13 +334,22 @@ export function goldenSpecs(): GoldenSpec[] {
       hyper: ADAM('float64', { weight_decay: f32(0.01), amsgrad: true }),
     }),
     basic({
+      name: 'adam-amsgrad-float32',
+      definition: 'adam',
+      seed: 311,
+      dtype: 'float32',
+      steps: 8,
+      description: 'Adam with AMSGrad and L2 decay: the maximum of the raw second moment, λ in the gradient',
+      hyper: ADAM('float32', { weight_decay: f32(0.1), amsgrad: true }),
+    }),
+    basic({
       name: 'adam-bfloat16',
       definition: 'adam',
       seed: 303,
       dtype: 'bfloat16',
       steps: 6,
-      description: 'Adam in bfloat16 (β₂ = 0.99: bfloat16 holds 0.999 as 1)',
-      hyper: { lr: hv(1e-3, 'bfloat16'), beta1: hv(0.9, 'bfloat16'), beta2: hv(0.99, 'bfloat16'), eps: hv(1e-8, 'bfloat16') },
+      description: 'Adam in bfloat16 (β₂ = 0.99: bfloat16 holds 0.999 as 1; lr 0.05, so every step moves the weights by ULPs of bfloat16)',
+      hyper: { lr: hv(0.05, 'bfloat16'), beta1: hv(0.9, 'bfloat16'), beta2: hv(0.99, 'bfloat16'), eps: hv(1e-8, 'bfloat16') },
     }),
     basic({
       name: 'adam-no-bias-correction-float32',
@@ -371,6 +389,18 @@ export function goldenSpecs(): GoldenSpec[] {
       steps: 3,
       gradScale: 2 ** -30,
       description: 'Adam where √v̂ is far below ε (gradients ~1e-9): the placement of ε decides the step',
+      hyper: ADAM('float32'),
+    }),
+    basic({
+      name: 'adam-large-eps-dominated-float32',
+      definition: 'adam',
+      seed: 312,
+      dtype: 'float32',
+      dtypes: ['float32'],
+      n: 4100,
+      steps: 1,
+      gradScale: 2 ** -30,
+      description: 'Adam on 4,100 elements where ε decides the step (gradients ~1e-9): every element, past index 4096 too, holds its own bound',
       hyper: ADAM('float32'),
     }),
     basic({

@@ -2,21 +2,26 @@
 """Check torch.optim against the optconf golden traces (spec/golden-format.md), in Python.
 
 Standard library (json, hashlib, fractions) and torch only: no TypeScript, no optconf runner.
-It verifies every file's SHA-256 against manifest.json, then replays each case that torch.optim
-has (SGD, Adam, AdamW, RMSprop; float32 and float64) and checks every output after every step:
+It verifies every file's SHA-256 against manifest.json and its format, then replays each case
+that torch.optim has (SGD, Adam, AdamW, RMSprop) and checks every output after every step:
 |got - expected| <= allowed, with `expected` the file's decimal string read exactly and
 `allowed` the file's allowed error for that dtype ("Infinity": anything passes; 0: got must
 equal the correctly rounded `value`). Variants and families torch does not have are skipped.
 
+By default each step is checked alone (GOLD-7): torch starts from the state before it, as the
+file lists it in the dtype, and the step's outputs are held to the single-step bound.
+--form trajectory runs each case from its inputs instead and holds every step to the bound
+carried along the whole trajectory (GOLD-4, GOLD-6).
+
     python3 conformance/golden/check_golden.py [FOLDER] [--device cuda] [--mode foreach|fused]
-                                               [--dtypes float32,bfloat16]
+                                               [--dtypes float32,bfloat16] [--form trajectory]
 
 --device and --mode check the other code paths a GPU session has: CUDA tensors, and torch's
 foreach and fused implementations (fused is CUDA-only in torch 1.13; families without it are
 skipped). bfloat16 and float16 are checked where a file gives expectations for them.
 
 Prints one line per failure and a summary `N passed, M failed (K skipped)`; exits 1 on any
-failure or hash mismatch.
+failure, hash mismatch or unknown format.
 """
 
 import argparse
@@ -31,8 +36,10 @@ import torch
 
 TORCH = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop}
 DTYPES = {"float32": torch.float32, "float64": torch.float64, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
 DEVICE = "cpu"
 MODE = "single"
+FORM = "step-wise"
 
 
 def mode_kwargs(family):
@@ -89,10 +96,23 @@ def load_state(optimizer, p, family, state, dtype):
     optimizer.state[p] = loaded
 
 
+FORMAT = "optconf-golden/2"
+
+
+def tensor(values, dtype):
+    return torch.tensor([number(x) for x in values], dtype=dtype, device=DEVICE)
+
+
+def outputs_of(optimizer, p):
+    state = {k: v.detach().double().cpu().tolist() for k, v in optimizer.state[p].items()
+             if isinstance(v, torch.Tensor) and k != "step"}
+    return p.detach().double().cpu().tolist(), state
+
+
 def run(case, dtype):
-    """The case through torch.optim: per step, params and state as lists of doubles."""
+    """GOLD-6: the case through torch.optim from its inputs: per step, params and state as lists of doubles."""
     family = case["optimizer"]
-    p = torch.tensor([number(x) for x in case["params"]], dtype=dtype, device=DEVICE, requires_grad=True)
+    p = tensor(case["params"], dtype).requires_grad_(True)
     optimizer = TORCH[family]([p], **torch_kwargs(case["hyper"]), **mode_kwargs(family))
     group = optimizer.param_groups[0]
     if case["state"] is not None:
@@ -101,12 +121,53 @@ def run(case, dtype):
     out = []
     for s in case["steps"]:
         apply_overrides(group, s.get("hyper", {}))
-        p.grad = torch.tensor([number(x) for x in s["grad"]], dtype=dtype, device=DEVICE)
+        p.grad = tensor(s["grad"], dtype)
         optimizer.step()
-        state = {k: v.detach().double().cpu().tolist() for k, v in optimizer.state[p].items()
-                 if isinstance(v, torch.Tensor) and k != "step"}
-        out.append((p.detach().double().cpu().tolist(), state))
+        out.append(outputs_of(optimizer, p))
     return out
+
+
+def hyper_at(case, k):
+    """NOTE-3: the hyperparameters in force at step k (0-based): the case's, with every override up to it."""
+    hyper = dict(case["hyper"])
+    for s in case["steps"][: k + 1]:
+        hyper.update(s.get("hyper", {}))
+    return hyper
+
+
+def run_step(golden, k, dtype):
+    """GOLD-7: step k alone through torch.optim, from the state before it (step 1: the case's inputs)."""
+    case = golden["case"]
+    family = case["optimizer"]
+    before = golden["expected"][k]["dtypes"][DTYPE_NAMES[dtype]]["step_wise"]["before"] if k else case
+    p = tensor(before["params"], dtype).requires_grad_(True)
+    optimizer = TORCH[family]([p], **torch_kwargs(hyper_at(case, k)), **mode_kwargs(family))
+    if before["state"] is not None:
+        load_state(optimizer, p, family, before["state"], dtype)
+    p.grad = tensor(case["steps"][k]["grad"], dtype)
+    optimizer.step()
+    return outputs_of(optimizer, p)
+
+
+def trajectory_expectation(expected, dtype):
+    """GOLD-3, GOLD-4: per output, the exact strings and the dtype's entry along the trajectory."""
+    want = expected["dtypes"][dtype]
+    outs = {"params": (expected["params"], want["params"])}
+    for name, exact in expected["state"].items():
+        if name != "step":
+            outs[name] = (exact, want["state"][name])
+    return outs
+
+
+def step_wise_expectation(expected, k, dtype):
+    """GOLD-7: per output, the exact strings from the state before the step and the single-step entry."""
+    if k == 0:
+        return trajectory_expectation(expected, dtype)
+    sw = expected["dtypes"][dtype]["step_wise"]
+    outs = {"params": (sw["params"]["expected"], sw["params"])}
+    for name, o in sw["state"].items():
+        outs[name] = (o["expected"], o)
+    return outs
 
 
 def within(got, exact, value, allowed):
@@ -117,35 +178,46 @@ def within(got, exact, value, allowed):
     return abs(Fraction(got) - Fraction(exact)) <= Fraction(allowed)
 
 
+def compare(step, outs, params, state):
+    """The first output of one step outside its allowed error, as text, or None."""
+    got_of = {"params": params, **state}
+    for name, (exact, w) in outs.items():
+        if name not in got_of:
+            return f"step {step}: torch keeps no state {name}"
+        for i, g in enumerate(got_of[name]):
+            if not within(g, exact[i], w["value"][i], w["allowed"][i]):
+                return (f"step {step} {name}[{i}]: got {g!r}, expected {exact[i]} "
+                        f"(allowed {w['allowed'][i]}, {w['allowed_ulps'][i]} ulps)")
+    return None
+
+
 def check_file(golden, dtype):
     """The first failure of one file in one dtype, as text, or None."""
-    replies = run(golden["case"], DTYPES[dtype])
-    for expected, (params, state) in zip(golden["expected"], replies):
-        want = expected["dtypes"][dtype]
-        outputs = [("params", params, expected["params"], want["params"])]
-        for name, exact in expected["state"].items():
-            if name == "step":
-                continue
-            if name not in state:
-                return f"step {expected['step']}: torch keeps no state {name}"
-            outputs.append((name, state[name], exact, want["state"][name]))
-        for name, got, exact, w in outputs:
-            for i, g in enumerate(got):
-                if not within(g, exact[i], w["value"][i], w["allowed"][i]):
-                    return (f"step {expected['step']} {name}[{i}]: got {g!r}, expected {exact[i]} "
-                            f"(allowed {w['allowed'][i]}, {w['allowed_ulps'][i]} ulps)")
+    torch_dtype = DTYPES[dtype]
+    if FORM == "trajectory":
+        for expected, (params, state) in zip(golden["expected"], run(golden["case"], torch_dtype)):
+            problem = compare(expected["step"], trajectory_expectation(expected, dtype), params, state)
+            if problem:
+                return problem
+        return None
+    for k, expected in enumerate(golden["expected"]):
+        params, state = run_step(golden, k, torch_dtype)
+        problem = compare(expected["step"], step_wise_expectation(expected, k, dtype), params, state)
+        if problem:
+            return f"{problem} (step-wise)"
     return None
 
 
 def main(argv):
-    global DEVICE, MODE
+    global DEVICE, MODE, FORM
     parser = argparse.ArgumentParser(description="Check torch.optim against the optconf golden traces.")
     parser.add_argument("folder", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--mode", choices=["single", "foreach", "fused"], default="single")
     parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--form", choices=["step-wise", "trajectory"], default="step-wise")
     args = parser.parse_args(argv)
-    folder, DEVICE, MODE = args.folder, args.device, args.mode
+    folder, DEVICE, MODE, FORM = args.folder, args.device, args.mode, args.form
     wanted = [d for d in args.dtypes.split(",") if d in DTYPES]
     with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
@@ -159,6 +231,10 @@ def main(argv):
             failed += 1
             continue
         golden = json.loads(data, parse_int=lambda s: -0.0 if s == "-0" else int(s))
+        if golden.get("format") != FORMAT:
+            print(f"FAIL {entry['file']}: format {golden.get('format')!r} is not {FORMAT} (GOLD-1)")
+            failed += 1
+            continue
         case = golden["case"]
         dtypes = [d for d in golden["dtypes"] if d in wanted]
         if case["optimizer"] not in TORCH or case.get("variant") or not dtypes or mode_kwargs(case["optimizer"]) is None:
@@ -176,7 +252,7 @@ def main(argv):
             else:
                 failed += 1
                 print(f"FAIL {entry['file']} {dtype}: {problem}")
-    print(f"torch {torch.__version__} {DEVICE} {MODE}: {passed} passed, {failed} failed "
+    print(f"torch {torch.__version__} {DEVICE} {MODE} {FORM}: {passed} passed, {failed} failed "
           f"({skipped} files skipped: variants and families torch.optim does not have"
           f"{f'; {unsupported} unsupported by this torch' if unsupported else ''})")
     return 1 if failed else 0

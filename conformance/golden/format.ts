@@ -12,7 +12,7 @@ import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
 import { exactString, isRepresentable, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState } from '../../reference/notation.ts';
 import { findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
-import { roundedTrajectory } from '../../reference/rounded-trajectory.ts';
+import { roundedTrajectory, type RoundedValues } from '../../reference/rounded-trajectory.ts';
 import type { Case } from '../check/case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from '../check/error-model.ts';
 import { exercisedClauses } from '../check/exercised.ts';
@@ -20,7 +20,7 @@ import type { WireHyper } from '../protocol/messages.ts';
 import { describeSchemaError } from '../protocol/messages.ts';
 import { decodeNumber, encodeNumber, type WireNumber } from '../protocol/wire.ts';
 
-export const GOLDEN_FORMAT = 'optconf-golden/1';
+export const GOLDEN_FORMAT = 'optconf-golden/2';
 export const MANIFEST_FORMAT = 'optconf-golden-manifest/1';
 /** Reference precision the files are generated at, whatever OPTCONF_PRECISION says (GOLD-1). */
 export const GOLDEN_PRECISION = 50;
@@ -55,11 +55,39 @@ export interface GoldenDtypeOutput {
   readonly allowed_ulps: WireNumber[];
 }
 
+/** GOLD-7: a step-wise output — the exact value from the state before the step, then as GOLD-4. */
+export interface GoldenStepWiseOutput {
+  readonly expected: string[];
+  readonly value: WireNumber[];
+  readonly allowed: WireNumber[];
+  readonly allowed_ulps: WireNumber[];
+}
+
+/** GOLD-7: the inputs a step starts from in one dtype — the previous step's correctly rounded values. */
+export interface GoldenBefore {
+  readonly params: WireNumber[];
+  readonly state: { readonly step: number; readonly [name: string]: WireNumber[] | number };
+}
+
+/** GOLD-7: one step checked alone, from the state before it, with the single-step bound. */
+export interface GoldenStepWise {
+  readonly before: GoldenBefore;
+  readonly params: GoldenStepWiseOutput;
+  readonly state: Record<string, GoldenStepWiseOutput>;
+}
+
+export interface GoldenStepDtype {
+  readonly params: GoldenDtypeOutput;
+  readonly state: Record<string, GoldenDtypeOutput>;
+  /** GOLD-7: from step 2 on (step 1's inputs are the case's own, so its trajectory entry is its step-wise one) */
+  readonly step_wise?: GoldenStepWise;
+}
+
 export interface GoldenStep {
   readonly step: number;
   readonly params: string[];
   readonly state: Record<string, string[] | number>;
-  readonly dtypes: Record<string, { params: GoldenDtypeOutput; state: Record<string, GoldenDtypeOutput> }>;
+  readonly dtypes: Record<string, GoldenStepDtype>;
 }
 
 export interface GoldenFile {
@@ -149,8 +177,9 @@ export function allowedErrors(
     );
     t += 1;
     const results = params.map((x, i) => def.step(x, Bounded.input(s.grad[i], p), states[i], h, t));
-    params = results.map((r) => r.param);
-    states = results.map((r) => r.state);
+    // PREC-8: what a step stores is carried into the next one settled
+    params = results.map((r) => r.param.settle());
+    states = results.map((r) => Object.fromEntries(Object.entries(r.state).map(([name, x]) => [name, x.settle()])));
     const state: Record<string, number[]> = {};
     for (const name of Object.keys(results[0]?.state ?? {})) state[name] = states.map((st) => ORDER_FACTOR * st[name].bound);
     out.push({ params: params.map((x) => ORDER_FACTOR * x.bound), state });
@@ -193,6 +222,7 @@ export function buildGoldenFile(spec: GoldenSpec): GoldenFile {
       }
       return { step: s.state.step, params: s.params.text, state, dtypes };
     });
+    addStepWise(def, spec, expected);
     const [family, variant] = def.name.split('/');
     const c: Case = { optimizer: family, variant, dtype: spec.dtypes[0], hyper: spec.hyper, params: spec.params, state: spec.state, steps: spec.steps };
     const clauses = [...new Set([...exercisedClauses(def, c), ...(spec.steps.some((s) => s.hyper) ? ['NOTE-3'] : []), ...(spec.extraClauses ?? [])])];
@@ -222,6 +252,66 @@ export function buildGoldenFile(spec: GoldenSpec): GoldenFile {
     };
   } finally {
     setPrecision(saved);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Step-wise expectations (GOLD-7)
+
+/** NOTE-3: the hyperparameters in force at step `k` (0-based): the case's, with every override up to it. */
+export function hyperAt(c: { readonly hyper: WireHyper; readonly steps: readonly { readonly hyper?: WireHyper }[] }, k: number): WireHyper {
+  return Object.assign({}, c.hyper, ...c.steps.slice(0, k + 1).map((s) => s.hyper ?? {})) as WireHyper;
+}
+
+/**
+ * GOLD-7: the state before step `k` (0-based, k ≥ 1) in `dtype` — the parameters and the input
+ * state (the definition's state names, NOTE-2) the file lists, correctly rounded, after step k − 1.
+ */
+function beforeStep(def: OptimizerDef, spec: Pick<GoldenSpec, 'hyper' | 'steps'>, previous: GoldenStep, dtype: Dtype): GoldenBefore {
+  const out = previous.dtypes[dtype];
+  const finite = (xs: WireNumber[], what: string) => {
+    if (xs.some((x) => typeof x !== 'number')) throw new Error(`step ${previous.step + 1} cannot start from a non-finite ${what} in ${dtype} (GOLD-7)`);
+    return xs;
+  };
+  const names = def.stateNames(resolveHyper(def.hyper, spec.hyper, [spec.steps[0]?.hyper]));
+  const state: Record<string, WireNumber[] | number> = { step: previous.state.step as number };
+  for (const name of names) state[name] = finite(out.state[name].value, `state.${name}`);
+  return { params: finite(out.params.value, 'params'), state: state as GoldenBefore['state'] };
+}
+
+/** GOLD-7: the one-step case that step `k` (0-based) is checked on from `before`, with the hyperparameters in force then. */
+export function singleStepCase(
+  c: { readonly hyper: WireHyper; readonly steps: readonly { readonly grad: readonly WireNumber[]; readonly hyper?: WireHyper }[] },
+  k: number,
+  before: GoldenBefore,
+): { hyper: WireHyper; params: number[]; state: Case['state']; steps: { grad: number[] }[] } {
+  const num = (x: WireNumber): number => decodeNumber(x) as number;
+  const state: Record<string, number[] | number> = { step: before.state.step };
+  for (const [name, v] of Object.entries(before.state)) if (typeof v !== 'number') state[name] = v.map(num);
+  return { hyper: hyperAt(c, k), params: before.params.map(num), state: state as Case['state'], steps: [{ grad: c.steps[k].grad.map(num) }] };
+}
+
+/** GOLD-7: one output of a single step: its exact strings and, in the dtype, its correctly rounded values and allowed errors (NOTE-4, NOTE-5). */
+function stepWiseOutput(v: RoundedValues, allowed: readonly number[], dtype: Dtype): GoldenStepWiseOutput {
+  return { expected: v.text, ...dtypeOutput(v.rounded[dtype] as number[], allowed, dtype) };
+}
+
+/**
+ * GOLD-7, PREC-7: every step from the second on, per dtype, gets the state before it (the
+ * previous step's values in the dtype), its exact outcome from there and the single-step bound.
+ */
+function addStepWise(def: OptimizerDef, spec: GoldenSpec, expected: GoldenStep[]): void {
+  for (let k = 1; k < expected.length; k++) {
+    for (const dtype of spec.dtypes) {
+      const before = beforeStep(def, spec, expected[k - 1], dtype);
+      const one = singleStepCase(spec, k, before);
+      const [s] = roundedTrajectory(def, one, { dtypes: [dtype], digits: GOLDEN_DIGITS });
+      const [b] = allowedErrors(def, one, dtype);
+      const state: Record<string, GoldenStepWiseOutput> = {};
+      for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') state[name] = stepWiseOutput(v, b.state[name], dtype);
+      const slot = expected[k].dtypes[dtype] as { step_wise?: GoldenStepWise };
+      slot.step_wise = { before, params: stepWiseOutput(s.params, b.params, dtype), state };
+    }
   }
 }
 

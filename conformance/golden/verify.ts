@@ -10,10 +10,10 @@ import { Dec } from '../../reference/decimal.ts';
 import { DTYPES, exact, ulp, type Dtype } from '../../reference/dtype.ts';
 import { FAMILIES, findOptimizer, type Family } from '../../reference/registry.ts';
 import { describeFailure, margin, type OutputCheck } from '../check/compare.ts';
-import { goldenCase, sha256, validateGolden, type GoldenDtypeOutput, type GoldenFile } from './format.ts';
+import { goldenCase, hyperAt, sha256, singleStepCase, validateGolden, type GoldenBefore, type GoldenDtypeOutput, type GoldenFile } from './format.ts';
 import { GOLDEN_DIR, MANIFEST } from './store.ts';
 import { greet, type Implementation } from '../protocol/implementation.ts';
-import { toRunRequest } from '../check/case.ts';
+import { toRunRequest, type Case } from '../check/case.ts';
 import type { HelloReply, RunReply, Support, WireStepOutput } from '../protocol/messages.ts';
 import { ClauseTally, couldNotRun, decideReport, targetVerdict, type CheckReport, type ClauseResult, type TargetResult } from '../check/verdict.ts';
 import { PROCESS_LIMITS } from '../limits.ts';
@@ -27,10 +27,15 @@ export interface GoldenVerifyOptions {
   readonly dtype?: Dtype;
   /** only these files (names as in the manifest) */
   readonly files?: readonly string[];
+  /** GOLD-7: `auto` (the default) checks step-wise where the implementation returns state, else along the trajectory */
+  readonly form?: GoldenForm | 'auto';
   readonly caseTimeoutMs?: number;
   readonly startupTimeoutMs?: number;
   readonly onProgress?: (event: { target: string; done: number; total: number }) => void;
 }
+
+/** GOLD-6 (the whole case from its inputs) or GOLD-7 (each step from the state before it). */
+export type GoldenForm = 'trajectory' | 'step-wise';
 
 export interface GoldenCaseCheck {
   readonly ok: boolean;
@@ -68,45 +73,105 @@ export function compareGoldenOutput(
   return { ok: error.lte(exact(allowed as number)), errorUlps, boundUlps };
 }
 
-/** GOLD-4, GOLD-6: an implementation's reply to a golden case in one dtype, step by step; state is compared where the reply carries it. */
+/** What one step of a golden file expects in one dtype: per output, the exact strings and the dtype's values and allowed errors. */
+interface StepExpectation {
+  readonly step: number;
+  readonly outputs: Readonly<Record<string, { readonly expected: readonly string[]; readonly want: GoldenDtypeOutput }>>;
+}
+
+/** GOLD-3, GOLD-4: step `k`'s expectation along the trajectory from the case's inputs. */
+function trajectoryExpectation(g: GoldenFile, k: number, dtype: Dtype): StepExpectation {
+  const e = g.expected[k];
+  const want = e.dtypes[dtype];
+  const outputs: Record<string, { expected: readonly string[]; want: GoldenDtypeOutput }> = { params: { expected: e.params, want: want.params } };
+  for (const [name, values] of Object.entries(e.state)) if (typeof values !== 'number') outputs[name] = { expected: values, want: want.state[name] };
+  return { step: e.step, outputs };
+}
+
+/** GOLD-7: step `k`'s expectation from the state before it (step 1: the case's inputs, the trajectory entry itself). */
+function stepWiseExpectation(g: GoldenFile, k: number, dtype: Dtype): StepExpectation {
+  const sw = g.expected[k].dtypes[dtype].step_wise;
+  if (k === 0) return trajectoryExpectation(g, 0, dtype);
+  if (sw === undefined) throw new Error(`${g.name}: step ${g.expected[k].step} has no step_wise entry for ${dtype} (GOLD-7)`);
+  const outputs: Record<string, { expected: readonly string[]; want: GoldenDtypeOutput }> = { params: { expected: sw.params.expected, want: sw.params } };
+  for (const [name, o] of Object.entries(sw.state)) outputs[name] = { expected: o.expected, want: o };
+  return { step: g.expected[k].step, outputs };
+}
+
+/** The output that came closest to its bound so far. */
+class Worst {
+  check?: OutputCheck;
+  private ratio = -1;
+  add(check: OutputCheck, r: { errorUlps: number; boundUlps: number }): void {
+    const ratio = margin(r);
+    if (ratio > this.ratio) {
+      this.ratio = ratio;
+      this.check = check;
+    }
+  }
+}
+
+/** GOLD-4: one step's reply against its expectation — params, and each state array the reply carries; the first failure or none. */
+function checkStepOutputs(x: StepExpectation, out: WireStepOutput, n: number, dtype: Dtype, worst: Worst): GoldenCaseCheck | undefined {
+  const outputs: [string, ArrayLike<number>][] = [['params', decodeWireArray(out.params, n, `step ${x.step} params`)]];
+  if (out.state !== undefined) {
+    if (out.state.step !== undefined && out.state.step !== x.step)
+      throw new Error(`step ${x.step} state.step is ${JSON.stringify(out.state.step)}, expected ${x.step}`);
+    for (const name of Object.keys(x.outputs)) {
+      if (name === 'params' || out.state[name] === undefined) continue;
+      outputs.push([name, decodeWireArray(out.state[name], n, `step ${x.step} state.${name}`)]);
+    }
+  }
+  for (const [output, got] of outputs) {
+    const { expected, want } = x.outputs[output];
+    for (let i = 0; i < n; i++) {
+      const r = compareGoldenOutput(got[i], expected[i], want, i, dtype);
+      const check: OutputCheck = { step: x.step, element: i, output, got: got[i], expected: expected[i], errorUlps: r.errorUlps, boundUlps: r.boundUlps };
+      if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, dtype) };
+      worst.add(check, r);
+    }
+  }
+  return undefined;
+}
+
+/** GOLD-4, GOLD-6: an implementation's reply to a golden case in one dtype, step by step along the trajectory; state is compared where the reply carries it. */
 export function checkGoldenReply(g: GoldenFile, dtype: Dtype, reply: readonly WireStepOutput[]): GoldenCaseCheck {
   if (reply.length !== g.expected.length) return { ok: false, message: `reply has ${reply.length} steps, the golden case has ${g.expected.length}` };
-  const n = g.case.params.length;
-  let worst: OutputCheck | undefined;
-  let worstRatio = -1;
+  const worst = new Worst();
   try {
     for (let k = 0; k < g.expected.length; k++) {
-      const e = g.expected[k];
-      const want = e.dtypes[dtype];
-      const out = reply[k];
-      const outputs: [string, ArrayLike<number>, string[], GoldenDtypeOutput][] = [
-        ['params', decodeWireArray(out.params, n, `step ${e.step} params`), e.params, want.params],
-      ];
-      if (out.state !== undefined) {
-        if (out.state.step !== undefined && out.state.step !== e.step)
-          throw new Error(`step ${e.step} state.step is ${JSON.stringify(out.state.step)}, expected ${e.step}`);
-        for (const [name, values] of Object.entries(e.state)) {
-          if (typeof values === 'number' || out.state[name] === undefined) continue;
-          outputs.push([name, decodeWireArray(out.state[name], n, `step ${e.step} state.${name}`), values, want.state[name]]);
-        }
-      }
-      for (const [output, got, expected, w] of outputs) {
-        for (let i = 0; i < n; i++) {
-          const r = compareGoldenOutput(got[i], expected[i], w, i, dtype);
-          const check: OutputCheck = { step: e.step, element: i, output, got: got[i], expected: expected[i], errorUlps: r.errorUlps, boundUlps: r.boundUlps };
-          if (!r.ok) return { ok: false, worst: check, failure: check, message: describeFailure(check, dtype) };
-          const ratio = margin(r);
-          if (ratio > worstRatio) {
-            worstRatio = ratio;
-            worst = check;
-          }
-        }
-      }
+      const failed = checkStepOutputs(trajectoryExpectation(g, k, dtype), reply[k], g.case.params.length, dtype, worst);
+      if (failed) return failed;
     }
   } catch (err) {
     return { ok: false, message: (err as Error).message };
   }
-  return { ok: true, worst };
+  return { ok: true, worst: worst.check };
+}
+
+/**
+ * GOLD-7: the reply to step `k`'s one-step case (stepWiseCase) against the file's step-wise
+ * expectation; `worst` collects the closest output over the steps of a file.
+ */
+export function checkGoldenStep(g: GoldenFile, k: number, dtype: Dtype, reply: readonly WireStepOutput[], worst: Worst = new Worst()): GoldenCaseCheck {
+  if (reply.length !== 1) return { ok: false, message: `step ${g.expected[k].step} (step-wise): reply has ${reply.length} steps, expected 1` };
+  try {
+    return checkStepOutputs(stepWiseExpectation(g, k, dtype), reply[0], g.case.params.length, dtype, worst) ?? { ok: true, worst: worst.check };
+  } catch (err) {
+    return { ok: false, message: (err as Error).message };
+  }
+}
+
+/** GOLD-7: the one-step case step `k` (0-based) of a golden file is checked on in `dtype`: the state before it, the hyperparameters in force. */
+export function stepWiseCase(g: GoldenFile, k: number, dtype: Dtype): Case {
+  const sw = g.expected[k].dtypes[dtype].step_wise;
+  const before: GoldenBefore | undefined = k === 0 ? undefined : sw?.before;
+  if (k > 0 && before === undefined) throw new Error(`${g.name}: step ${g.expected[k].step} has no step_wise entry for ${dtype} (GOLD-7)`);
+  const first = goldenCase(g, dtype);
+  const one = before
+    ? singleStepCase(g.case, k, before)
+    : { hyper: hyperAt(g.case, 0), params: first.params, state: first.state, steps: [{ grad: first.steps[0].grad }] };
+  return { optimizer: g.case.optimizer, ...(g.case.variant !== undefined ? { variant: g.case.variant } : {}), dtype, ...one };
 }
 
 export interface LoadedGolden {
@@ -144,6 +209,14 @@ interface Job {
   readonly file: string;
   readonly golden: GoldenFile;
   readonly dtype: Dtype;
+  /** GOLD-7: one request per step from the state before it, or the whole case at once (GOLD-6) */
+  readonly form: GoldenForm;
+}
+
+/** GOLD-7: the form a job is checked in — step-wise where the implementation returns (and so loads) state, unless a form is asked for. */
+function formFor(support: Support, options: GoldenVerifyOptions): GoldenForm {
+  if (options.form !== undefined && options.form !== 'auto') return options.form;
+  return support.returnsState === false ? 'trajectory' : 'step-wise';
 }
 
 /** The golden files the options pick, in manifest order (throws when the folder cannot be used). */
@@ -163,7 +236,7 @@ function planJobs(files: readonly LoadedGolden[], hello: HelloReply, options: Go
       if (options.dtype !== undefined && dtype !== options.dtype) continue;
       const support = hello.supports.find((s) => s.optimizer === golden.case.optimizer && s.dtypes.includes(dtype));
       if (!support) continue;
-      (insidePins(golden, support) ? jobs : pinned).push({ file, golden, dtype });
+      (insidePins(golden, support) ? jobs : pinned).push({ file, golden, dtype, form: formFor(support, options) });
     }
   }
   return { jobs, pinned };
@@ -198,8 +271,10 @@ class Tally {
     const verdict = targetVerdict({ failed: this.failure !== undefined, cases: this.cases, skipped: this.skipped });
     if (verdict === 'fail' && this.failure) {
       const { job, check } = this.failure;
-      const message = `${job.file}: ${check.failure ? describeFailure(check.failure, this.dtype) : check.message}`;
-      const failure = { message, minimalCase: goldenCase(job.golden, this.dtype), check: check.failure, seed: 0, shrinks: 0 };
+      const message = `${job.file} (${job.form}): ${check.failure ? describeFailure(check.failure, this.dtype) : check.message}`;
+      const k = check.failure ? check.failure.step - job.golden.expected[0].step : 0;
+      const minimalCase = job.form === 'step-wise' ? stepWiseCase(job.golden, Math.max(k, 0), this.dtype) : goldenCase(job.golden, this.dtype);
+      const failure = { message, minimalCase, check: check.failure, seed: 0, shrinks: 0 };
       return { ...base, verdict, note: `golden file ${job.file}`, failure };
     }
     if (verdict === 'skipped') return { ...base, verdict, note: 'every golden case answered `unsupported` or outside the fixed hyperparameters' };
@@ -233,17 +308,40 @@ class Tallies {
   }
 }
 
-/** One job's reply, checked against its file; `unsupported` when the implementation declines it. */
-async function checkJob(impl: Implementation, { golden, dtype }: Job, options: GoldenVerifyOptions): Promise<GoldenCaseCheck | 'unsupported'> {
-  const request = toRunRequest(goldenCase(golden, dtype), `${golden.name}:${dtype}`);
-  let reply: RunReply;
+/** One request to the implementation, its reply or an error reply (a throw, a timeout). */
+async function ask(impl: Implementation, c: Case, id: string, options: GoldenVerifyOptions): Promise<RunReply> {
+  const request = toRunRequest(c, id);
   try {
-    reply = await withTimeout(impl.run(request), options.caseTimeoutMs ?? PROCESS_LIMITS.caseMs, `reply to ${request.id}`);
+    return await withTimeout(impl.run(request), options.caseTimeoutMs ?? PROCESS_LIMITS.caseMs, `reply to ${request.id}`);
   } catch (e) {
-    reply = { op: 'error', id: request.id, message: `implementation threw: ${(e as Error).message}` };
+    return { op: 'error', id: request.id, message: `implementation threw: ${(e as Error).message}` };
   }
+}
+
+/** GOLD-6: the whole case in one request, checked along the trajectory. */
+async function checkTrajectory(impl: Implementation, { golden, dtype }: Job, options: GoldenVerifyOptions): Promise<GoldenCaseCheck | 'unsupported'> {
+  const reply = await ask(impl, goldenCase(golden, dtype), `${golden.name}:${dtype}`, options);
   if (reply.op === 'unsupported') return 'unsupported';
   return reply.op === 'error' ? { ok: false, message: `implementation error: ${reply.message}` } : checkGoldenReply(golden, dtype, reply.steps);
+}
+
+/** GOLD-7: one request per step, each from the state before it, each checked with the single-step bound; the first failure ends the file. */
+async function checkStepWise(impl: Implementation, { golden, dtype }: Job, options: GoldenVerifyOptions): Promise<GoldenCaseCheck | 'unsupported'> {
+  const worst = new Worst();
+  let last: GoldenCaseCheck = { ok: true };
+  for (let k = 0; k < golden.expected.length; k++) {
+    const reply = await ask(impl, stepWiseCase(golden, k, dtype), `${golden.name}:${dtype}:step${k + 1}`, options);
+    if (reply.op === 'unsupported') return 'unsupported';
+    if (reply.op === 'error') return { ok: false, message: `step ${k + 1} (step-wise): implementation error: ${reply.message}` };
+    last = checkGoldenStep(golden, k, dtype, reply.steps, worst);
+    if (!last.ok) return last;
+  }
+  return last;
+}
+
+/** One job's reply, checked against its file in the job's form; `unsupported` when the implementation declines it. */
+function checkJob(impl: Implementation, job: Job, options: GoldenVerifyOptions): Promise<GoldenCaseCheck | 'unsupported'> {
+  return job.form === 'step-wise' ? checkStepWise(impl, job, options) : checkTrajectory(impl, job, options);
 }
 
 /** Runs the jobs in order, until the implementation stops answering; returns why it stopped, if it did. */
@@ -266,10 +364,11 @@ async function runJobs(impl: Implementation, jobs: readonly Job[], tallies: Tall
 }
 
 /**
- * GOLD-6: checks an implementation against the golden files over the protocol and reports as
- * `optconf run` does (exit 0 conformant, 1 not conformant, 2 could not run). The dtypes checked
- * are those of each file that the implementation's hello `supports` lists for the family;
- * `unsupported` replies are skipped.
+ * GOLD-6, GOLD-7: checks an implementation against the golden files over the protocol and reports
+ * as `optconf run` does (exit 0 conformant, 1 not conformant, 2 could not run). The dtypes checked
+ * are those of each file that the implementation's hello `supports` lists for the family; each
+ * step-wise where the implementation returns state (unless `options.form` says otherwise), else
+ * along the trajectory; `unsupported` replies are skipped.
  */
 export async function verifyGolden(impl: Implementation, options: GoldenVerifyOptions = {}): Promise<CheckReport> {
   let files: LoadedGolden[];

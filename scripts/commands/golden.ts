@@ -1,4 +1,4 @@
-/** `optconf golden verify`: check an implementation against the golden trace files (GOLD-6; exit 0 conformant, 1 not, 2 could not run). */
+/** `optconf golden verify`: check an implementation against the golden trace files (GOLD-6, GOLD-7; exit 0 conformant, 1 not, 2 could not run). */
 import { Option, type Command } from 'commander';
 import { DTYPES } from '../../reference/dtype.ts';
 import { FAMILIES } from '../../reference/registry.ts';
@@ -20,6 +20,14 @@ export function register(program: Command): void {
     .option('--dtype <dtype>', `only this dtype (${DTYPES.join(', ')})`, dtypeArg)
     .option('--file <name...>', 'only these golden files (names as in manifest.json)')
     .option('--dir <folder>', 'the golden folder', GOLDEN_DIR)
+    .addOption(
+      new Option(
+        '--form <form>',
+        'step-wise: each step from the state before it (GOLD-7); trajectory: each case from its inputs (GOLD-6); auto: step-wise where the implementation returns state',
+      )
+        .choices(['auto', 'step-wise', 'trajectory'])
+        .default('auto'),
+    )
     .option('--json <file>', 'also write the report as JSON (- for stdout)')
     // The report's replay line carries --runs and --seed (written for `optconf run`); accepted and ignored here.
     .addOption(new Option('--runs <n>').hideHelp())
@@ -36,7 +44,14 @@ export function register(program: Command): void {
       let report: CheckReport;
       try {
         const impl = implementationFor(opts.impl);
-        report = await verifyGolden(impl, { dir: opts.dir, optimizer: opts.optimizer, dtype: opts.dtype, files: opts.file, onProgress: bar.update });
+        report = await verifyGolden(impl, {
+          dir: opts.dir,
+          optimizer: opts.optimizer,
+          dtype: opts.dtype,
+          files: opts.file,
+          form: opts.form,
+          onProgress: bar.update,
+        });
       } catch (e) {
         bar.stop();
         console.error(`optconf golden verify: ${(e as Error).message}`);
