@@ -9,14 +9,14 @@
 import { BigDecimal } from '../../reference/big-decimal.ts';
 import type { Dec } from '../../reference/decimal.ts';
 import { uniform } from '../../reference/random.ts';
-import { FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
+import { FORMATS, maxFinite, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState, type Hyper } from '../../reference/notation.ts';
 import type { OptimizerDef } from '../../reference/registry.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
 import { evaluateStep, exactFields, screenStep, type Fields, type StepFields, type StepSpec } from './kernel.ts';
 import type { WireStepOutput } from '../protocol/messages.ts';
-import { decodeWireArray } from '../protocol/wire.ts';
+import { base64DtypeOf, decodeWireArray } from '../protocol/wire.ts';
 import { SAMPLES_PER_CASE, SCREEN_MIN_ELEMENTS } from '../limits.ts';
 
 export interface OutputCheck {
@@ -133,9 +133,20 @@ export function fastUlp(x: number, dtype: Dtype): number {
   return F64[0];
 }
 
+/** NOTE-5: the smallest magnitude that rounds to ±∞ in the dtype, halfway from the largest finite value to 2^(emax+1). */
+function overflowThreshold(dtype: Dtype): number {
+  const { precision: p, emax } = FORMATS[dtype];
+  return (2 - 2 ** -p) * 2 ** emax;
+}
+
+const sameNonFinite = (got: number, expected: number): boolean => (Number.isNaN(expected) ? Number.isNaN(got) : got === expected);
+
 /**
  * PREC-1, PREC-5, PREC-6: one output against its reference value, as `compareOutput` computes it,
- * from the fields of a bounded value (v, e + w, r) and, for float64, the exact decimal.
+ * from the fields of a bounded value (v, e + w, r) and, for float64, the exact decimal. NOTE-7,
+ * PROTO-8: a NaN or ±∞ the reference computes from non-finite inputs is matched exactly, whatever
+ * the bound; a NaN where the reference is finite fails unless nothing is bounded there (PREC-4); an
+ * infinity where it is finite passes only as an overflow the bound reaches.
  */
 function compareFields(
   v: number,
@@ -148,13 +159,49 @@ function compareFields(
   // BigDecimal's toNumber is roundToDtype(·, 'float64') (NOTE-5, NOTE-6); other dtypes go through decimal.js
   const expectedValue =
     exactValue === undefined ? roundDoubleToDtype(v, dtype) : dtype === 'float64' ? exactValue.toNumber() : roundToDtype(exactValue.toDecimal(), dtype);
-  const unit = fastUlp(expectedValue, dtype);
   const allowed = ORDER_FACTOR * bound + (exactValue !== undefined ? 0 : 2 * r);
+  const referenceFinite = exactValue !== undefined ? exactValue.isFinite() : Number.isFinite(v);
+  if (!referenceFinite) return sameNonFinite(got, expectedValue) ? { errorUlps: 0, boundUlps: 0, ok: true } : { errorUlps: Infinity, boundUlps: 0, ok: false };
+  // a finite reference value that rounds to ±∞ is measured in ulps of the largest finite value
+  const unit = fastUlp(Number.isFinite(expectedValue) ? expectedValue : maxFinite(dtype), dtype);
   if (!Number.isFinite(allowed)) return { errorUlps: 0, boundUlps: Infinity, ok: true };
   if (Number.isNaN(got)) return { errorUlps: Infinity, boundUlps: allowed / unit, ok: false };
-  if (!Number.isFinite(got)) return { errorUlps: got === expectedValue ? 0 : Infinity, boundUlps: allowed / unit, ok: got === expectedValue };
+  const reference = exactValue !== undefined ? exactValue.toNumber() : v;
+  if (!Number.isFinite(got)) {
+    // an overflow within the bound: the reference's magnitude plus the allowed error reaches the threshold (NOTE-5)
+    const overflows = Math.sign(got) === Math.sign(reference) && Math.abs(reference) + allowed >= overflowThreshold(dtype);
+    return { errorUlps: overflows ? 0 : Infinity, boundUlps: allowed / unit, ok: overflows };
+  }
   const error = exactValue !== undefined ? BigDecimal.exact(got).minus(exactValue).abs().toNumber() : Math.abs(got - v) * (1 + 2 ** -52);
   return { errorUlps: error / unit, boundUlps: allowed / unit, ok: error <= allowed };
+}
+
+/**
+ * PROTO-3: the index of the first value of `a` that is not a value of the dtype, or −1. NaN and the
+ * infinities are values of every dtype. An array read from float32 base64 holds float32 values by
+ * construction, and every double is a float64 value: neither is looked at.
+ */
+export function firstUnrepresentable(a: Float64Array, dtype: Dtype): number {
+  if (dtype === 'float64' || (dtype === 'float32' && base64DtypeOf(a) === 'float32')) return -1;
+  if (dtype === 'float32') {
+    for (let i = 0; i < a.length; i++) if (Math.fround(a[i]) !== a[i] && a[i] === a[i]) return i;
+    return -1;
+  }
+  const largest = maxFinite(dtype);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (x !== x || x === Infinity || x === -Infinity) continue;
+    // a multiple of the dtype's spacing at x (the division by a power of two is exact) and no larger than its largest value
+    if (Math.abs(x) > largest || (x / fastUlp(x, dtype)) % 1 !== 0) return i;
+  }
+  return -1;
+}
+
+/** PROTO-3: the reply's array, refused with the first value that is not of the case's dtype. */
+function ofDtype(a: Float64Array, dtype: Dtype, step: number, name: string): Float64Array {
+  const i = firstUnrepresentable(a, dtype);
+  if (i >= 0) throw new Error(`step ${step} ${name}[${i}] = ${a[i]} is not a ${dtype} value`);
+  return a;
 }
 
 /** Compared outputs kept for plots, the failing one last; and the worst output so far. */
@@ -221,12 +268,16 @@ class StepReply {
     private readonly n: number,
     /** 1-based */
     readonly step: number,
+    private readonly dtype: Dtype,
   ) {
-    this.params = decodeWireArray(out.params, n, `step ${step} params`);
+    this.params = ofDtype(decodeWireArray(out.params, n, `step ${step} params`), dtype, step, 'params');
   }
 
+  /** An output's values, each checked to be a value of the case's dtype (PROTO-3: replies follow the rules requests do). */
   readonly got = (name: string): Float64Array =>
-    name === 'params' ? this.params : (this.state[name] ??= decodeWireArray(this.out.state?.[name], this.n, `step ${this.step} state.${name}`));
+    name === 'params'
+      ? this.params
+      : (this.state[name] ??= ofDtype(decodeWireArray(this.out.state?.[name], this.n, `step ${this.step} state.${name}`), this.dtype, this.step, name));
 
   get stepCounter(): unknown {
     return this.out.state?.step;
@@ -345,7 +396,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       const hb = resolveHyper(def.hyper, c.hyper, overrides, (x) => Bounded.hyper(x, p));
       const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides, (x) => BigDecimal.exact(x)) : undefined;
       at.t += 1;
-      const replied = new StepReply(reply[k], n, k + 1);
+      const replied = new StepReply(reply[k], n, k + 1, c.dtype);
       // the case's gradient as it is (a JS array, or a worker's Float64Array view): the screen reads it
       // directly, and only the full bounds take it as a Float64Array — a copy per step is 1.6 MB of
       // first-touched memory per 200 k elements, a quarter of a screened check here (issue 5)
