@@ -92,12 +92,20 @@ export interface Expected {
   readonly exact?: Dec;
 }
 
-/** PREC-1, PREC-5, PREC-6: one output against its reference value and allowed error, in ulps. */
-export function compareOutput(expected: Expected, got: number, dtype: Dtype): { errorUlps: number; boundUlps: number; ok: boolean; expected: string } {
+/**
+ * PREC-1, PREC-5, PREC-6: one output against its reference value and allowed error, in ulps;
+ * `nonFiniteInput`: whether a NaN or ±∞ among the step's inputs reaches it (NOTE-7).
+ */
+export function compareOutput(
+  expected: Expected,
+  got: number,
+  dtype: Dtype,
+  nonFiniteInput = false,
+): { errorUlps: number; boundUlps: number; ok: boolean; expected: string } {
   const { bounded } = expected;
   const expectedText = expected.exact !== undefined ? expected.exact.toSignificantDigits(25).toString() : String(bounded.v);
   const exactValue = expected.exact !== undefined ? BigDecimal.fromDecimal(expected.exact) : undefined;
-  return { ...compareFields(bounded.v, bounded.bound, bounded.r, exactValue, got, dtype), expected: expectedText };
+  return { ...compareFields(bounded.v, bounded.bound, bounded.r, exactValue, got, dtype, nonFiniteInput), expected: expectedText };
 }
 
 const isArrayLike = (x: unknown): x is ArrayLike<unknown> => Array.isArray(x) || x instanceof Float64Array;
@@ -144,9 +152,11 @@ const sameNonFinite = (got: number, expected: number): boolean => (Number.isNaN(
 /**
  * PREC-1, PREC-5, PREC-6: one output against its reference value, as `compareOutput` computes it,
  * from the fields of a bounded value (v, e + w, r) and, for float64, the exact decimal. NOTE-7,
- * PROTO-8: a NaN or ±∞ the reference computes from non-finite inputs is matched exactly, whatever
- * the bound; a NaN where the reference is finite fails unless nothing is bounded there (PREC-4); an
- * infinity where it is finite passes only as an overflow the bound reaches.
+ * PROTO-8: a NaN or ±∞ the reference computes from non-finite inputs (`nonFiniteInput`) is matched
+ * exactly, whatever the bound; from finite inputs it can only be where nothing is bounded (PREC-4: a
+ * root of a value that may be negative, a division by one that may be zero). A NaN where the
+ * reference is finite fails unless nothing is bounded there; an infinity passes only as an overflow
+ * the bound reaches.
  */
 function compareFields(
   v: number,
@@ -155,13 +165,16 @@ function compareFields(
   exactValue: BigDecimal | undefined,
   got: number,
   dtype: Dtype,
+  nonFiniteInput: boolean,
 ): { errorUlps: number; boundUlps: number; ok: boolean } {
   // BigDecimal's toNumber is roundToDtype(·, 'float64') (NOTE-5, NOTE-6); other dtypes go through decimal.js
   const expectedValue =
     exactValue === undefined ? roundDoubleToDtype(v, dtype) : dtype === 'float64' ? exactValue.toNumber() : roundToDtype(exactValue.toDecimal(), dtype);
   const allowed = ORDER_FACTOR * bound + (exactValue !== undefined ? 0 : 2 * r);
   const referenceFinite = exactValue !== undefined ? exactValue.isFinite() : Number.isFinite(v);
-  if (!referenceFinite) return sameNonFinite(got, expectedValue) ? { errorUlps: 0, boundUlps: 0, ok: true } : { errorUlps: Infinity, boundUlps: 0, ok: false };
+  if (!referenceFinite && nonFiniteInput)
+    return sameNonFinite(got, expectedValue) ? { errorUlps: 0, boundUlps: 0, ok: true } : { errorUlps: Infinity, boundUlps: 0, ok: false };
+  if (!referenceFinite) return { errorUlps: 0, boundUlps: Infinity, ok: true };
   // a finite reference value that rounds to ±∞ is measured in ulps of the largest finite value
   const unit = fastUlp(Number.isFinite(expectedValue) ? expectedValue : maxFinite(dtype), dtype);
   if (!Number.isFinite(allowed)) return { errorUlps: 0, boundUlps: Infinity, ok: true };
@@ -237,8 +250,16 @@ interface Position {
   t: number;
   params: Fields;
   states: Record<string, Fields>;
+  /** per element, 1 when an input of the step (param, gradient, state) is NaN or ±∞ (NOTE-7) */
+  nonFinite: Uint8Array;
   decParams?: BigDecimal[];
   decStates?: ElementState<BigDecimal>[];
+}
+
+/** NOTE-7: marks (1) the elements where one of the arrays holds NaN or ±∞. */
+function markNonFinite(into: Uint8Array, arrays: readonly ArrayLike<number>[]): Uint8Array {
+  for (const a of arrays) for (let i = 0; i < into.length; i++) if (!Number.isFinite(a[i])) into[i] = 1;
+  return into;
 }
 
 /** The case's starting point: its params and state, zeros for a state a fresh optimizer starts without (NOTE-2). */
@@ -253,6 +274,7 @@ function startOf(c: Case, names: readonly string[], useDecimal: boolean): Positi
     t,
     params: exactFields(toF64(c.params as number[])),
     states: Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k]))])),
+    nonFinite: markNonFinite(new Uint8Array(n), [c.params, ...initial]),
     // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays
     decParams: useDecimal ? Array.from(c.params, (x) => BigDecimal.exact(x)) : undefined,
     decStates: useDecimal ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, BigDecimal.exact(initial[k][i])]))) : undefined,
@@ -355,7 +377,7 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
       const rr = f.r === null ? 0 : f.r[a];
       const exactValue = rd ? (j === 0 ? rd.param : rd.state[o.name]) : undefined;
       const got = o.got[i];
-      const r = compareFields(f.v[a], e, rr, exactValue, got, dtype);
+      const r = compareFields(f.v[a], e, rr, exactValue, got, dtype, at.nonFinite[i] === 1);
       const ratio = margin(r);
       if (!r.ok || sampled !== undefined || ratio > worstRatio) {
         const expected = exactValue !== undefined ? exactValue.toDecimal().toSignificantDigits(25).toString() : String(f.v[a]);
@@ -396,6 +418,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       const hb = resolveHyper(def.hyper, c.hyper, overrides, (x) => Bounded.hyper(x, p));
       const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides, (x) => BigDecimal.exact(x)) : undefined;
       at.t += 1;
+      markNonFinite(at.nonFinite, [c.steps[k].grad]);
       const replied = new StepReply(reply[k], n, k + 1, c.dtype);
       // the case's gradient as it is (a JS array, or a worker's Float64Array view): the screen reads it
       // directly, and only the full bounds take it as a Float64Array — a copy per step is 1.6 MB of
@@ -420,12 +443,17 @@ function continueFromReply(at: Position, names: readonly string[], reply: StepRe
   if (counter !== at.t) throw new Error(`step ${reply.step} state.step is ${JSON.stringify(counter)}, expected ${at.t}`);
   at.params = exactFields(reply.params);
   at.states = Object.fromEntries(names.map((name) => [name, exactFields(reply.state[name])]));
+  at.nonFinite = markNonFinite(new Uint8Array(reply.params.length), [reply.params, ...names.map((name) => reply.state[name])]);
   if (at.decParams === undefined) return;
   at.decParams = Array.from(reply.params, (x) => BigDecimal.exact(x));
   at.decStates = Array.from(reply.params, (_, i) => Object.fromEntries(names.map((name) => [name, BigDecimal.exact(reply.state[name][i])])));
 }
 
-/** Without the implementation's state, the next step starts from the reference's own outputs, their bounds carried along. */
+/**
+ * Without the implementation's state, the next step starts from the reference's own outputs, their
+ * bounds carried along; an element keeps its mark of a non-finite input (NOTE-7) from the case's own
+ * inputs only, so a NaN the reference met where nothing is bounded (PREC-4) is not one an implementation must repeat.
+ */
 function continueFromReference(at: Position, rb: StepFields, nextDec: readonly { param: BigDecimal; state: ElementState<BigDecimal> }[]): void {
   at.params = rb.param;
   at.states = rb.state as Record<string, Fields>;
