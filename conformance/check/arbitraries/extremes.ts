@@ -88,12 +88,12 @@ const SQUARES = new Set(['exp_avg_sq', 'max_exp_avg_sq', 'square_avg']);
 
 /**
  * NOTE-7: where a family's propagation of ±∞ is the same in every honest order. AdamW's decay
- * θ − lr·λ·θ is NaN at θ = ±∞ where PyTorch's θ·(1 − lr·λ) stays ±∞, so with λ > 0 its parameters and
- * first moments (which reach θ) carry only NaN.
+ * θ − lr·λ·θ is NaN at θ = ±∞ where PyTorch's θ·(1 − lr·λ) stays ±∞, and its variant `adamw/paper`
+ * computes λ·θ even at λ = 0 (0·∞ = NaN), so AdamW's parameters and first moments (which reach θ)
+ * carry only NaN.
  */
 function infinitiesAllowed(c: Case, name: string): boolean {
-  const decoupled = c.optimizer === 'adamw' && typeof c.hyper.weight_decay === 'number' && c.hyper.weight_decay > 0;
-  return !(decoupled && (name === 'params' || name === 'exp_avg'));
+  return !(c.optimizer === 'adamw' && (name === 'params' || name === 'exp_avg'));
 }
 
 /**
