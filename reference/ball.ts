@@ -169,8 +169,13 @@ export class Ball implements Scalar<Ball> {
     return order(this, y) > 0;
   }
 
-  /** max is 1-Lipschitz: the larger midpoint, the larger radius (exact operands: as `maximum`, ties keep this). */
+  /**
+   * max is 1-Lipschitz: the larger midpoint, the larger radius (exact operands: as `maximum`, ties
+   * keep this); NaN when either is NaN, as `torch.maximum` (NOTE-7).
+   */
   max(y: Ball): Ball {
+    if (isNaNBall(this)) return this;
+    if (isNaNBall(y)) return y;
     if (this.isExact && y.isExact) return this.gte(y) ? this : y;
     if (!this.mid.finite || !y.mid.finite) return new Ball(this.mid.gte(y.mid) ? this.mid : y.mid, Infinity);
     const mid = compare(this.mid, y.mid) >= 0 ? this.mid : y.mid;
@@ -185,6 +190,9 @@ export class Ball implements Scalar<Ball> {
 }
 
 const ONE = Ball.exact(1);
+
+/** NOTE-7: a NaN (not a number, exactly or not). */
+const isNaNBall = (b: Ball): boolean => !b.mid.finite && Number.isNaN(b.mid.toNumber());
 
 function lift(y: Ball | number): Ball {
   if (typeof y !== 'number') return y;

@@ -208,6 +208,11 @@ export class BigDecimal implements Scalar<BigDecimal> {
     return !this.nonFinite && this.coefficient === 0n;
   }
 
+  /** NOTE-7: whether the value is a number, not NaN or ±∞ (decimal.js's isFinite). */
+  isFinite(): boolean {
+    return this.nonFinite === undefined;
+  }
+
   /** True for −0 too, as decimal.js's isNeg. */
   isNegative(): boolean {
     return this.nonFinite ? this.nonFinite.isNeg() : this.sign < 0;

@@ -43,7 +43,13 @@ export function oneMinus<T extends Scalar<T>>(w: T): T {
   return memoize(w, 'oneMinus', () => w.neg().plus(1));
 }
 
-/** The larger of a and b (ADAM-6). */
+/**
+ * The larger of a and b (ADAM-6), NaN when either is NaN, as `torch.maximum` (NOTE-7): two values
+ * neither of which is ≥ the other are a NaN and something, and the NaN is returned.
+ */
 export function maximum<T extends Scalar<T>>(a: T, b: T): T {
-  return a.max ? a.max(b) : a.gte(b) ? a : b;
+  if (a.max) return a.max(b);
+  if (a.gte(b)) return a;
+  if (b.gte(a)) return b;
+  return a.gte(a) ? b : a;
 }

@@ -97,6 +97,8 @@ export interface Ctx {
   readonly t: number;
   /** the element's index in the parameter tensor */
   readonly i: number;
+  /** the element's gradient as given, before any decay (a mutant looks at it) */
+  readonly grad?: number;
 }
 
 const hn = (c: Ctx, name: string): number => c.h[name] as number;
@@ -421,6 +423,25 @@ const ADAM_MUTATIONS = {
   'adam/amsgrad-max-of-corrected': { amsgradMax: (vMax, v, bc2, c) => ({ max: c.o.max(vMax, c.o.div(v, bc2)), bc2: 1 }) },
   /** AdamW's decoupled decay where `torch.optim.Adam`'s L2 is claimed */
   'adam/decoupled-decay': { decay: decoupledLrScaled },
+  /** a NaN gradient element skipped: its parameter and moments left as they were (NOTE-7 says NaN) */
+  'adam/skips-nan-gradients': {
+    decay: {
+      gradient: coupledL2.gradient,
+      apply: (p, update, c) => (Number.isNaN(c.grad) ? p : coupledL2.apply(p, update, c)),
+    },
+    firstMoment: (m, g, c) => (Number.isNaN(c.grad) ? m : canonicalAdamParts.firstMoment(m, g, c)),
+    secondMoment: (v, g, c) => (Number.isNaN(c.grad) ? v : canonicalAdamParts.secondMoment(v, g, c)),
+  },
+  /** βᵗ⁻¹ in the bias corrections past step 100,000 (t − 1 in the power); right before */
+  'adam/power-t-minus-1-past-100k': {
+    biasCorrections: (c) =>
+      c.t > 100_000 ? { bc1: 1 - hn(c, 'beta1') ** (c.t - 1), bc2: 1 - hn(c, 'beta2') ** (c.t - 1) } : canonicalAdamParts.biasCorrections(c),
+  },
+  /** 1 − β in place of β in the bias corrections past step 100,000; right before */
+  'adam/one-minus-beta-past-100k': {
+    biasCorrections: (c) =>
+      c.t > 100_000 ? { bc1: 1 - (1 - hn(c, 'beta1')) ** c.t, bc2: 1 - (1 - hn(c, 'beta2')) ** c.t } : canonicalAdamParts.biasCorrections(c),
+  },
 } satisfies Record<string, Partial<AdamParts>>;
 
 const ADAMW_MUTATIONS = {
@@ -545,7 +566,7 @@ function runKernel(kernel: Kernel, def: OptimizerDef, request: RunRequest): Wire
     const element: State = {};
     for (let i = 0; i < size; i++) {
       for (const name of names) element[name] = arrays[name]?.[i] ?? 0;
-      const r = kernel.step(params[i], grad[i], element, { o, h, t: step, i });
+      const r = kernel.step(params[i], grad[i], element, { o, h, t: step, i, grad: grad[i] });
       nextParams[i] = r.param;
       for (const name in r.state) (nextArrays[name] ??= new Float64Array(size))[i] = r.state[name];
     }

@@ -75,6 +75,10 @@ export const MUTANTS: readonly Mutant[] = [
   mutant('adam/bfloat16-state', 'exp_avg and exp_avg_sq stored rounded to bfloat16 under a float32 claim'),
   mutant('adam/amsgrad-max-of-corrected', 'AMSGrad max over the bias-corrected v̂ (optax) instead of the raw v'),
   mutant('adam/decoupled-decay', "AdamW's decoupled decay θ·(1 − lr·λ) where Adam's L2 is claimed"),
+  mutant('adam/skips-nan-gradients', 'a NaN gradient element skipped: its parameter and moments left unchanged (NOTE-7: NaN)'),
+  // PREC-3 allows βᵗ t roundings: past step 10⁵ in float32 that hides t ± 1, in float64 it does not
+  mutant('adam/power-t-minus-1-past-100k', 'βᵗ⁻¹ in the bias corrections past step 100,000; right before', { dtype: 'float64' }),
+  mutant('adam/one-minus-beta-past-100k', '(1 − β)ᵗ in place of βᵗ in the bias corrections past step 100,000; right before'),
   // AdamW (claims torch.optim.AdamW)
   mutant('adamw/l2-coupled', 'L2: λ·θ added to the gradient where decoupled decay is claimed'),
   mutant('adamw/decay-after-update', 'decay applied after the update to the new weights, θ ← θ′·(1 − lr·λ)'),

@@ -12,7 +12,10 @@ Copy this file as the starting point for an adapter of your own: `main` is the h
 loop, `run_case` is the only part that knows about torch. Standard library and torch only.
 
 Written against PyTorch 1.13 (CPU). The state it loads mirrors what 1.13 itself keeps: Adam and
-AdamW count steps in a float32 scalar tensor, RMSprop in a Python int, SGD not at all.
+AdamW count steps in a float32 scalar tensor, RMSprop in a Python int, SGD not at all. A float32
+counter stops counting at 2**24 (16777217 rounds to 16777216), after which Adam's bias corrections
+use a stale t: visibly wrong in float64 with beta near 1, and a wrong state.step in every dtype. So
+Adam and AdamW cases that would count past 2**24 are answered `unsupported` (spec/notation.md NOTE-1).
 """
 
 import array
@@ -41,6 +44,9 @@ FAMILIES = {
     "adam": (torch.optim.Adam, ["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"]),
     "adamw": (torch.optim.AdamW, ["lr", "beta1", "beta2", "eps", "weight_decay", "amsgrad"]),
 }
+
+# Adam's and AdamW's float32 step counter counts exactly up to here (NOTE-1).
+FLOAT32_COUNTER_LIMIT = 2 ** 24
 
 # Set by --foreach: which of torch.optim's two code paths is checked.
 FOREACH = False
@@ -263,6 +269,11 @@ def run_case(msg):
     if msg["dtype"] not in SUPPORTED.get(family, []):
         raise Unsupported(f"torch {torch.__version__} on CPU cannot run {family} in {msg['dtype']}")
     dtype = DTYPES[msg["dtype"]]
+
+    start = msg["state"].get("step", 0) if isinstance(msg["state"], dict) else 0
+    if family in ("adam", "adamw") and isinstance(start, int) and start + len(msg["steps"]) > FLOAT32_COUNTER_LIMIT:
+        raise Unsupported(f"torch {torch.__version__} counts {family} steps in a float32 tensor, which stops at 2**24 = "
+                          f"{FLOAT32_COUNTER_LIMIT}; this case reaches step {start + len(msg['steps'])}")
 
     cls, _ = FAMILIES[family]
     args = torch_arguments(family, msg["hyper"], "hyper")

@@ -3,7 +3,9 @@
  * the per-concern arbitraries under conformance/arbitraries/ — magnitudes, hyperparameters,
  * schedules, states — into `Case`s biased toward where optimizer variants part: |g| near ε,
  * λ·θ ≈ g, the first steps (bias correction) and longer runs, learning-rate schedules, mid-run
- * states, ±0, subnormals, mixed magnitudes and vectors longer than 4096 elements.
+ * states, ±0, subnormals, mixed magnitudes and vectors longer than 4096 elements — and, at the
+ * rates PROTO-8 states, the extremes of conformance/check/arbitraries/extremes.ts: NaN and ±∞, updates that
+ * overflow, and step counts from 10⁵ past 2²⁴ with β near 1.
  */
 import fc from 'fast-check';
 import type { Dtype } from '../../reference/dtype.ts';
@@ -14,6 +16,7 @@ import { hasEps, hasLr, hyperArb, weighted } from './arbitraries/hyperparameters
 import { clampBand, exponentOf, vectorArb, weightsFor, wideBand, type Band, type ElementSpec, type Style } from './arbitraries/magnitudes.ts';
 import { overrideArb, scheduleArb, shapeArb, startArb, type Profile, type Shape } from './arbitraries/schedules.ts';
 import { stateArb, type StateSpecs } from './arbitraries/states.ts';
+import { extremeArb, largeStepArb, largeStepHyper, overflowHyper, withNonFinite, withOverflow, type Extreme } from './arbitraries/extremes.ts';
 
 export type { Profile } from './arbitraries/schedules.ts';
 
@@ -35,6 +38,10 @@ interface Plan {
   /** null: fresh; else the step counter of a mid-run state */
   readonly start: number | null;
   readonly scheduled: boolean;
+  /** NaN and ±∞, an overflowing update, a large step count, or none (PROTO-8's rates) */
+  readonly extreme: Extreme;
+  /** the seed the non-finite values or the overflowing values are drawn from */
+  readonly seed: number;
 }
 
 /**
@@ -161,15 +168,29 @@ function build(family: Family, dtype: Dtype, p: Plan): fc.Arbitrary<Case> {
  */
 export function caseArbitrary(family: Family, dtype: Dtype, options: CaseOptions = {}): fc.Arbitrary<Case> {
   const fixed = options.fixed ?? {};
-  const plan: fc.Arbitrary<Plan> = fc.record({
+  const drawn = fc.record({
     hyper: hyperArb(family, dtype, fixed),
     shape: shapeArb(options.profile ?? 'default'),
     params: fc.record({ anchor: paramAnchorArb(family), style: styleArb }),
     grads: fc.record({ anchor: gradAnchorArb(family), style: styleArb }),
     start: startArb(family !== 'ewma'),
     scheduled: scheduleArb(hasLr(family) && fixed.lr === undefined),
+    extreme: extremeArb(family),
+    seed: fc.integer({ min: 0, max: 0x7fffffff }),
   });
-  return plan.chain((p) => build(family, dtype, p));
+  const large = fc.record({ t: largeStepArb, shift: fc.integer({ min: -1, max: 2 }) });
+  const plan: fc.Arbitrary<Plan> = fc.tuple(drawn, large).map(([p, l]) => withExtreme(family, dtype, fixed, p, l));
+  return plan.chain((p) =>
+    build(family, dtype, p).map((c) => (p.extreme === 'non-finite' ? withNonFinite(c, p.seed) : p.extreme === 'overflow' ? withOverflow(c, p.seed) : c)),
+  );
+}
+
+/** A plan with its extreme applied to the hyperparameters and the start: a large step count with β near 1, or an overflow's (PROTO-8). */
+function withExtreme(family: Family, dtype: Dtype, fixed: WireHyper, p: Plan, large: { t: number; shift: number }): Plan {
+  if (p.extreme === 'large-step') return { ...p, start: large.t, hyper: largeStepHyper(family, dtype, p.hyper, fixed, large.t, large.shift) };
+  if (p.extreme !== 'overflow') return p;
+  const hyper = overflowHyper(family, p.hyper, fixed);
+  return hyper === undefined ? { ...p, extreme: 'none' } : { ...p, hyper };
 }
 
 const short = (x: number): string => (Object.is(x, -0) ? '-0' : String(Number(x.toPrecision(3))));
@@ -184,11 +205,13 @@ export function summariseCase(c: Case): string {
   const overrides = c.steps.filter((s) => s.hyper !== undefined).length;
   const all = [c.params, ...c.steps.map((s) => s.grad)];
   const zeros = all.some((a) => a.some((x) => Object.is(x, -0)));
+  const nonFinite = all.some((a) => a.some((x) => !Number.isFinite(x)));
   const parts = [
     `${name} ${c.dtype} n=${c.params.length} steps=${c.steps.length}${hyper === '' ? '' : ` ${hyper}`}`,
     c.state === null ? 'fresh' : `from step ${c.state.step}`,
     ...(overrides > 0 ? [`lr overridden on ${overrides} step${overrides === 1 ? '' : 's'}`] : []),
     ...(zeros ? ['has −0'] : []),
+    ...(nonFinite ? ['has NaN/±∞'] : []),
   ];
   return parts.join('; ');
 }

@@ -10,7 +10,7 @@ import { Ball } from '../../reference/ball.ts';
 import { BigDecimal } from '../../reference/big-decimal.ts';
 import type { Dec } from '../../reference/decimal.ts';
 import { uniform } from '../../reference/random.ts';
-import { FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
+import { FORMATS, maxFinite, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState, type Hyper } from '../../reference/notation.ts';
 import type { OptimizerDef } from '../../reference/registry.ts';
 import { Settled, replayElement, type Replay } from '../../reference/rounded-trajectory.ts';
@@ -19,7 +19,7 @@ import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
 import { evaluateStep, exactFields, screenStep, settledFields, type Fields, type StepFields, type StepSpec } from './kernel.ts';
 import type { WireStepOutput } from '../protocol/messages.ts';
-import { decodeWireArray } from '../protocol/wire.ts';
+import { base64DtypeOf, decodeWireArray } from '../protocol/wire.ts';
 import { SAMPLES_PER_CASE, SCREEN_MIN_ELEMENTS } from '../limits.ts';
 
 export interface OutputCheck {
@@ -95,12 +95,20 @@ export interface Expected {
   readonly exact?: Dec;
 }
 
-/** PREC-1, PREC-5, PREC-6: one output against its reference value and allowed error, in ulps. */
-export function compareOutput(expected: Expected, got: number, dtype: Dtype): { errorUlps: number; boundUlps: number; ok: boolean; expected: string } {
+/**
+ * PREC-1, PREC-5, PREC-6: one output against its reference value and allowed error, in ulps;
+ * `nonFiniteInput`: whether a NaN or ±∞ among the step's inputs reaches it (NOTE-7).
+ */
+export function compareOutput(
+  expected: Expected,
+  got: number,
+  dtype: Dtype,
+  nonFiniteInput = false,
+): { errorUlps: number; boundUlps: number; ok: boolean; expected: string } {
   const { bounded } = expected;
   const expectedText = expected.exact !== undefined ? expected.exact.toSignificantDigits(25).toString() : String(bounded.v);
   const reference = expected.exact !== undefined ? { value: roundToDtype(expected.exact, dtype), mid: BigDecimal.fromDecimal(expected.exact) } : undefined;
-  return { ...compareFields(bounded.v, bounded.bound, bounded.r, reference, got, dtype), expected: expectedText };
+  return { ...compareFields(bounded.v, bounded.bound, bounded.r, reference, got, dtype, nonFiniteInput), expected: expectedText };
 }
 
 const isArrayLike = (x: unknown): x is ArrayLike<unknown> => Array.isArray(x) || x instanceof Float64Array;
@@ -136,10 +144,23 @@ export function fastUlp(x: number, dtype: Dtype): number {
   return F64[0];
 }
 
+/** NOTE-5: the smallest magnitude that rounds to ±∞ in the dtype, halfway from the largest finite value to 2^(emax+1). */
+function overflowThreshold(dtype: Dtype): number {
+  const { precision: p, emax } = FORMATS[dtype];
+  return (2 - 2 ** -p) * 2 ** emax;
+}
+
+const sameNonFinite = (got: number, expected: number): boolean => (Number.isNaN(expected) ? Number.isNaN(got) : got === expected);
+
 /**
  * PREC-1, PREC-5, PREC-6: one output against its reference value, as `compareOutput` computes it,
  * from the fields of a bounded value (v, e + w, r) and, for float64, the reference value: the exact
- * value's correct rounding to the dtype and a midpoint within 2^−30 ulp of it (NOTE-4, NOTE-5).
+ * value's correct rounding to the dtype and a midpoint within 2^−30 ulp of it (NOTE-4, NOTE-5). NOTE-7,
+ * PROTO-8: a NaN or ±∞ the reference computes from non-finite inputs (`nonFiniteInput`) is matched
+ * exactly, whatever the bound; from finite inputs it can only be where nothing is bounded (PREC-4: a
+ * root of a value that may be negative, a division by one that may be zero). A NaN where the
+ * reference is finite fails unless nothing is bounded there; an infinity passes only as an overflow
+ * the bound reaches.
  */
 function compareFields(
   v: number,
@@ -148,16 +169,55 @@ function compareFields(
   reference: Pick<Settled, 'value' | 'mid'> | undefined,
   got: number,
   dtype: Dtype,
+  nonFiniteInput: boolean,
 ): { errorUlps: number; boundUlps: number; ok: boolean } {
   const exactValue = reference?.mid;
   const expectedValue = reference === undefined ? roundDoubleToDtype(v, dtype) : reference.value;
-  const unit = fastUlp(expectedValue, dtype);
   const allowed = ORDER_FACTOR * bound + (exactValue !== undefined ? 0 : 2 * r);
+  const referenceFinite = exactValue !== undefined ? exactValue.isFinite() : Number.isFinite(v);
+  if (!referenceFinite && nonFiniteInput)
+    return sameNonFinite(got, expectedValue) ? { errorUlps: 0, boundUlps: 0, ok: true } : { errorUlps: Infinity, boundUlps: 0, ok: false };
+  if (!referenceFinite) return { errorUlps: 0, boundUlps: Infinity, ok: true };
+  // a finite reference value that rounds to ±∞ is measured in ulps of the largest finite value
+  const unit = fastUlp(Number.isFinite(expectedValue) ? expectedValue : maxFinite(dtype), dtype);
   if (!Number.isFinite(allowed)) return { errorUlps: 0, boundUlps: Infinity, ok: true };
   if (Number.isNaN(got)) return { errorUlps: Infinity, boundUlps: allowed / unit, ok: false };
-  if (!Number.isFinite(got)) return { errorUlps: got === expectedValue ? 0 : Infinity, boundUlps: allowed / unit, ok: got === expectedValue };
+  const near = exactValue !== undefined ? exactValue.toNumber() : v;
+  if (!Number.isFinite(got)) {
+    // an overflow within the bound: the reference's magnitude plus the allowed error reaches the threshold (NOTE-5)
+    const overflows = Math.sign(got) === Math.sign(near) && Math.abs(near) + allowed >= overflowThreshold(dtype);
+    return { errorUlps: overflows ? 0 : Infinity, boundUlps: allowed / unit, ok: overflows };
+  }
   const error = exactValue !== undefined ? BigDecimal.exact(got).minus(exactValue).abs().toNumber() : Math.abs(got - v) * (1 + 2 ** -52);
   return { errorUlps: error / unit, boundUlps: allowed / unit, ok: error <= allowed };
+}
+
+/**
+ * PROTO-3: the index of the first value of `a` that is not a value of the dtype, or −1. NaN and the
+ * infinities are values of every dtype. An array read from float32 base64 holds float32 values by
+ * construction, and every double is a float64 value: neither is looked at.
+ */
+export function firstUnrepresentable(a: Float64Array, dtype: Dtype): number {
+  if (dtype === 'float64' || (dtype === 'float32' && base64DtypeOf(a) === 'float32')) return -1;
+  if (dtype === 'float32') {
+    for (let i = 0; i < a.length; i++) if (Math.fround(a[i]) !== a[i] && a[i] === a[i]) return i;
+    return -1;
+  }
+  const largest = maxFinite(dtype);
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i];
+    if (x !== x || x === Infinity || x === -Infinity) continue;
+    // a multiple of the dtype's spacing at x (the division by a power of two is exact) and no larger than its largest value
+    if (Math.abs(x) > largest || (x / fastUlp(x, dtype)) % 1 !== 0) return i;
+  }
+  return -1;
+}
+
+/** PROTO-3: the reply's array, refused with the first value that is not of the case's dtype. */
+function ofDtype(a: Float64Array, dtype: Dtype, step: number, name: string): Float64Array {
+  const i = firstUnrepresentable(a, dtype);
+  if (i >= 0) throw new Error(`step ${step} ${name}[${i}] = ${a[i]} is not a ${dtype} value`);
+  return a;
 }
 
 /** Compared outputs kept for plots, the failing one last; and the worst output so far. */
@@ -193,6 +253,8 @@ interface Position {
   t: number;
   params: Fields;
   states: Record<string, Fields>;
+  /** per element, 1 when an input of the step (param, gradient, state) is NaN or ±∞ (NOTE-7) */
+  nonFinite: Uint8Array;
   decParams?: Ball[];
   decStates?: ElementState<Ball>[];
   /**
@@ -221,6 +283,12 @@ function restartInput(c: Case, names: readonly string[], r: Restart, k: number):
   };
 }
 
+/** NOTE-7: marks (1) the elements where one of the arrays holds NaN or ±∞. */
+function markNonFinite(into: Uint8Array, arrays: readonly ArrayLike<number>[]): Uint8Array {
+  for (const a of arrays) for (let i = 0; i < into.length; i++) if (!Number.isFinite(a[i])) into[i] = 1;
+  return into;
+}
+
 /** The case's starting point: its params and state, zeros for a state a fresh optimizer starts without (NOTE-2). */
 function startOf(c: Case, names: readonly string[], useDecimal: boolean): Position {
   const n = c.params.length;
@@ -233,6 +301,7 @@ function startOf(c: Case, names: readonly string[], useDecimal: boolean): Positi
     t,
     params: exactFields(toF64(c.params as number[])),
     states: Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k]))])),
+    nonFinite: markNonFinite(new Uint8Array(n), [c.params, ...initial]),
     // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays
     decParams: useDecimal ? Array.from(c.params, (x) => Ball.exact(x)) : undefined,
     decStates: useDecimal ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, Ball.exact(initial[k][i])]))) : undefined,
@@ -249,12 +318,16 @@ class StepReply {
     private readonly n: number,
     /** 1-based */
     readonly step: number,
+    private readonly dtype: Dtype,
   ) {
-    this.params = decodeWireArray(out.params, n, `step ${step} params`);
+    this.params = ofDtype(decodeWireArray(out.params, n, `step ${step} params`), dtype, step, 'params');
   }
 
+  /** An output's values, each checked to be a value of the case's dtype (PROTO-3: replies follow the rules requests do). */
   readonly got = (name: string): Float64Array =>
-    name === 'params' ? this.params : (this.state[name] ??= decodeWireArray(this.out.state?.[name], this.n, `step ${this.step} state.${name}`));
+    name === 'params'
+      ? this.params
+      : (this.state[name] ??= ofDtype(decodeWireArray(this.out.state?.[name], this.n, `step ${this.step} state.${name}`), this.dtype, this.step, name));
 
   get stepCounter(): unknown {
     return this.out.state?.step;
@@ -339,7 +412,7 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
       // NOTE-4: the float64 reference value, decided (an undecided one is evaluated again alone)
       const reference = rd ? new Settled(j === 0 ? rd.param : rd.state[o.name], i, o.name, replay, 25) : undefined;
       const got = o.got[i];
-      const r = compareFields(f.v[a], e, rr, reference, got, dtype);
+      const r = compareFields(f.v[a], e, rr, reference, got, dtype, at.nonFinite[i] === 1);
       const ratio = margin(r);
       if (!r.ok || sampled !== undefined || ratio > worstRatio) {
         const expected = reference !== undefined ? reference.text() : String(f.v[a]);
@@ -380,7 +453,8 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       const hb = resolveHyper(def.hyper, c.hyper, overrides, (x) => Bounded.hyper(x, p));
       const hd = useDecimal ? resolveHyper(def.hyper, c.hyper, overrides, (x) => Ball.exact(x)) : undefined;
       at.t += 1;
-      const replied = new StepReply(reply[k], n, k + 1);
+      markNonFinite(at.nonFinite, [c.steps[k].grad]);
+      const replied = new StepReply(reply[k], n, k + 1, c.dtype);
       // the case's gradient as it is (a JS array, or a worker's Float64Array view): the screen reads it
       // directly, and only the full bounds take it as a Float64Array — a copy per step is 1.6 MB of
       // first-touched memory per 200 k elements, a quarter of a screened check here (issue 5)
@@ -404,13 +478,19 @@ function continueFromReply(at: Position, names: readonly string[], reply: StepRe
   if (counter !== at.t) throw new Error(`step ${reply.step} state.step is ${JSON.stringify(counter)}, expected ${at.t}`);
   at.params = exactFields(reply.params);
   at.states = Object.fromEntries(names.map((name) => [name, exactFields(reply.state[name])]));
+  at.nonFinite = markNonFinite(new Uint8Array(reply.params.length), [reply.params, ...names.map((name) => reply.state[name])]);
   if (at.decParams === undefined) return;
   at.decParams = Array.from(reply.params, (x) => Ball.exact(x));
   at.decStates = Array.from(reply.params, (_, i) => Object.fromEntries(names.map((name) => [name, Ball.exact(reply.state[name][i])])));
   at.restart = { k0: reply.step, t0: at.t, params: reply.params, states: reply.state, fresh: false };
 }
 
-/** Without the implementation's state, the next step starts from the reference's own outputs, their bounds carried along (PREC-8: settled). */
+/**
+ * Without the implementation's state, the next step starts from the reference's own outputs, their
+ * bounds carried along (PREC-8: settled); an element keeps its mark of a non-finite input (NOTE-7)
+ * from the case's own inputs only, so a NaN the reference met where nothing is bounded (PREC-4) is
+ * not one an implementation must repeat.
+ */
 function continueFromReference(at: Position, rb: StepFields, nextDec: readonly { param: Ball; state: ElementState<Ball> }[]): void {
   at.params = settledFields(rb.param);
   at.states = Object.fromEntries(Object.entries(rb.state).map(([name, f]) => [name, settledFields(f)]));

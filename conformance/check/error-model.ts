@@ -160,8 +160,9 @@ export class Bounded implements Scalar<Bounded> {
     return new Bounded(v, e, r, this.scalar, this.p, slope * this.w);
   }
 
+  /** NOTE-7: NaN when either value is NaN, as `torch.maximum`. */
   max(y: Bounded): Bounded {
-    const pick = this.v >= y.v ? this : y;
+    const pick = this.v >= y.v || Number.isNaN(this.v) ? this : y;
     return new Bounded(pick.v, Math.max(this.e, y.e), Math.max(this.r, y.r), this.scalar && y.scalar, this.p, Math.max(this.w, y.w));
   }
 

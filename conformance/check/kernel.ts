@@ -155,7 +155,8 @@ function valueOf(nd: OpNode, a: string, b = ''): string {
     case 'pow':
       return `${a} ** ${nd.n}`;
     case 'max':
-      return `${a} >= ${b} ? ${a} : ${b}`;
+      // NaN when either is NaN, as Bounded.max and torch.maximum (NOTE-7)
+      return `${a} >= ${b} || ${a} !== ${a} ? ${a} : ${b}`;
   }
 }
 

@@ -75,8 +75,11 @@ const ELEMENT_BYTES: Readonly<Record<Base64Dtype, number>> = { float32: 4, float
 /** Typed arrays use the platform's byte order; the wire's is little-endian (a big-endian host goes through a DataView). */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
-/** Arrays decoded from base64, so a server can answer in the encoding it was asked in (conformance/protocol/serve.ts). */
-const FROM_BASE64 = new WeakSet<Float64Array>();
+/**
+ * Arrays decoded from base64 and the dtype of their bytes, so a server can answer in the encoding it
+ * was asked in (conformance/protocol/serve.ts) and a float32 array needs no representability check.
+ */
+const FROM_BASE64 = new WeakMap<Float64Array, Base64Dtype>();
 
 /** PROTO-9: float32 carries every float32, bfloat16 and float16 value exactly; float64 the rest. */
 export function base64DtypeFor(dtype: Dtype): Base64Dtype {
@@ -91,6 +94,11 @@ export function looksBase64Encoded(value: unknown): value is Record<string, unkn
 /** PROTO-9: whether an array was read from a base64 array (by `decodeBase64Array`). */
 export function cameAsBase64(values: unknown): boolean {
   return values instanceof Float64Array && FROM_BASE64.has(values);
+}
+
+/** PROTO-9: the dtype of the bytes an array was read from, when it was read from a base64 array. */
+export function base64DtypeOf(values: unknown): Base64Dtype | undefined {
+  return values instanceof Float64Array ? FROM_BASE64.get(values) : undefined;
 }
 
 /**
@@ -143,7 +151,7 @@ export function decodeBase64Array(value: unknown, what: string, allocate: (n: nu
   if (bytes.length % size !== 0) throw new Error(`${what}: base64 holds ${bytes.length} bytes, not a multiple of ${size} (${dtype})`);
   const out = allocate(bytes.length / size);
   readElements(bytes, dtype, out);
-  FROM_BASE64.add(out);
+  FROM_BASE64.set(out, dtype);
   return out;
 }
 

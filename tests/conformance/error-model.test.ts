@@ -213,3 +213,48 @@ describe('PREC-7 · steps checked from the implementation’s own state', () => 
     expect(r.message).toContain('state.step');
   });
 });
+
+describe('PROTO-8 · NOTE-7 · non-finite values and overflow are checked, and reply values must be of the dtype', () => {
+  const sgd = findOptimizer('sgd')!;
+  const one = (dtype: Case['dtype'], param: number, grad: number): Case => ({
+    optimizer: 'sgd',
+    dtype,
+    hyper: { lr: 0.5, momentum: 0, dampening: 0, weight_decay: 0, nesterov: false },
+    params: [param],
+    state: null,
+    steps: [{ grad: [grad] }],
+  });
+  const verdict = (c: Case, got: number | string) => checkCase(sgd, c, [{ params: [got as number], state: { step: 1 } }]);
+
+  it('NOTE-7 · an infinite gradient gives θ − lr·∞ = −∞: only −∞ passes; +∞, NaN and a finite value fail', () => {
+    for (const dtype of ['float64', 'float32'] as const) {
+      const c = one(dtype, 1, Infinity);
+      expect(verdict(c, -Infinity).ok, dtype).toBe(true);
+      for (const wrong of [Infinity, NaN, 1, -3.4e38]) expect(verdict(c, wrong).ok, `${dtype} ${wrong}`).toBe(false);
+      expect(verdict(c, 1).message).toMatch(/got 1, expected -Infinity/);
+    }
+  });
+
+  it('NOTE-7 · a NaN gradient gives NaN: the unchanged parameter of an implementation that skips it fails', () => {
+    const c = one('float32', 1, NaN);
+    expect(verdict(c, NaN).ok).toBe(true);
+    expect(verdict(c, 1).ok).toBe(false);
+  });
+
+  it('NOTE-5 · PREC-1 · an update past the largest value overflows: ±∞ of its sign passes, the largest value and −∞ do not', () => {
+    const max = 3.4028234663852886e38;
+    const c = one('float32', max, -max); // θ − lr·g = 1.5·max
+    expect(verdict(c, Infinity).ok).toBe(true);
+    expect(verdict(c, max).ok).toBe(false);
+    expect(verdict(c, -Infinity).ok).toBe(false);
+  });
+
+  it('PROTO-3 · a reply value that is not of the dtype fails, named', () => {
+    const c = one('float32', 1, 0.5);
+    expect(verdict(c, 0.75).ok).toBe(true);
+    const r = verdict(c, 0.7500000000000001);
+    expect(r.ok).toBe(false);
+    expect(r.message).toBe('step 1 params[0] = 0.7500000000000001 is not a float32 value');
+    expect(verdict({ ...c, dtype: 'bfloat16' }, 0.75 + 2 ** -20).message).toMatch(/is not a bfloat16 value/);
+  });
+});

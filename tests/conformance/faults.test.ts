@@ -2,7 +2,7 @@
  * The fault-injection corpus (tests/fixtures/faults/, spec/protocol.md PROTO-8): a small adapter per
  * fault — every row of PROTO-8's tables and the faults of issue 11 (a reply cut at every byte, `nan`
  * and `inf` as C writes them, banner-then-exit, a helper process left hanging at start-up and mid-run,
- * a stray line). Each ends in its verdict and exit code, with the message PROTO-8 names, within a
+ * a stray line, a float32 reply holding a double). Each ends in its verdict and exit code, with the message PROTO-8 names, within a
  * time limit well under the default limits, and with no process of its group left running.
  */
 import { spawn } from 'node:child_process';
@@ -139,6 +139,8 @@ describe('PROTO-8 · during the check, each fault fails its case (exit 1)', () =
     ['wrong-step-count.py', 1, /step 1 state\.step is 0, expected 1/],
     ['nan-values.py', 1, /got NaN/],
     ['off-by-ulps.py', 1, /error 1000 ulps > bound/],
+    // PROTO-3: replies hold values of the case's dtype; the first value that is not is named
+    ['unrounded-adam.py', 1, /step \d+ exp_avg_sq\[0\] = -?\d\S* is not a float32 value/],
   ]);
 
   it('PROTO-1 · PROTO-8 · a stray line then honest replies: the stray line is the non-JSON reply, the honest one unrequested output', async () => {

@@ -174,6 +174,15 @@ interface MutantCase {
   readonly clause: string;
   readonly reached: RunRequest;
   readonly unreached?: RunRequest;
+  /** the relative difference it must show where reached (default 1e-4) */
+  readonly visible?: number;
+}
+
+/** An Adam case from step `step` with β₁ = 1 − 2⁻¹⁶, β₂ = 1 − 2⁻¹⁷, so βᵗ still matters at t ≈ 10⁵ (PROTO-8). */
+function lateAdam(dtype: Dtype, step: number): RunRequest {
+  const late = request('adam', dtype, { lr: 0.001, beta1: 1 - 2 ** -16, beta2: 1 - 2 ** -17 }, [...P4], [G4[0], G4[1]]);
+  const r = (x: number) => roundDoubleToDtype(x, dtype);
+  return { ...late, state: { step, exp_avg: G4[2].map((g) => r(g / 4)), exp_avg_sq: G4[3].map((g) => r(g * g)) } };
 }
 
 function mutantCases(name: MutationName): MutantCase {
@@ -221,6 +230,14 @@ function mutantCases(name: MutationName): MutantCase {
     'adam/bfloat16-state': { clause: 'ADAM-2', reached: q('adam', {}) },
     'adam/amsgrad-max-of-corrected': { clause: 'ADAM-6', reached: q('adam', { amsgrad: true }), unreached: q('adam', {}) },
     'adam/decoupled-decay': { clause: 'ADAM-1', reached: q('adam', { weight_decay: 0.1 }), unreached: q('adam', {}) },
+    'adam/skips-nan-gradients': {
+      clause: 'ADAM-2',
+      reached: request('adam', 'float32', {}, [...P4], [G4[0], [NaN, ...G4[1].slice(1)]]),
+      unreached: q('adam', {}),
+    },
+    // float64: in float32 the bound on βᵗ (PREC-3) covers t ± 1 at t > 10⁵, and the values show it too little
+    'adam/power-t-minus-1-past-100k': { clause: 'ADAM-4', reached: lateAdam('float64', 150_000), unreached: lateAdam('float64', 1000), visible: 1e-10 },
+    'adam/one-minus-beta-past-100k': { clause: 'ADAM-4', reached: lateAdam('float32', 150_000), unreached: lateAdam('float32', 1000) },
     'adamw/l2-coupled': { clause: 'ADAMW-2', reached: q('adamw', {}), unreached: q('adamw', { weight_decay: 0 }) },
     'adamw/decay-after-update': { clause: 'ADAMW-1', reached: q('adamw', { lr: 0.1, weight_decay: 0.5 }), unreached: q('adamw', { weight_decay: 0 }) },
     'adamw/decay-not-lr-scaled': { clause: 'ADAMW-1', reached: q('adamw', {}), unreached: q('adamw', { weight_decay: 0 }) },
@@ -236,11 +253,15 @@ function largestDifference(a: RunReply, b: RunReply): number {
   const x = values(mutantSteps, withState);
   const y = values(stepsOf(b, 'honest'), withState);
   expect(x.length, 'mutant and honest replies carry the same values').toBe(y.length);
-  return Math.max(...x.map(([, v], n) => Math.abs(v - y[n][1]) / Math.max(Math.abs(y[n][1]), 1e-30)));
+  // NaN against a number is as different as can be; NaN against NaN not at all
+  const relative = (v: number, w: number) =>
+    Number.isNaN(v) || Number.isNaN(w) ? (Number.isNaN(v) === Number.isNaN(w) ? 0 : Infinity) : Math.abs(v - w) / Math.max(Math.abs(w), 1e-30);
+  // wire values: "NaN" and "±Infinity" as strings (PROTO-3)
+  return Math.max(...x.map(([, v], n) => relative(Number(v), Number(y[n][1]))));
 }
 
 describe('conformance/adapters/mutants.ts: every mutant changes one part, where a case reaches it', () => {
-  const honest = floatImplementation({ dtypes: ['float32'] });
+  const honest = floatImplementation({ dtypes: ['float32', 'float64'] });
   // one test per mutation in adapters/float.ts, so a mutation missing from the corpus fails
   for (const name of MUTATION_NAMES) {
     const c = mutantCases(name);
@@ -248,9 +269,10 @@ describe('conformance/adapters/mutants.ts: every mutant changes one part, where 
       const entries = MUTANTS.filter((x) => x.name === name);
       expect(entries.length, `${c.clause}: ${name} appears once in MUTANTS`).toBe(1);
       const m = entries[0];
-      expect(m.name.startsWith(`${m.optimizer}/`) && m.dtype === 'float32' && m.description.length > 10, `${name}: claims its family, float32, described`).toBe(
-        true,
-      );
+      expect(
+        m.name.startsWith(`${m.optimizer}/`) && m.dtype === c.reached.dtype && m.description.length > 10,
+        `${name}: claims its family, its case's dtype, described`,
+      ).toBe(true);
       const impl = m.impl();
       const hello = await impl.hello();
       expect(
@@ -258,7 +280,7 @@ describe('conformance/adapters/mutants.ts: every mutant changes one part, where 
         `${m.name} claims ${m.optimizer}`,
       ).toContain(m.optimizer);
       const reached = largestDifference(await impl.run(c.reached), honest.run(c.reached) as RunReply);
-      expect(reached > 1e-4, `${c.clause}: ${m.name} should visibly differ on its case, largest relative difference ${reached}`).toBe(true);
+      expect(reached > (c.visible ?? 1e-4), `${c.clause}: ${m.name} should visibly differ on its case, largest relative difference ${reached}`).toBe(true);
       if (c.unreached) {
         const unreached = largestDifference(await impl.run(c.unreached), honest.run(c.unreached) as RunReply);
         expect(unreached < 1e-5, `${c.clause}: ${m.name} should match where its part is not reached, largest relative difference ${unreached}`).toBe(true);

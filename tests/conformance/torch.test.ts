@@ -12,6 +12,7 @@ import { checkImplementation } from '../../conformance/check/runner.ts';
 import { lineChunks } from '../../conformance/protocol/stream-json.ts';
 import { encodeRequestArrays } from '../../conformance/protocol/tensor-arrays.ts';
 import { decodeWireArray } from '../../conformance/protocol/wire.ts';
+import { referenceRun } from '../../conformance/adapters/reference.ts';
 
 const TORCH = ['/usr/bin/python3', 'conformance/adapters/torch_optim.py'];
 const targets = [
@@ -108,5 +109,101 @@ describe('PROTO-9 · torch_optim.py and base64 arrays', () => {
     const json = await checkImplementation(spawnImplementation(TORCH, undefined, { jsonArrays: true }), options);
     expect(json.verdict, formatReport(json)).toBe('conformant');
     expect(json).toEqual(base64);
+  });
+});
+
+describe('NOTE-7 · non-finite values: the reference propagates them as torch.optim 1.13 does', () => {
+  const kind = (x: number) => (Number.isNaN(x) ? 'NaN' : x === Infinity ? '+∞' : x === -Infinity ? '-∞' : 'finite');
+  /** One element per configuration, from a mid-run state, with NaN, +∞ or −∞ in one input; two steps. */
+  const grid: [string, Record<string, number | boolean>, Record<string, number>][] = [
+    ['sgd', { lr: 0.5 }, {}],
+    ['sgd', { lr: 0 }, {}],
+    ['sgd', { lr: 0.5, momentum: 0.5, dampening: 0.5, weight_decay: 0.25 }, { momentum_buffer: 0.75 }],
+    ['sgd', { lr: 0.5, momentum: 0.5, nesterov: true }, { momentum_buffer: -0.75 }],
+    ['rmsprop', { lr: 0.5, weight_decay: 0.25, momentum: 0.5 }, { square_avg: 0.25, momentum_buffer: 0.75 }],
+    ['rmsprop', { lr: 0.5, centered: true }, { square_avg: 0.25, grad_avg: 0.25 }],
+    ['adam', { lr: 0.5, beta1: 0, weight_decay: 0.25 }, { exp_avg: 0.5, exp_avg_sq: 0.25 }],
+    ['adam', { lr: 0.5, amsgrad: true }, { exp_avg: 0.5, exp_avg_sq: 0.25, max_exp_avg_sq: 0.5 }],
+    ['adamw', { lr: 0.5, weight_decay: 0, amsgrad: true }, { exp_avg: 0.5, exp_avg_sq: 0.25, max_exp_avg_sq: 0.5 }],
+    ['adamw', { lr: 0.5, weight_decay: 0.25 }, { exp_avg: 0.5, exp_avg_sq: 0.25 }],
+  ];
+
+  it('NOTE-7 · every output is NaN, +∞, −∞ or finite alike, but AdamW’s decay of an infinite θ (NaN here, ±∞ in PyTorch)', async () => {
+    const torch = spawnImplementation(TORCH);
+    await torch.hello();
+    const differences: string[] = [];
+    let compared = 0;
+    for (const dtype of ['float32', 'float64'] as const)
+      for (const [optimizer, hyper, state] of grid)
+        for (const slot of ['grad', 'params', ...Object.keys(state)])
+          for (const special of ['NaN', 'Infinity', '-Infinity']) {
+            const at = (name: string, x: number) => [name === slot ? special : x] as unknown as number[];
+            const request: RunRequest = {
+              op: 'run',
+              id: `${optimizer}-${slot}-${special}`,
+              optimizer,
+              dtype,
+              hyper,
+              params: at('params', 1.5),
+              state: { step: 3, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [k, at(k, v)])) } as RunRequest['state'],
+              steps: [{ grad: at('grad', 0.5) }, { grad: [0.25] }],
+            };
+            const [a, b] = [referenceRun(request), await torch.run(request)];
+            if (a.op !== 'result' || b.op !== 'result') expect.fail(`${request.id}: ${JSON.stringify(b)}`);
+            a.steps.forEach((s, k) =>
+              ['params', ...Object.keys(state)].forEach((name) => {
+                const value = (r: typeof s) => decodeWireArray(name === 'params' ? r.params : r.state?.[name], 1, name)[0];
+                const [x, y] = [value(s), value(b.steps[k])];
+                compared++;
+                if (kind(x) !== kind(y))
+                  differences.push(`${dtype} ${optimizer} ${JSON.stringify(hyper)} ${slot}=${special} step ${k + 1} ${name}: ${x} / ${y}`);
+              }),
+            );
+          }
+    await torch.close?.();
+    expect(compared).toBeGreaterThan(500);
+    // the one exception NOTE-7 names: θ − lr·λ·θ at θ = ±∞ (reached from θ or from exp_avg = ±∞) is NaN, θ·(1 − lr·λ) ±∞
+    const exception = /^\S+ adamw \{"lr":0.5,"weight_decay":0.25\} (params|exp_avg)=-?Infinity step \d params: NaN \/ -?Infinity$/;
+    expect(differences.filter((d) => !exception.test(d))).toEqual([]);
+    expect(differences.length, 'the exception is real').toBeGreaterThan(0);
+  });
+});
+
+describe('NOTE-1 · torch.optim.Adam 1.13 counts steps in float32, which stops at 2²⁴', () => {
+  it('NOTE-1 · ADAM-4 · its counter stays at 2²⁴, so torch_optim.py answers `unsupported` to an Adam or AdamW case that counts past it', async () => {
+    const script = [
+      'import torch',
+      'p = torch.ones(1, requires_grad=True)',
+      'o = torch.optim.Adam([p])',
+      'p.grad = torch.ones(1)',
+      'o.step()',
+      'o.state[p]["step"] = torch.tensor(float(2 ** 24))',
+      'o.step()',
+      'print(int(o.state[p]["step"].item()))',
+    ].join('\n');
+    const child = spawn(TORCH[0], ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.on('data', (c) => (out += c));
+    await new Promise((resolve) => child.on('exit', resolve));
+    expect(out.trim(), 'PyTorch 1.13: 2²⁴ + 1 rounds back to 2²⁴').toBe(String(2 ** 24));
+    const torch = spawnImplementation(TORCH);
+    await torch.hello();
+    const request = (optimizer: string, step: number, steps: number): RunRequest => ({
+      op: 'run',
+      id: `${optimizer}-${step}`,
+      optimizer,
+      dtype: 'float64',
+      hyper: { lr: 0.001 },
+      params: [1],
+      state: { step, exp_avg: [0.5], exp_avg_sq: [0.25] },
+      steps: Array.from({ length: steps }, () => ({ grad: [0.5] })),
+    });
+    expect(await torch.run(request('adam', 2 ** 24 - 2, 2))).toMatchObject({ op: 'result' });
+    for (const optimizer of ['adam', 'adamw'])
+      expect(await torch.run(request(optimizer, 2 ** 24 - 2, 3))).toMatchObject({
+        op: 'unsupported',
+        reason: expect.stringMatching(/float32 tensor, which stops at 2\*\*24 = 16777216; this case reaches step 16777217/),
+      });
+    await torch.close?.();
   });
 });
