@@ -2,7 +2,7 @@
  * Every optimizer family and named variant the reference knows: its hyperparameters (names and
  * PyTorch's defaults), its state names, the clauses it implements and its element step.
  */
-import { adamEpsHatStep, adamEpsInsideRootStep, adamNoBiasCorrectionStep, adamStep } from './adam.ts';
+import { adamEpsHatStep, adamEpsInsideSqrtStep, adamNoBiasCorrectionStep, adamStep } from './adam.ts';
 import { adamwPaperStep, adamwStep } from './adamw.ts';
 import { ewmaStep } from './ewma.ts';
 import { flag, num, type ElementStep, type Hyper, type HyperSpec } from './notation.ts';
@@ -113,7 +113,7 @@ export const OPTIMIZERS: readonly OptimizerDef[] = [
     clauses: ['ADAM-7'],
     step: adamNoBiasCorrectionStep,
   },
-  { ...adamBase, name: 'adam/eps-inside-sqrt', summary: 'ε inside the square root, m̂/√(v̂ + ε)', clauses: ['ADAM-8'], step: adamEpsInsideRootStep },
+  { ...adamBase, name: 'adam/eps-inside-sqrt', summary: 'ε inside the square root, m̂/√(v̂ + ε)', clauses: ['ADAM-8'], step: adamEpsInsideSqrtStep },
   { ...adamBase, name: 'adam/eps-hat', summary: "Kingma & Ba's efficient form, ε̂ added to the uncorrected √v", clauses: ['ADAM-9'], step: adamEpsHatStep },
   { ...adamwBase, name: 'adamw', summary: 'torch.optim.AdamW: decay decoupled and scaled by lr', clauses: ['ADAMW-1', 'ADAMW-2'], step: adamwStep },
   {

@@ -2,29 +2,13 @@
  * RMSprop, the notes' "adaptive learning rate" (spec/rmsprop.md): PyTorch's form and
  * TensorFlow's, the latter being PyTorch's with the denominator and the momentum part replaced.
  */
-import { ewmaUpdate } from './ewma.ts';
 import { flag, num, type ElementState, type ElementStep, type Hyper } from './notation.ts';
+import { descend, epsInsideSqrt, epsOutsideSqrt, ewmaOfSquares, ewmaUpdate, l2Gradient } from './parts.ts';
 import type { Scalar } from './scalar.ts';
-import { descend, l2Gradient } from './sgd.ts';
-
-/** RMSPROP-1: the square average v ← α·v + (1−α)·g′². */
-export function squareAverage<T extends Scalar<T>>(v: T, grad: T, alpha: T): T {
-  return ewmaUpdate(v, grad.times(grad), alpha);
-}
 
 /** RMSPROP-3: the centered mean-square estimate v − ḡ², with ḡ ← α·ḡ + (1−α)·g′. */
 export function centeredVariance<T extends Scalar<T>>(v: T, gradAvg: T): T {
   return v.minus(gradAvg.times(gradAvg));
-}
-
-/** RMSPROP-2: ε outside the root, √s + ε (PyTorch). */
-export function epsOutsideRoot<T extends Scalar<T>>(s: T, eps: T): T {
-  return s.sqrt().plus(eps);
-}
-
-/** RMSPROP-7: ε inside the root, √(s + ε) (TensorFlow, Keras). */
-export function epsInsideRoot<T extends Scalar<T>>(s: T, eps: T): T {
-  return s.plus(eps).sqrt();
 }
 
 interface RmspropParts {
@@ -35,7 +19,7 @@ interface RmspropParts {
 }
 
 const canonical: RmspropParts = {
-  denominator: (s, eps) => epsOutsideRoot(s, eps),
+  denominator: (s, eps) => epsOutsideSqrt(s, eps),
   apply: (p, n, buf, h) => {
     const momentum = num(h, 'momentum');
     if (momentum.isZero()) return { param: descend(p, num(h, 'lr'), n) };
@@ -49,7 +33,7 @@ export function rmspropStepFrom(parts: RmspropParts): ElementStep {
   return (param, grad, state, h, _t) => {
     const alpha = num(h, 'alpha');
     const g = l2Gradient(grad, param, num(h, 'weight_decay'));
-    const squareAvg = squareAverage(state.square_avg, g, alpha);
+    const squareAvg = ewmaOfSquares(state.square_avg, g, alpha);
     const next: Record<string, typeof squareAvg> = { square_avg: squareAvg };
     let meanSquare = squareAvg;
     if (flag(h, 'centered')) {
@@ -71,7 +55,7 @@ export const rmspropStep = rmspropStepFrom(canonical);
  * mom ← μ·mom + lr·g′/√(v + ε), θ ← θ − mom.
  */
 export const rmspropTensorflowStep = rmspropStepFrom({
-  denominator: (s, eps) => epsInsideRoot(s, eps),
+  denominator: (s, eps) => epsInsideSqrt(s, eps),
   apply: (p, n, buf, h) => {
     const momentum = num(h, 'momentum');
     const increment = num(h, 'lr').times(n);

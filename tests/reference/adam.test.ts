@@ -13,17 +13,16 @@ import { Dec } from '../../reference/decimal.ts';
 import { exact } from '../../reference/dtype.ts';
 import {
   adamEpsHatStep,
-  adamEpsInsideRootStep,
+  adamEpsInsideSqrtStep,
   adamNoBiasCorrectionStep,
   adamStep,
   amsgradMax,
   biasCorrectedDirection,
   epsHatDirection,
-  epsInsideRootDirection,
-  firstMoment,
-  secondMoment,
+  epsInsideSqrtDirection,
   uncorrectedDirection,
 } from '../../reference/adam.ts';
+import { ewmaOfSquares, ewmaUpdate } from '../../reference/parts.ts';
 import type { ElementState, ElementStep } from '../../reference/notation.ts';
 import { findOptimizer, variantsOf } from '../../reference/registry.ts';
 import { referenceTrajectory } from '../../reference/trajectory.ts';
@@ -55,21 +54,21 @@ const beta = fc.oneof(fc.constantFrom(0, 0.5, 0.9, 0.99, 0.999), fc.double({ min
 
 describe('ADAM-2 · first moment m ← β₁·m + (1−β₁)·g′', () => {
   it('ADAM-2 · worked example: m₁ = 0.5·0.5 = 0.25, m₂ = 0.125 + 0.25 = 0.375', () => {
-    expectDec(firstMoment(d(0), d(0.5), d(0.5)), 0.25, 'ADAM-2', 'm₁');
+    expectDec(ewmaUpdate(d(0), d(0.5), d(0.5)), 0.25, 'ADAM-2', 'm₁');
     const out = run(ADAM, H, 1, [0.5, 0.5]);
     expectDec(st(out, 0, 'exp_avg'), 0.25, 'ADAM-2', 'exp_avg₁');
     expectDec(st(out, 1, 'exp_avg'), 0.375, 'ADAM-2', 'exp_avg₂');
   });
   it('ADAM-2 · β₁ = 0.9 at its binary value: m₁ = (1 − 0x1.ccccccccccccdp-1)·1', () => {
     // 1 − 0.90000000000000002220446049250313080847263336181640625, to 50 digits
-    expectDec(firstMoment(d(0), d(1), exact(0.9)), '0.099999999999999977795539507496869191527366638183594', 'ADAM-2', 'm₁');
+    expectDec(ewmaUpdate(d(0), d(1), exact(0.9)), '0.099999999999999977795539507496869191527366638183594', 'ADAM-2', 'm₁');
   });
 });
 
 describe('ADAM-3 · second moment v ← β₂·v + (1−β₂)·g′²', () => {
   it('ADAM-3 · worked example: v₁ = 0.25·0.25 = 0.0625, v₂ = 0.046875 + 0.0625 = 0.109375', () => {
-    expectDec(secondMoment(d(0), d(0.5), d(0.75)), 0.0625, 'ADAM-3', 'v₁');
-    expectDec(secondMoment(d(0.0625), d(-0.5), d(0.75)), 0.109375, 'ADAM-3', 'v₂ (g² is sign-free)');
+    expectDec(ewmaOfSquares(d(0), d(0.5), d(0.75)), 0.0625, 'ADAM-3', 'v₁');
+    expectDec(ewmaOfSquares(d(0.0625), d(-0.5), d(0.75)), 0.109375, 'ADAM-3', 'v₂ (g² is sign-free)');
     const out = run(ADAM, H, 1, [0.5, 0.5]);
     expectDec(st(out, 1, 'exp_avg_sq'), 0.109375, 'ADAM-3', 'exp_avg_sq₂');
   });
@@ -276,7 +275,7 @@ describe('ADAM-7 · adam/no-bias-correction: m/(√v + ε)', () => {
 describe('ADAM-8 · adam/eps-inside-sqrt: m̂/√(v̂ + ε)', () => {
   it('ADAM-8 · worked example: v̂ = 0.25, ε = 0.75 → √1 = 1, Δ = 0.125 (outside: 0.5 + 0.75, Δ = 0.1)', () => {
     const h = { ...H, eps: 0.75 };
-    expectDec(epsInsideRootDirection(d(0.25), d(0.0625), hyper(h), 1), 0.5, 'ADAM-8', 'm̂/√(v̂ + ε)');
+    expectDec(epsInsideSqrtDirection(d(0.25), d(0.0625), hyper(h), 1), 0.5, 'ADAM-8', 'm̂/√(v̂ + ε)');
     expectDec(run(findOptimizer('adam', 'eps-inside-sqrt')!, h, 1, [0.5])[0].params[0], 0.875, 'ADAM-8', 'θ₁');
     expectDec(run(ADAM, h, 1, [0.5])[0].params[0], '0.9', 'ADAM-8', 'canonical θ₁');
   });
@@ -285,7 +284,7 @@ describe('ADAM-8 · adam/eps-inside-sqrt: m̂/√(v̂ + ε)', () => {
       fc.property(fc.array(grad, { minLength: 1, maxLength: 5 }), beta, beta, (gs, b1, b2) => {
         const h = { ...H, beta1: b1, beta2: b2 };
         const a = thetas(
-          adamEpsInsideRootStep,
+          adamEpsInsideSqrtStep,
           h,
           d(1),
           gs.map((g) => exact(g)),

@@ -10,7 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { Dec } from '../../reference/decimal.ts';
 import { exact } from '../../reference/dtype.ts';
 import { adamStep } from '../../reference/adam.ts';
-import { adamwPaperStep, adamwStep, lrScaledDecayApply, scheduleScaledDecayApply } from '../../reference/adamw.ts';
+import { adamwPaperStep, adamwStep } from '../../reference/adamw.ts';
+import { decoupledDecay, scheduleScaledDecay } from '../../reference/parts.ts';
 import { findOptimizer, variantsOf } from '../../reference/registry.ts';
 import { referenceTrajectory } from '../../reference/trajectory.ts';
 import { FC, d, expectClose, expectDec, hyper } from './helpers.ts';
@@ -29,7 +30,7 @@ const unit = fc.integer({ min: 0, max: 15 }).map((k) => k / 16);
 
 describe('ADAMW-1 · θ ← θ − lr·λ·θ − lr·d', () => {
   it('ADAMW-1 · worked example: 1 − 0.25·0.5·1 − 0.25·1 = 0.625 (Adam + L2 gives 0.75)', () => {
-    expectDec(lrScaledDecayApply(d(1), d(1), hyper(H)), 0.625, 'ADAMW-1', 'apply');
+    expectDec(decoupledDecay.apply(d(1), d(1), hyper(H)), 0.625, 'ADAMW-1', 'apply');
     expectDec(run(ADAMW, H, 1, [0.5])[0].params[0], 0.625, 'ADAMW-1', 'θ₁');
     expectDec(run(ADAM, H, 1, [0.5])[0].params[0], 0.75, 'ADAMW-1', 'Adam + L2 θ₁');
   });
@@ -89,7 +90,7 @@ describe('ADAMW-2 · the moments see the raw gradient', () => {
 
 describe('ADAMW-3 · adamw/paper: θ ← θ − η·(α·d + λ·θ)', () => {
   it('ADAMW-3 · worked example: η = 1 → 1 − (0.25·1 + 0.5·1) = 0.25 (λ not scaled by α); ADAMW-1 gives 0.625', () => {
-    expectDec(scheduleScaledDecayApply(d(1), d(1), hyper({ ...H, schedule_multiplier: 1 })), 0.25, 'ADAMW-3', 'apply');
+    expectDec(scheduleScaledDecay.apply(d(1), d(1), hyper({ ...H, schedule_multiplier: 1 })), 0.25, 'ADAMW-3', 'apply');
     expectDec(run(PAPER, H, 1, [0.5])[0].params[0], 0.25, 'ADAMW-3', 'θ₁ with the default η = 1');
     // η = 0.5: 1 − 0.5·(0.25 + 0.5) = 0.625
     expectDec(run(PAPER, { ...H, schedule_multiplier: 0.5 }, 1, [0.5])[0].params[0], 0.625, 'ADAMW-3', 'θ₁ with η = 0.5');

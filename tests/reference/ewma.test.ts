@@ -1,6 +1,6 @@
 /**
- * reference/ewma.ts: linear interpolation (EWMA-1), the exponentially weighted moving average
- * (EWMA-2), its debiasing (EWMA-3) and the fastai loss average (EWMA-4).
+ * reference/parts.ts: linear interpolation (EWMA-1), the exponentially weighted moving average
+ * (EWMA-2) and its debiasing (EWMA-3); reference/ewma.ts: the fastai loss average (EWMA-4).
  * Seed: "whenever you see α(…) + (1−α)(…), immediately think linear interpolation";
  * fastai's fit(): avg_loss = avg_loss * avg_mom + loss * (1-avg_mom).
  */
@@ -8,7 +8,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Dec } from '../../reference/decimal.ts';
 import { exact } from '../../reference/dtype.ts';
-import { biasCorrection, debias, ewmaStep, ewmaUpdate, fastaiLossAverage, lerp } from '../../reference/ewma.ts';
+import { ewmaStep, fastaiLossAverage } from '../../reference/ewma.ts';
+import { biasCorrection, debias, ewmaUpdate, lerp } from '../../reference/parts.ts';
 import { findOptimizer } from '../../reference/registry.ts';
 import { referenceTrajectory } from '../../reference/trajectory.ts';
 import { FC, d, expectClose, expectDec, hyper } from './helpers.ts';

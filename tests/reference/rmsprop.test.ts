@@ -7,7 +7,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Dec } from '../../reference/decimal.ts';
 import { findOptimizer } from '../../reference/registry.ts';
-import { centeredVariance, epsInsideRoot, epsOutsideRoot, rmspropStep, rmspropTensorflowStep, squareAverage } from '../../reference/rmsprop.ts';
+import { epsInsideSqrt, epsOutsideSqrt, ewmaOfSquares } from '../../reference/parts.ts';
+import { centeredVariance, rmspropStep, rmspropTensorflowStep } from '../../reference/rmsprop.ts';
 import { referenceTrajectory } from '../../reference/trajectory.ts';
 import { FC, d, expectClose, expectDec, hyper } from './helpers.ts';
 
@@ -22,8 +23,8 @@ const st = (out: ReturnType<typeof run>, i: number, name: string) => (out[i].sta
 
 describe('RMSPROP-1 · the square average v ← α·v + (1−α)·g′²', () => {
   it('RMSPROP-1 · worked example: α = 0.75, g = 2, 2 → v = 0.25·4 = 1, then 0.75 + 1 = 1.75', () => {
-    expectDec(squareAverage(d(0), d(2), d(0.75)), 1, 'RMSPROP-1', 'v₁');
-    expectDec(squareAverage(d(1), d(2), d(0.75)), 1.75, 'RMSPROP-1', 'v₂');
+    expectDec(ewmaOfSquares(d(0), d(2), d(0.75)), 1, 'RMSPROP-1', 'v₁');
+    expectDec(ewmaOfSquares(d(1), d(2), d(0.75)), 1.75, 'RMSPROP-1', 'v₂');
     const out = run(RMS, BASE, 1, [2, -2]);
     expectDec(st(out, 0, 'square_avg'), 1, 'RMSPROP-1', 'square_avg₁');
     expectDec(st(out, 1, 'square_avg'), 1.75, 'RMSPROP-1', 'square_avg₂ (sign of g does not matter)');
@@ -32,8 +33,8 @@ describe('RMSPROP-1 · the square average v ← α·v + (1−α)·g′²', () =>
 
 describe('RMSPROP-2 · ε outside the root: √v + ε', () => {
   it('RMSPROP-2 · worked example: v = 0.25, ε = 0.5 → 0.5 + 0.5 = 1 (inside would be √0.75)', () => {
-    expectDec(epsOutsideRoot(d(0.25), d(0.5)), 1, 'RMSPROP-2', '√0.25 + 0.5');
-    expectClose(epsInsideRoot(d(0.25), d(0.5)).pow(2), 0.75, 'RMSPROP-2', '1e-49', '(√(0.25 + 0.5))²');
+    expectDec(epsOutsideSqrt(d(0.25), d(0.5)), 1, 'RMSPROP-2', '√0.25 + 0.5');
+    expectClose(epsInsideSqrt(d(0.25), d(0.5)).pow(2), 0.75, 'RMSPROP-2', '1e-49', '(√(0.25 + 0.5))²');
   });
   it('RMSPROP-2 · in a step: α = 0.75, g = 2, ε = 1, lr = 0.5, θ = 1 → den = 1 + 1, θ = 1 − 0.5·2/2 = 0.5', () => {
     expectDec(run(RMS, { ...BASE, eps: 1 }, 1, [2])[0].params[0], 0.5, 'RMSPROP-2', 'θ₁');
@@ -129,7 +130,7 @@ describe('RMSPROP-7 · rmsprop/tensorflow: ε inside the root, lr inside the acc
     // α = 0.75, g = 2, lr = 0.5, θ = 1: TF θ = 1 − 0.5·2/2 = 0.5; PyTorch θ = 1 − 0.5·2/4 = 0.75
     expectDec(run(TF, { ...BASE, eps: 3 }, 1, [2])[0].params[0], 0.5, 'RMSPROP-7', 'TF θ₁');
     expectDec(run(RMS, { ...BASE, eps: 3 }, 1, [2])[0].params[0], 0.75, 'RMSPROP-7', 'PyTorch θ₁');
-    expectDec(epsInsideRoot(d(1), d(3)), 2, 'RMSPROP-7', '√(1 + 3)');
+    expectDec(epsInsideSqrt(d(1), d(3)), 2, 'RMSPROP-7', '√(1 + 3)');
   });
   it('RMSPROP-7 · the accumulator keeps the old lr: μ = 0.5, g = 2, 0, lr 1 then 0.5 → TF θ₂ = −3, PyTorch −2.5', () => {
     // step 1 (lr = 1): v = 1, g/den = 2.  PyTorch b = 2, θ = −2.   TF mom = 1·2 = 2, θ = −2.

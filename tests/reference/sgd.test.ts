@@ -8,10 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { Dec } from '../../reference/decimal.ts';
 import { exact } from '../../reference/dtype.ts';
 import { findOptimizer, variantsOf } from '../../reference/registry.ts';
+import { decoupledDecay, descend, l2Gradient } from '../../reference/parts.ts';
 import {
-  decoupledDecay,
-  descend,
-  l2Gradient,
   lerpMomentumBuffer,
   nesterovDirection,
   sgdDecoupledDecayStep,
@@ -183,7 +181,7 @@ describe('SGD-5 · sgd/lerp-momentum: bₜ = β·bₜ₋₁ + (1−β)·g′ fro
 
 describe('SGD-6 · sgd/decoupled-decay: θ ← θ − lr·λ·θ − lr·d', () => {
   it('SGD-6 · worked example: θ = 2, g = 0.5, λ = 0.25, lr = 0.5 → 2 − 0.25 − 0.25 = 1.5', () => {
-    expectDec(decoupledDecay(d(2), d(0.5), d(0.25)), 1.75, 'SGD-6', 'θ − lr·λ·θ');
+    expectDec(decoupledDecay.apply(d(2), d(0), hyper({ lr: 0.5, weight_decay: 0.25 })), 1.75, 'SGD-6', 'θ − lr·λ·θ − lr·0');
     const r = sgdDecoupledDecayStep(d(2), d(0.5), {}, hyper({ lr: 0.5, momentum: 0, dampening: 0, weight_decay: 0.25, nesterov: false }), 1);
     expectDec(r.param, 1.5, 'SGD-6', 'θ₁');
     // the step uses the buffer: with μ = 0.5, g = 1, 1: b = 1, 1.5; θ₀ = 2 → θ₁ = 2 − 0.25 − 0.5 = 1.25,

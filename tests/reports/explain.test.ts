@@ -23,7 +23,7 @@ describe('ADAMW-1 · optconf explain', () => {
     // the body stops at the next clause
     expect(out).not.toContain('ADAMW-2 · The moments see the raw gradient');
     for (const site of map.implementedBy.get('ADAMW-1')!) expect(out).toContain(`  ${site.name}  ${site.file}:${site.line}`);
-    expect(out).toMatch(/^ {2}lrScaledDecayApply {2}reference\/adamw\.ts:\d+$/m);
+    expect(out).toMatch(/^ {2}decoupledDecay {2}reference\/parts\.ts:\d+$/m);
     const tests = map.testedBy.get('ADAMW-1')!;
     expect(tests.length).toBeGreaterThan(0);
     for (const t of tests) expect(out).toContain(`  ${t.file}:${t.line}  ${t.name}`);
