@@ -8,7 +8,25 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PREFIXES = ['NOTE', 'GRAD', 'SGD', 'RMSPROP', 'ADAMW', 'ADAM', 'EWMA', 'PREC', 'PROTO', 'GOLD'];
+const PREFIXES = [
+  'NOTE',
+  'GRAD',
+  'SGD',
+  'RMSPROP',
+  'ADAMW',
+  'ADAMAX',
+  'ADAM',
+  'ADAGRAD',
+  'ADADELTA',
+  'NADAM',
+  'RADAM',
+  'LION',
+  'DEFECT',
+  'EWMA',
+  'PREC',
+  'PROTO',
+  'GOLD',
+];
 const CITATION = new RegExp(`\\b(?:${PREFIXES.join('|')})-\\d+\\b`, 'g');
 
 export interface Clause {

@@ -10,7 +10,7 @@ import type { Dtype } from '../../reference/dtype.ts';
 import type { Family } from '../../reference/registry.ts';
 import type { Case, CaseStep } from './case.ts';
 import type { WireHyper } from '../protocol/messages.ts';
-import { hasEps, hasLr, hyperArb, weighted } from './arbitraries/hyperparameters.ts';
+import { epsScale, hasEps, hasLr, hyperArb, weighted } from './arbitraries/hyperparameters.ts';
 import { clampBand, exponentOf, vectorArb, weightsFor, wideBand, type Band, type ElementSpec, type Style } from './arbitraries/magnitudes.ts';
 import { overrideArb, scheduleArb, shapeArb, startArb, type Profile, type Shape } from './arbitraries/schedules.ts';
 import { stateArb, type StateSpecs } from './arbitraries/states.ts';
@@ -104,8 +104,8 @@ function paramBand(anchor: ParamAnchor, dtype: Dtype, capExp: number): Band {
 }
 
 /** The gradients' band: near ε (ε/16 … 64ε), or λ·θ, or fixed scales. */
-function gradBand(anchor: GradAnchor, h: WireHyper, params: Band, dtype: Dtype, capExp: number): Band {
-  const eps = typeof h.eps === 'number' && h.eps > 0 ? h.eps : undefined;
+function gradBand(family: Family, anchor: GradAnchor, h: WireHyper, params: Band, dtype: Dtype, capExp: number): Band {
+  const eps = typeof h.eps === 'number' && h.eps > 0 ? epsScale(family, h.eps) : undefined;
   const wd = typeof h.weight_decay === 'number' && h.weight_decay > 0 ? h.weight_decay : undefined;
   if (anchor === 'eps' && eps !== undefined) {
     const c = exponentOf(eps);
@@ -135,7 +135,7 @@ function build(family: Family, dtype: Dtype, p: Plan): fc.Arbitrary<Case> {
   const gCap = gradCapExp(family, dtype);
   const pCap = paramCapExp(family, dtype);
   const pBand = paramBand(p.params.anchor, dtype, pCap);
-  const gBand = gradBand(p.grads.anchor, p.hyper, pBand, dtype, gCap);
+  const gBand = gradBand(family, p.grads.anchor, p.hyper, pBand, dtype, gCap);
   const pSpec = spec(dtype, pBand, pCap, p.params.style, ewma);
   // EWMA observations are losses, ≥ 0.
   const gSpec = spec(dtype, gBand, gCap, p.grads.style, ewma);

@@ -10,7 +10,7 @@ import { BigDecimal } from '../../reference/big-decimal.ts';
 import type { Dec } from '../../reference/decimal.ts';
 import { FORMATS, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState } from '../../reference/notation.ts';
-import type { OptimizerDef } from '../../reference/registry.ts';
+import { freshArray, type OptimizerDef } from '../../reference/registry.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
 import { evaluateStep, exactFields, screenStep, type Fields } from './kernel.ts';
@@ -193,7 +193,7 @@ export function checkCase(
   let t = c.state?.step ?? 0;
   // zeros as a Float64Array: `new Array(n).fill(0)` costs 25 ns an element here, most of it first-touched memory
   const initialState = (name: string): ArrayLike<number> =>
-    c.state === null || (t === 0 && c.state[name] === undefined) ? new Float64Array(n) : (c.state[name] as number[]);
+    c.state === null || (t === 0 && c.state[name] === undefined) ? freshArray(def, name, { ...c.hyper, ...c.steps[0]?.hyper }, n) : (c.state[name] as number[]);
   const initial = names.map(initialState);
   let params: Fields = exactFields(toF64(c.params as number[]));
   let states: Record<string, Fields> = Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k]))]));
