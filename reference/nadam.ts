@@ -59,7 +59,9 @@ export function muProductTwice<T extends Scalar<T>>(product: T, w: MomentumWeigh
 export function nadamUpdate<T extends Scalar<T>>(param: T, grad: T, m: T, den: T, w: MomentumWeights<T>, product: T, productNext: T, lr: T): T {
   const gradTerm = lr.times(oneMinus(w.mu)).div(oneMinus(product));
   const momentTerm = lr.times(w.muNext).div(oneMinus(productNext));
-  return param.minus(gradTerm.times(grad.div(den))).minus(momentTerm.times(m.div(den)));
+  // each term (step size · tensor)/den, as `addcdiv` computes it: the step sizes are scalars in PyTorch but
+  // tensors here (Π is a state array), so this order is the one whose underflow the error model sees (PREC-2)
+  return param.minus(gradTerm.times(grad).div(den)).minus(momentTerm.times(m).div(den));
 }
 
 /** The parts a NAdam step is composed of; a variant or a defect replaces one. */

@@ -349,6 +349,11 @@ export function findOptimizer(family: string, variant?: string): OptimizerDef | 
   return OPTIMIZERS.find((o) => o.name === name && o.family === family);
 }
 
+/** A definition by family and name, canonical, variant or known defect (worker threads look the checked definition up by name). */
+export function findDefinition(family: string, name: string): OptimizerDef | undefined {
+  return findOptimizer(family, name) ?? KNOWN_DEFECTS.find((d) => d.family === family && d.name === name);
+}
+
 /** The named variants of a family (not its canonical step). */
 export function variantsOf(family: Family): OptimizerDef[] {
   return OPTIMIZERS.filter((o) => o.family === family && o.name !== family);
