@@ -81,7 +81,7 @@ export function signum<T extends Scalar<T>>(x: T): T {
   return new (d.constructor as typeof Decimal)(Decimal.sign(d)) as unknown as T;
 }
 
-/** NADAM-2, NOTE-4: base^exponent, the base a literal (0.96) at its exact binary value, the exponent real. */
+/** NADAM-2, NOTE-4, PREC-10: base^exponent, the base a literal (0.96) at its exact binary value, the exponent real (its error bound: `Bounded.powerOf`). */
 export function literalPower<T extends Scalar<T>>(base: number, exponent: T): T {
   if (exponent.powerOf) return exponent.powerOf(base);
   const d = decimalOf(exponent, 'real power');

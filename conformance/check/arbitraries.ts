@@ -152,16 +152,14 @@ function build(family: Family, dtype: Dtype, p: Plan): fc.Arbitrary<Case> {
     .record({ grad: vectorArb(n, gSpec), hyper: overrideArb(p.scheduled, dtype) })
     .map(({ grad, hyper }): CaseStep => (hyper === undefined ? { grad } : { grad, hyper }));
   const state = p.start === null ? fc.constant(null) : stateArb(family, p.hyper, dtype, n, p.start, states);
-  return fc
-    .record({ params, state, steps: fc.array(step, { minLength: steps, maxLength: steps }) })
-    .map((body): Case => ({
-      optimizer: family,
-      dtype,
-      hyper: p.hyper,
-      params: body.params,
-      state: body.state,
-      steps: cancelling(family, p.hyper, body.state, body.steps),
-    }));
+  return fc.record({ params, state, steps: fc.array(step, { minLength: steps, maxLength: steps }) }).map((body): Case => ({
+    optimizer: family,
+    dtype,
+    hyper: p.hyper,
+    params: body.params,
+    state: body.state,
+    steps: cancelling(family, p.hyper, body.state, body.steps),
+  }));
 }
 
 /**
