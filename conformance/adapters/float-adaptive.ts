@@ -5,7 +5,7 @@
  * float32 scalar (PREC-11) — each from small named parts, so that a mutation replaces exactly one
  * (conformance/adapters/mutants.ts). The arithmetic and the shared parts are adapters/float-ops.ts.
  */
-import { descend, ewma, hn, l2Gradient, type Ctx, type Kernel } from './float-ops.ts';
+import { descend, ewma, hn, l2Gradient, squareAverage, type Ctx, type Kernel } from './float-ops.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Adagrad (spec/adagrad.md)
@@ -53,7 +53,7 @@ export interface AdadeltaParts {
 }
 
 const canonicalAdadelta: AdadeltaParts = {
-  average: (s, x, c) => c.o.add(c.o.mul(hn(c, 'rho'), s), c.o.mul(c.o.mul(1 - hn(c, 'rho'), x), x)),
+  average: (s, x, c) => squareAverage(s, x, hn(c, 'rho'), c),
   delta: (u, _vOld, v, g, c) => c.o.mul(c.o.div(c.o.sqrt(c.o.add(u, hn(c, 'eps'))), c.o.sqrt(c.o.add(v, hn(c, 'eps')))), g),
   accumulated: (delta) => delta,
 };
@@ -126,7 +126,7 @@ function nadamKernel(parts: NadamParts): Kernel {
       const muNext = parts.mu(c.t + 1, c);
       const product = parts.product(state.mu_product, mu, c);
       const m = ewma(state.exp_avg, g, hn(c, 'beta1'), c);
-      const v = c.o.add(c.o.mul(hn(c, 'beta2'), state.exp_avg_sq), c.o.mul(c.o.mul(1 - hn(c, 'beta2'), g), g));
+      const v = squareAverage(state.exp_avg_sq, g, hn(c, 'beta2'), c);
       const den = c.o.add(c.o.div(c.o.sqrt(v), Math.sqrt(1 - hn(c, 'beta2') ** c.t)), hn(c, 'eps'));
       const lr = hn(c, 'lr');
       const gradSize = (lr * (1 - mu)) / (1 - product);
@@ -169,7 +169,7 @@ function radamKernel(parts: RadamParts): Kernel {
     step(param, grad, state, c) {
       const g = l2Gradient(grad, param, c);
       const m = ewma(state.exp_avg, g, hn(c, 'beta1'), c);
-      const v = c.o.add(c.o.mul(hn(c, 'beta2'), state.exp_avg_sq), c.o.mul(c.o.mul(1 - hn(c, 'beta2'), g), g));
+      const v = squareAverage(state.exp_avg_sq, g, hn(c, 'beta2'), c);
       const beta2 = hn(c, 'beta2');
       const rhoInf = 2 / (1 - beta2) - 1;
       const rho = rhoInf - (2 * c.t * beta2 ** c.t) / bc(beta2, c);

@@ -125,3 +125,8 @@ export function descend(p: number, d: number, c: Ctx): number {
 export function ewma(s: number, x: number, beta: number, c: Ctx): number {
   return c.o.add(c.o.mul(beta, s), c.o.mul(1 - beta, x));
 }
+
+/** ADAM-3, RMSPROP-1, ADADELTA-2 in kernel form: β·v + ((1−β)·x)·x, PyTorch's `mul_(β).addcmul_(x, x, value=1−β)`. */
+export function squareAverage(v: number, x: number, beta: number, c: Ctx): number {
+  return c.o.add(c.o.mul(beta, v), c.o.mul(c.o.mul(1 - beta, x), x));
+}
