@@ -37,7 +37,7 @@ export function constantMomentumSchedule<T extends Scalar<T>>(h: Hyper<T>, _t: n
   return { mu: num(h, 'beta1'), muNext: num(h, 'beta1') };
 }
 
-/** NADAM-3, PREC-11: Πₜ = Πₜ₋₁·μₜ, a scalar PyTorch keeps in float32 (μₜ converted, then the product). */
+/** NADAM-3, PREC-12: Πₜ = Πₜ₋₁·μₜ, a scalar PyTorch keeps in float32 (μₜ converted, then the product). */
 export function muProductUpdate<T extends Scalar<T>>(product: T, mu: T): T {
   return heldInFloat32(product.times(heldInFloat32(mu)));
 }

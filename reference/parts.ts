@@ -49,7 +49,7 @@ export function decayedMaximum<T extends Scalar<T>>(u: T, x: T, beta: T): T {
   return maximum(beta.times(u), x);
 }
 
-/** LION-2, PREC-8: the sign of a value, −1, 0 or +1, with sign(±0) = 0 (`jnp.sign`, `torch.sign`). */
+/** LION-2, PREC-9: the sign of a value, −1, 0 or +1, with sign(±0) = 0 (`jnp.sign`, `torch.sign`). */
 export function signOf<T extends Scalar<T>>(x: T): T {
   return signum(x);
 }

@@ -68,7 +68,7 @@ export interface RadamParts {
   update<T extends Scalar<T>>(param: T, s: RadamStep<T>, parts: RadamParts): T;
 }
 
-/** RADAM-5, PREC-9: θ − lr·d, with d rectified when ρₜ exceeds the threshold and m̂ otherwise. */
+/** RADAM-5, PREC-10: θ − lr·d, with d rectified when ρₜ exceeds the threshold and m̂ otherwise. */
 export function branchedUpdate<T extends Scalar<T>>(param: T, s: RadamStep<T>, parts: RadamParts): T {
   const direction = whenPositive(
     s.rho.minus(parts.threshold),

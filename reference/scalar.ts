@@ -21,7 +21,7 @@ export interface Scalar<T> {
   gt(y: T): boolean;
   /** the larger of the two; arithmetic that tracks errors provides its own */
   max?(y: T): T;
-  /** |x|, exact (ADAMAX-3, PREC-8) */
+  /** |x|, exact (ADAMAX-3, PREC-9) */
   abs(): T;
   // The operations below are optional: decimal.js values get them from the helpers of this module.
   /** LION-2: −1, 0 or +1 (±0 for ±0, NaN for NaN) */
@@ -30,11 +30,11 @@ export interface Scalar<T> {
   powerOf?(base: number): T;
   /** an exact small integer in this arithmetic */
   integer?(n: number): T;
-  /** PREC-11: a value an implementation may keep in float32 whatever the dtype (the same value; an arithmetic that tracks errors charges the rounding) */
+  /** PREC-12: a value an implementation may keep in float32 whatever the dtype (the same value; an arithmetic that tracks errors charges the rounding) */
   heldInFloat32?(): T;
   /** DEFECT-3: the value rounded to float32 (a defect's reference computes these roundings) */
   roundedToFloat32?(): T;
-  /** PREC-9: `this > 0 ? above() : below()` for a scalar difference; an arithmetic that tracks errors admits both where the sign is not certain */
+  /** PREC-10: `this > 0 ? above() : below()` for a scalar difference; an arithmetic that tracks errors admits both where the sign is not certain */
   whenPositive?(above: () => T, below: () => T): T;
 }
 
@@ -81,7 +81,7 @@ export function signum<T extends Scalar<T>>(x: T): T {
   return new (d.constructor as typeof Decimal)(Decimal.sign(d)) as unknown as T;
 }
 
-/** NADAM-2, NOTE-4, PREC-10: base^exponent, the base a literal (0.96) at its exact binary value, the exponent real (its error bound: `Bounded.powerOf`). */
+/** NADAM-2, NOTE-4, PREC-11: base^exponent, the base a literal (0.96) at its exact binary value, the exponent real (its error bound: `Bounded.powerOf`). */
 export function literalPower<T extends Scalar<T>>(base: number, exponent: T): T {
   if (exponent.powerOf) return exponent.powerOf(base);
   const d = decimalOf(exponent, 'real power');
@@ -96,7 +96,7 @@ export function integer<T extends Scalar<T>>(like: T, n: number): T {
   return new (d.constructor as typeof Decimal)(n) as unknown as T;
 }
 
-/** PREC-11: a value an implementation may hold as a float32 scalar; exact arithmetic keeps it as it is. */
+/** PREC-12: a value an implementation may hold as a float32 scalar; exact arithmetic keeps it as it is. */
 export function heldInFloat32<T extends Scalar<T>>(x: T): T {
   return x.heldInFloat32 ? x.heldInFloat32() : x;
 }
@@ -108,7 +108,7 @@ export function roundedToFloat32<T extends Scalar<T>>(x: T): T {
   return new (d.constructor as typeof Decimal)(exact(roundToDtype(d, 'float32'))) as unknown as T;
 }
 
-/** PREC-9, RADAM-5: `difference > 0 ? above() : below()`, a branch decided on a scalar; see `Scalar.whenPositive`. */
+/** PREC-10, RADAM-5: `difference > 0 ? above() : below()`, a branch decided on a scalar; see `Scalar.whenPositive`. */
 export function whenPositive<T extends Scalar<T>>(difference: T, above: () => T, below: () => T): T {
   if (difference.whenPositive) return difference.whenPositive(above, below);
   return difference.isNegative() || difference.isZero() || !difference.gte(difference) ? below() : above();

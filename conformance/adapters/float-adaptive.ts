@@ -2,7 +2,7 @@
  * The honest float kernels of Adagrad, Adadelta, Adamax, NAdam, RAdam and Lion (issue 12), written
  * as PyTorch 1.13 (optax for Lion) writes them — tensor operations rounded to the dtype, scalars
  * (step sizes, bias corrections, NAdam's schedule, RAdam's ρₜ) host doubles, NAdam's μ product a
- * float32 scalar (PREC-11) — each from small named parts, so that a mutation replaces exactly one
+ * float32 scalar (PREC-12) — each from small named parts, so that a mutation replaces exactly one
  * (conformance/adapters/mutants.ts). The arithmetic and the shared parts are adapters/float-ops.ts.
  */
 import { descend, ewma, hn, l2Gradient, squareAverage, type Ctx, type Kernel } from './float-ops.ts';

@@ -22,11 +22,11 @@ export interface Precision {
 
 const U64 = 2 ** -53;
 const ETA64 = 2 ** -1075;
-/** float32's unit roundoff and half its smallest subnormal: NAdam's μ product is a float32 scalar in every dtype (PREC-11) */
+/** float32's unit roundoff and half its smallest subnormal: NAdam's μ product is a float32 scalar in every dtype (PREC-12) */
 const U32 = 2 ** -24;
 const ETA32 = 2 ** -150;
 
-/** PREC-9: which branches of `d > 0 ? above : below` an honest implementation may take, from d's bounds. */
+/** PREC-10: which branches of `d > 0 ? above : below` an honest implementation may take, from d's bounds. */
 export function branchSide(d: Bounded): 'above' | 'below' | 'both' {
   const margin = ORDER_FACTOR * d.bound + d.r;
   if (d.v > margin) return 'above';
@@ -34,7 +34,7 @@ export function branchSide(d: Bounded): 'above' | 'below' | 'both' {
   return 'both';
 }
 
-/** PREC-8: sign's error from its argument's value and bound: 0 where the sign is certain, 1 at zero, 2 where it may flip. */
+/** PREC-9: sign's error from its argument's value and bound: 0 where the sign is certain, 1 at zero, 2 where it may flip. */
 function signError(v: number, bound: number): number {
   if (v !== v) return Infinity;
   if (bound === 0 || Math.abs(v) > bound) return 0;
@@ -65,7 +65,7 @@ export class Bounded implements Scalar<Bounded> {
     readonly p: Precision,
     readonly w: number = 0,
     /**
-     * PREC-8: the value is known exactly, in every honest order — an input, a hyperparameter, a
+     * PREC-9: the value is known exactly, in every honest order — an input, a hyperparameter, a
      * product with an exact zero, a sum of exact operands that cancels. Bounds are not changed by
      * it; sign reads it (Lion's c = β₁·0 + (1 − β₁)·0 has sign 0 exactly).
      */
@@ -96,14 +96,14 @@ export class Bounded implements Scalar<Bounded> {
     return this.scalar && tensorResult ? this.e + this.p.us * Math.abs(this.v) : this.e;
   }
 
-  /** PREC-8: whether this operand is exact where it meets a result of the given kind (a scalar's conversion to the dtype is exact for zero only). */
+  /** PREC-9: whether this operand is exact where it meets a result of the given kind (a scalar's conversion to the dtype is exact for zero only). */
   private exactIn(tensorResult: boolean): boolean {
     return this.x && (!(this.scalar && tensorResult) || this.v === 0);
   }
 
   /**
    * One rounding of a result of magnitude |v| + propagated error (PREC-2); `w` gets one underflow for
-   * a tensor result. `exact`: a tensor result is nevertheless known exactly (PREC-8), a flag only;
+   * a tensor result. `exact`: a tensor result is nevertheless known exactly (PREC-9), a flag only;
    * a scalar is exact only when it has no error at all (the kernel reads a constant's exactness so).
    */
   private result(v: number, propagated: number, refPropagated: number, scalar: boolean, w: number, exact = false): Bounded {
@@ -191,12 +191,12 @@ export class Bounded implements Scalar<Bounded> {
     return new Bounded(pick.v, Math.max(this.e, y.e), Math.max(this.r, y.r), this.scalar && y.scalar, this.p, Math.max(this.w, y.w), this.x && y.x);
   }
 
-  /** PREC-8: |x| is exact and 1-Lipschitz: the bounds pass through. */
+  /** PREC-9: |x| is exact and 1-Lipschitz: the bounds pass through. */
   abs(): Bounded {
     return new Bounded(Math.abs(this.v), this.e, this.r, this.scalar, this.p, this.w, this.x);
   }
 
-  /** PREC-8: sign(x) is exact where x is exact or its bound cannot reach zero; else off by 1 (x = 0) or 2. */
+  /** PREC-9: sign(x) is exact where x is exact or its bound cannot reach zero; else off by 1 (x = 0) or 2. */
   signum(): Bounded {
     const e = this.x ? 0 : signError(this.v, this.bound);
     const r = this.x ? 0 : signError(this.v, this.r);
@@ -205,7 +205,7 @@ export class Bounded implements Scalar<Bounded> {
   }
 
   /**
-   * PREC-10: base^this for a literal base c (NAdam's 0.96), held by an honest implementation within
+   * PREC-11: base^this for a literal base c (NAdam's 0.96), held by an honest implementation within
    * u_s·c (a cast to its scalar type), the exponent x with bound eₓ: the logarithm of the ratio is
    * at most |x|·e_c/(c − e_c) + |ln c|·eₓ, and a library `pow` is charged one ulp (2u_s).
    */
@@ -225,7 +225,7 @@ export class Bounded implements Scalar<Bounded> {
   }
 
   /**
-   * PREC-11: a value an implementation may hold as a float32 scalar whatever the dtype (NAdam's μ
+   * PREC-12: a value an implementation may hold as a float32 scalar whatever the dtype (NAdam's μ
    * product): one more rounding at float32's u, and float32's underflow, on top of the dtype's.
    */
   heldInFloat32(): Bounded {
@@ -244,7 +244,7 @@ export class Bounded implements Scalar<Bounded> {
   }
 
   /**
-   * PREC-9: `this > 0 ? above() : below()` on a scalar difference (RAdam's ρₜ − 5). Where the
+   * PREC-10: `this > 0 ? above() : below()` on a scalar difference (RAdam's ρₜ − 5). Where the
    * difference's bound reaches zero both branches are honest: the result is the exact side's value
    * with a bound that also covers the other side's value and bound (`hullWith`).
    */
@@ -255,7 +255,7 @@ export class Bounded implements Scalar<Bounded> {
     return this.v > 0 ? above().hullWith(below()) : below().hullWith(above());
   }
 
-  /** PREC-9: this value, bounded so that the allowed error (ORDER_FACTOR·bound) also covers `other` within its own. */
+  /** PREC-10: this value, bounded so that the allowed error (ORDER_FACTOR·bound) also covers `other` within its own. */
   hullWith(other: Bounded): Bounded {
     const gap = Math.abs(this.v - other.v) * (1 + 2 ** -52) + this.r + other.r;
     const e = Math.max(this.e, other.e + gap / ORDER_FACTOR);

@@ -117,7 +117,7 @@ class Trace implements Scalar<Trace> {
   heldInFloat32(): Trace {
     return this.unary('held32', (b) => b.heldInFloat32());
   }
-  /** PREC-10: a scalar's power only (NAdam's schedule); a tensor exponent falls back to `Bounded`. */
+  /** PREC-11: a scalar's power only (NAdam's schedule); a tensor exponent falls back to `Bounded`. */
   powerOf(base: number): Trace {
     return Trace.scalar(this.g, this.known().powerOf(base));
   }
@@ -128,7 +128,7 @@ class Trace implements Scalar<Trace> {
   roundedToFloat32(): Trace {
     return Trace.scalar(this.g, this.known().roundedToFloat32());
   }
-  /** PREC-9: decided now, on the scalar's `Bounded` value; where both branches are honest, both are traced and joined by a `hull` node. */
+  /** PREC-10: decided now, on the scalar's `Bounded` value; where both branches are honest, both are traced and joined by a `hull` node. */
   whenPositive(above: () => Trace, below: () => Trace): Trace {
     const side = branchSide(this.known());
     if (side === 'above') return above();
@@ -188,7 +188,7 @@ function valueOf(nd: OpNode, a: string, b = ''): string {
   }
 }
 
-/** PREC-8: the double expression of sign's error (error-model.ts `signError`) from its argument's value and bound. */
+/** PREC-9: the double expression of sign's error (error-model.ts `signError`) from its argument's value and bound. */
 function signErrorOf(v: string, bound: string): string {
   return `(${v} !== ${v} ? Infinity : ${bound} === 0 || Math.abs(${v}) > ${bound} ? 0 : ${v} === 0 ? 1 : 2)`;
 }
@@ -199,7 +199,7 @@ interface Operand {
   readonly e: string;
   readonly r: string;
   readonly w: string;
-  /** PREC-8: whether the value is known exactly (Bounded.x) */
+  /** PREC-9: whether the value is known exactly (Bounded.x) */
   readonly x: string;
   readonly scalar: boolean;
 }
@@ -258,7 +258,7 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
   // errorIn(true): a scalar meeting a tensor is charged its conversion to the dtype (PREC-3)
   const errIn = (o: Operand) => (o.scalar ? `(${o.e} + us * Math.abs(${o.v}))` : o.e);
   const fin = (x: string) => `(${x} !== ${x} ? Infinity : ${x})`;
-  // Bounded.result for a tensor result; `exact` (a JS boolean expression of v${k}): known exactly (PREC-8)
+  // Bounded.result for a tensor result; `exact` (a JS boolean expression of v${k}): known exactly (PREC-9)
   const result = (k: number, v: string, prop: string, refProp: string, w: string, exact?: (v: string) => string) => {
     body.push(
       `const v${k} = ${v};`,
@@ -401,7 +401,7 @@ function newFields(n: number): Fields & { e: Float64Array; r: Float64Array; w: F
 function boundedAt(f: Fields, i: number, p: Precision): Bounded {
   if (f.e === null) return Bounded.input(f.v[i], p);
   const [e, r, w] = [f.e[i], (f.r as Float64Array)[i], (f.w as Float64Array)[i]];
-  // PREC-8: a carried value with no error in any channel is known exactly, as `leafExactness` says
+  // PREC-9: a carried value with no error in any channel is known exactly, as `leafExactness` says
   return new Bounded(f.v[i], e, r, false, p, w, e === 0 && r === 0 && w === 0);
 }
 
@@ -563,7 +563,7 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
       sqrt: rounding,
       pow: (nd.n ?? 0) >= 1 ? `${nd.n} * ${rounding}` : '0',
       max: a.f === '0' && b.f === '0' ? '0' : `Math.max(${a.f}, ${b.f})`,
-      // PREC-8: |x| passes its floor on; sign is exact or not at all (0); PREC-11 and PREC-9 keep their operands' floors
+      // PREC-9: |x| passes its floor on; sign is exact or not at all (0); PREC-12 and PREC-10 keep their operands' floors
       abs: a.f,
       sign: '0',
       held32: a.f,

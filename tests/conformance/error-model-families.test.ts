@@ -1,5 +1,5 @@
 /**
- * conformance/check/error-model.ts on the operations of issue 12's families (PREC-8 … PREC-11):
+ * conformance/check/error-model.ts on the operations of issue 12's families (PREC-9 … PREC-12):
  * sign's exactness at Lion's zero, the branch of RAdam decided on a rounded ρₜ, NAdam's literal
  * power and its float32 μ product. Expected values are worked from the clause formulas in the test.
  */
@@ -18,18 +18,18 @@ const p64 = precisionOf('float64');
 const hb = (def: ReturnType<typeof findOptimizer>, h: Record<string, unknown>, p = p32) => resolveHyper(def!.hyper, h, [], (x) => Bounded.hyper(x, p));
 const f64 = (xs: number[]) => exactFields(Float64Array.from(xs));
 
-describe('PREC-8 · abs, max and sign', () => {
-  it('PREC-8 · |x| and max keep the bounds; sign is exact away from zero, off by 1 at an inexact zero, by 2 within the bound', () => {
+describe('PREC-9 · abs, max and sign', () => {
+  it('PREC-9 · |x| and max keep the bounds; sign is exact away from zero, off by 1 at an inexact zero, by 2 within the bound', () => {
     const x = new Bounded(-0.5, 1e-3, 0, false, p32, 1e-3);
     expect([x.abs().v, x.abs().e, x.abs().w]).toEqual([0.5, 1e-3, 1e-3]);
     const m = x.max(new Bounded(0.25, 1e-2, 0, false, p32));
     expect([m.v, m.e, m.w]).toEqual([0.25, 1e-2, 1e-3]);
-    expect(x.signum().e, 'PREC-8: |x| = 0.5 > E = 2e-3').toBe(0);
+    expect(x.signum().e, 'PREC-9: |x| = 0.5 > E = 2e-3').toBe(0);
     expect(new Bounded(0, 1e-9, 0, false, p32).signum().e).toBe(1);
     expect(new Bounded(1e-10, 1e-9, 0, false, p32).signum().e).toBe(2);
     expect(new Bounded(NaN, 0, 0, false, p32).signum().e).toBe(Infinity);
   });
-  it('PREC-8 · Lion from m = 0, g = 0: c is an exact zero, so θ may not move by lr (copysign(1, 0) fails)', () => {
+  it('PREC-9 · Lion from m = 0, g = 0: c is an exact zero, so θ may not move by lr (copysign(1, 0) fails)', () => {
     const lion = findOptimizer('lion')!;
     const h = hb(lion, { lr: 0.25, weight_decay: 0 });
     const out = evaluateStep(lion, h, 1, p32, f64([1, 1]), f64([0, 1e-30]), { exp_avg: f64([0, 0]) }, ['exp_avg']);
@@ -42,16 +42,16 @@ describe('PREC-8 · abs, max and sign', () => {
   });
 });
 
-describe('PREC-9 · RAdam’s branch on a rounded ρₜ', () => {
+describe('PREC-10 · RAdam’s branch on a rounded ρₜ', () => {
   const radam = findOptimizer('radam')!;
-  it('PREC-9 · at β₂ = 0.999: t = 5 (ρ₅ ≈ 4.996) is certain in float64 and open in float32; t = 6 rectified in both', () => {
+  it('PREC-10 · at β₂ = 0.999: t = 5 (ρ₅ ≈ 4.996) is certain in float64 and open in float32; t = 6 rectified in both', () => {
     const side = (t: number, p: typeof p32) => branchSide(smaLength(Bounded.hyper(0.9990000128746033, p), t).minus(5));
     expect(side(5, p64)).toBe('below');
     expect(side(5, p32)).toBe('both');
     expect(side(6, p64)).toBe('above');
     expect(side(4, p32)).toBe('below');
   });
-  it('PREC-9 · where both are honest, the allowed error covers the rectified and the unrectified value', () => {
+  it('PREC-10 · where both are honest, the allowed error covers the rectified and the unrectified value', () => {
     const h = { lr: 0.001, beta1: 0.9, beta2: 0.9990000128746033, eps: 1e-8 };
     const state = { step: 4, exp_avg: [0.5], exp_avg_sq: [0.25] };
     const c = { hyper: h, params: [1], state, steps: [{ grad: [1] }] };
@@ -70,8 +70,8 @@ describe('PREC-9 · RAdam’s branch on a rounded ρₜ', () => {
   });
 });
 
-describe('PREC-10 · 0.96^(t·ψ)', () => {
-  it('PREC-10 · the bound covers the exact power and a float32 base and exponent (Keras), and is a few u_s', () => {
+describe('PREC-11 · 0.96^(t·ψ)', () => {
+  it('PREC-11 · the bound covers the exact power and a float32 base and exponent (Keras), and is a few u_s', () => {
     for (const t of [1, 10, 1000, 10000]) {
       const x = Bounded.hyper(0.004000000189989805, p32).times(Bounded.hyper(t, p32));
       const z = x.powerOf(0.96);
@@ -87,8 +87,8 @@ describe('PREC-10 · 0.96^(t·ψ)', () => {
   });
 });
 
-describe('PREC-11 · the μ product held in float32', () => {
-  it('PREC-11 · a float64 case admits Π rounded to float32 and nothing much coarser', () => {
+describe('PREC-12 · the μ product held in float32', () => {
+  it('PREC-12 · a float64 case admits Π rounded to float32 and nothing much coarser', () => {
     const nadam = findOptimizer('nadam')!;
     const h = hb(nadam, {}, p64);
     const out = evaluateStep(nadam, h, 1, p64, f64([1]), f64([0.5]), { exp_avg: f64([0]), exp_avg_sq: f64([0]), mu_product: f64([1]) }, [

@@ -46,7 +46,7 @@ function same(a: Fields, b: Fields, what: string): void {
 describe('PREC-2 · the compiled kernel computes exactly what Bounded computes', () => {
   // the known defects too (DEFECT-1 … DEFECT-4): the fingerprint checks against them with the same kernels
   for (const def of [...OPTIMIZERS, ...KNOWN_DEFECTS]) {
-    it(`PREC-2, PREC-3, PREC-4, PREC-8, PREC-9, PREC-10, PREC-11 · ${def.name}: v, e, r, w bit for bit, every hyperparameter branch`, () => {
+    it(`PREC-2, PREC-3, PREC-4, PREC-9, PREC-10, PREC-11, PREC-12 · ${def.name}: v, e, r, w bit for bit, every hyperparameter branch`, () => {
       const hyperArb = fc.record(Object.fromEntries(def.hyper.map((s) => [s.name, s.kind === 'boolean' ? fc.boolean() : hyperValue])));
       const bounds = fc.record({ e: nonNeg, r: nonNeg, w: nonNeg });
       fc.assert(

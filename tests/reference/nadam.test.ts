@@ -1,6 +1,6 @@
 /**
  * reference/nadam.ts: NAdam against PyTorch 1.13's foreach path (tests/reference/torch-1.13.ts; its μ
- * product is a float32 scalar, so within ~1e-7, PREC-11) and against the clause formulas evaluated
+ * product is a float32 scalar, so within ~1e-7, PREC-12) and against the clause formulas evaluated
  * in decimal.js in the test; the variant without a schedule; and the single-tensor path's μ product
  * (DEFECT-2).
  */

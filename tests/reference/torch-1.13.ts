@@ -3,7 +3,7 @@
  * script below with /usr/bin/python3 (Debian python3-torch 1.13.1+dfsg-4, CPU, float64 tensors,
  * the step counters float32 as PyTorch keeps them) and pasted here. Each entry: θ after every step.
  * They are PyTorch's float64 results, within a few float64 roundings of the exact values
- * (NAdam's μ product is a float32 scalar: within ~1e-7 relative there, PREC-11).
+ * (NAdam's μ product is a float32 scalar: within ~1e-7 relative there, PREC-12).
  *
  * ```python
  * # Produces PyTorch 1.13 trajectories (float64) for tests/reference/*.test.ts.
