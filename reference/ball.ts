@@ -8,6 +8,9 @@
  * and exact ties are known to be exact. The generic family steps run on it unchanged.
  */
 import { add, BigDecimal, compare, divide, inexact, multiply, squareRoot } from './big-decimal.ts';
+import { roundBall } from './ball-rounding.ts';
+import { Dec } from './decimal.ts';
+import { exactString } from './dtype.ts';
 import { UP, below, magE, magM, magnitude, p10 } from './radius.ts';
 import type { Scalar } from './scalar.ts';
 
@@ -36,6 +39,8 @@ export class Undecided extends Error {
 export class Ball implements Scalar<Ball> {
   /** the radius in units of the midpoint's last digit: 0 exact, Infinity unknown (NaN, from ∞·0, is unknown too) */
   readonly rad: number;
+  /** for an inexact √a of an exact a > 0: a, so that √a/√a is known to be exactly 1 */
+  radicand?: BigDecimal;
 
   constructor(
     readonly mid: BigDecimal,
@@ -96,6 +101,8 @@ export class Ball implements Scalar<Ball> {
   /** |x/y − mx/my| ≤ (|mx|·ry + |my|·rx) / (|my|²·(1 − ρ)), ρ = ry/|my| ≤ 1/2 (UP⁴ covers the roundings). */
   div(y: Ball): Ball {
     if (!this.mid.finite || !y.mid.finite || (y.isExact && y.mid.isZero())) return nonFinite(this, y, (a, b) => a.div(b));
+    // √a / √a = 1 exactly, though √a is irrational (Adadelta's √(u + ε)/√(v + ε) at u = v)
+    if (this.radicand !== undefined && y.radicand !== undefined && compare(this.radicand, y.radicand) === 0) return ONE;
     // a divisor within twice its radius of zero: unknown here (a higher precision shrinks the radius)
     if (!y.isExact && !below(y.rad, y.mid.exponent, y.mid, 0.5)) return new Ball(y.mid.isZero() ? y.mid : divide(this.mid, y.mid, W), Infinity);
     const exact = this.isExact && y.isExact;
@@ -122,7 +129,9 @@ export class Ball implements Scalar<Ball> {
     if (this.isExact) {
       if (this.mid.isNegative() && !this.mid.isZero()) return new Ball(this.mid.sqrt());
       const mid = squareRoot(this.mid, W, W);
-      return new Ball(mid, inexact ? 0.5 : 0);
+      const root = new Ball(mid, inexact ? 0.5 : 0);
+      if (inexact) root.radicand = this.mid;
+      return root;
     }
     // a ball reaching zero may hold a negative value (NaN) or not: unknown here
     if (this.containsZero()) return new Ball(this.mid.abs().sqrt(), Infinity);
@@ -178,10 +187,73 @@ export class Ball implements Scalar<Ball> {
     if (isNaNBall(y)) return y;
     if (this.isExact && y.isExact) return this.gte(y) ? this : y;
     if (!this.mid.finite || !y.mid.finite) return new Ball(this.mid.gte(y.mid) ? this.mid : y.mid, Infinity);
+    // balls apart: the larger is the maximum, its own radius (the other's, scaled to a midpoint of
+    // few digits, could be far below a double's range and stop shrinking with the precision)
+    const d = this.minus(y);
+    if (!d.containsZero()) return d.mid.isNegative() ? y : this;
     const mid = compare(this.mid, y.mid) >= 0 ? this.mid : y.mid;
     const scaled = (b: Ball) => (b.rad === 0 ? 0 : b.rad * p10(b.mid.exponent - mid.exponent));
     const rad = Math.max(scaled(this), scaled(y));
     return new Ball(mid, rad * UP);
+  }
+
+  /** PREC-9: |x| is exact: the radius passes through. */
+  abs(): Ball {
+    return new Ball(this.mid.abs(), this.rad);
+  }
+
+  /** LION-2: −1, 0 or +1, exact; a ball that may hold 0 has no decided sign at this precision. */
+  signum(): Ball {
+    if (!this.mid.finite || this.isExact) return new Ball(this.mid.signum(), this.mid.finite || this.isExact ? 0 : Infinity);
+    if (this.containsZero()) throw new Undecided('a sign (LION-2)');
+    return Ball.exact(this.mid.isNegative() ? -1 : 1);
+  }
+
+  /**
+   * NADAM-2, NOTE-4: base^this for a literal base, computed by decimal.js's pow at W digits (within
+   * one unit of its last digit: two are allowed), plus the exponent's radius through d(cˣ)/dx = ln c·cˣ.
+   */
+  powerOf(base: number): Ball {
+    if (!this.mid.finite) return new Ball(this.mid.powerOf(base), this.isExact ? 0 : Infinity);
+    const D = decimalAt(W);
+    const mid = BigDecimal.fromDecimal(new D(exactString(base)).pow(new D(this.mid.toString())));
+    if (!mid.finite || mid.coefficient === 0n) return new Ball(mid, Infinity);
+    let rad = 2 * p10(mid.digits - W) * UP;
+    if (!this.isExact) {
+      // |ln c|·|cˣ|·r, r the exponent's radius; e^(|ln c|·r) − 1 ≤ 1.01·|ln c|·r while |ln c|·r ≤ 0.01
+      magnitude(this.mid);
+      const r = this.rad * p10(this.mid.exponent);
+      const spread = Math.abs(Math.log(base)) * r * UP;
+      if (!(spread <= 0.01)) return new Ball(mid, Infinity);
+      magnitude(mid);
+      rad += 1.01 * spread * magM * p10(magE - mid.exponent) * UP * UP;
+    }
+    return new Ball(mid, rad * UP);
+  }
+
+  /** An exact small integer. */
+  integer(n: number): Ball {
+    return Ball.exact(n);
+  }
+
+  /** PREC-12: exact arithmetic keeps the value as it is (an implementation may hold it in float32). */
+  heldInFloat32(): Ball {
+    return this;
+  }
+
+  /** DEFECT-3, NOTE-5: the value rounded to float32, half-even — exact once the ball decides it. */
+  roundedToFloat32(): Ball {
+    const v = roundBall(this, 'float32');
+    if (v === undefined) throw new Undecided('a rounding to float32 (DEFECT-3)');
+    return Ball.exact(v);
+  }
+
+  /** PREC-10, RADAM-5: `this > 0 ? above() : below()`, once the ball decides the sign (NaN: below). */
+  whenPositive(above: () => Ball, below: () => Ball): Ball {
+    if (!this.mid.finite) return this.mid.toNumber() > 0 ? above() : below();
+    if (this.isExact) return this.mid.isZero() || this.mid.isNegative() ? below() : above();
+    if (this.containsZero()) throw new Undecided('a branch on a sign (PREC-10)');
+    return this.mid.isNegative() ? below() : above();
   }
 
   toString(): string {
@@ -190,6 +262,14 @@ export class Ball implements Scalar<Ball> {
 }
 
 const ONE = Ball.exact(1);
+
+const DECIMALS = new Map<number, typeof Dec>();
+/** decimal.js at w significant digits, half-even (one constructor per precision). */
+function decimalAt(w: number): typeof Dec {
+  let D = DECIMALS.get(w);
+  if (D === undefined) DECIMALS.set(w, (D = Dec.clone({ precision: w, rounding: Dec.ROUND_HALF_EVEN })));
+  return D;
+}
 
 /** NOTE-7: a NaN (not a number, exactly or not). */
 const isNaNBall = (b: Ball): boolean => !b.mid.finite && Number.isNaN(b.mid.toNumber());

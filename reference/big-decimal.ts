@@ -9,7 +9,7 @@
  * cannot drift apart. tests/reference/big-decimal.test.ts checks every operation against decimal.js.
  */
 import { Dec } from './decimal.ts';
-import { exactDecimal } from './dtype.ts';
+import { exact, exactDecimal, roundToDtype } from './dtype.ts';
 import type { Scalar } from './scalar.ts';
 
 const POW10: bigint[] = [1n];
@@ -197,6 +197,27 @@ export class BigDecimal implements Scalar<BigDecimal> {
   abs(): BigDecimal {
     if (this.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.abs());
     return this.sign === 1 ? this : new BigDecimal(1, this.coefficient, this.exponent, undefined, this.digitCount);
+  }
+
+  /** LION-2: −1, 0 or +1, exact (±0 for ±0; NaN for NaN, ±1 for ±∞, as decimal.js's Decimal.sign). */
+  signum(): BigDecimal {
+    if (this.nonFinite) return BigDecimal.viaDecimal(this, (d) => new Dec(Dec.sign(d)));
+    return this.coefficient === 0n ? this : new BigDecimal(this.sign, 1n, 0, undefined, 1);
+  }
+
+  /** NADAM-2: base^this, the base a literal at its exact binary value — decimal.js computes it (once per step: a scalar). */
+  powerOf(base: number): BigDecimal {
+    return BigDecimal.viaDecimal(this, (d) => exact(base).pow(d));
+  }
+
+  /** An exact small integer. */
+  integer(n: number): BigDecimal {
+    return this.lift(n);
+  }
+
+  /** DEFECT-3, NOTE-5: the value rounded to float32, half-even. */
+  roundedToFloat32(): BigDecimal {
+    return BigDecimal.exact(roundToDtype(this.toDecimal(), 'float32'));
   }
 
   /** βᵗ: decimal.js's integer power is not always the correctly rounded one, so decimal.js computes it (once per step: memoized). */

@@ -77,7 +77,10 @@ export function resolveHyper<T = Dec>(
   return out;
 }
 
-/** NOTE-2: a fresh element state — every named state value zero (the arithmetic's zero; decimal.js's by default), step 0. */
-export function freshState<T = Dec>(names: readonly string[], zero: T = ZERO as T): ElementState<T> {
-  return Object.fromEntries(names.map((n) => [n, zero]));
+/**
+ * NOTE-2: a fresh element state — every named state value zero (the arithmetic's zero; decimal.js's
+ * by default), or the value `start` gives it (Adagrad's `sum`, NAdam's `mu_product`), step 0.
+ */
+export function freshState<T = Dec>(names: readonly string[], zero: T = ZERO as T, start: Readonly<Record<string, T>> = {}): ElementState<T> {
+  return Object.fromEntries(names.map((n) => [n, start[n] ?? zero]));
 }

@@ -5,7 +5,7 @@
  * part replaced. Families import their shared parts from here, never from each other.
  */
 import { num, type Hyper } from './notation.ts';
-import { memoize, oneMinus, type Scalar } from './scalar.ts';
+import { maximum, memoize, oneMinus, signum, type Scalar } from './scalar.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Moving averages
@@ -37,6 +37,21 @@ export function biasCorrection<T extends Scalar<T>>(beta: T, t: number): T {
 /** EWMA-3, ADAM-4: the debiased average s_t / (1 − βᵗ). */
 export function debias<T extends Scalar<T>>(s: T, beta: T, t: number): T {
   return s.div(biasCorrection(beta, t));
+}
+
+/** ADAMAX-4, RADAM-2: the step size lr/(1 − β₁ᵗ) that corrects a first moment started at zero, applied to the step rather than to m. */
+export function biasCorrectedStepSize<T extends Scalar<T>>(lr: T, beta: T, t: number): T {
+  return lr.div(biasCorrection(beta, t));
+}
+
+/** ADAMAX-3, ADAMAX-5: the decayed maximum max(β·u, x) (Adamax's infinity norm; NaN in either side gives NaN, as `torch.amax`). */
+export function decayedMaximum<T extends Scalar<T>>(u: T, x: T, beta: T): T {
+  return maximum(beta.times(u), x);
+}
+
+/** LION-2, PREC-9: the sign of a value, −1, 0 or +1, with sign(±0) = 0 (`jnp.sign`, `torch.sign`). */
+export function signOf<T extends Scalar<T>>(x: T): T {
+  return signum(x);
 }
 
 // ---------------------------------------------------------------------------------------------

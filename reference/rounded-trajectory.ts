@@ -118,9 +118,28 @@ function decideElement(out: RoundedStep[], balls: ExactStep<Ball>[], from: numbe
   return all;
 }
 
+/** NOTE-4: the fewest significant digits an `exact` string is cut to. */
+export const MIN_EXACT_DIGITS = 45;
+
+/**
+ * NOTE-4: the `digits`-digit string of a ball, or — once the working precision is four times the
+ * digits asked and that rounding is still open (a decimal tie reached through inexact
+ * intermediates, which no precision proves) — the string cut to the most digits, down to
+ * MIN_EXACT_DIGITS, whose rounding is decided.
+ */
+function decidedDigits(b: Ball, digits: number): ReturnType<typeof ballDigits> {
+  const text = ballDigits(b, digits);
+  if (text !== undefined || Ball.precision < 4 * digits) return text;
+  for (let k = digits - 1; k >= Math.min(digits, MIN_EXACT_DIGITS); k--) {
+    const cut = ballDigits(b, k);
+    if (cut !== undefined) return cut;
+  }
+  return undefined;
+}
+
 function decideOne(target: RoundedValues, b: Ball, i: number, dtypes: readonly Dtype[], digits: number): boolean {
   if (target.text[i] !== undefined) return true;
-  const text = ballDigits(b, digits);
+  const text = decidedDigits(b, digits);
   if (text === undefined) return false;
   for (const d of dtypes) {
     const v = roundBall(b, d);

@@ -6,7 +6,7 @@ import { BigDecimal } from './big-decimal.ts';
 import { Dec, ZERO } from './decimal.ts';
 import { exact } from './dtype.ts';
 import { freshState, resolveHyper, type ElementState } from './notation.ts';
-import type { OptimizerDef } from './registry.ts';
+import { freshValue, type OptimizerDef } from './registry.ts';
 import type { Scalar } from './scalar.ts';
 
 /**
@@ -53,18 +53,21 @@ export function referenceTrajectory<T extends Scalar<T>>(
   const hyper0 = resolveHyper(def.hyper, input.hyper, [input.steps[0]?.hyper]);
   const names = def.stateNames(hyper0);
   const toExact = (x: number) => arithmetic.exact(x);
+  // NOTE-2: a fresh array is zeros, or the family's start value (Adagrad's sum, NAdam's μ product)
+  const fresh = (name: string) => arithmetic.exact(freshValue(def, name, { ...input.hyper, ...input.steps[0]?.hyper }));
   let step = 0;
   let params: T[] = input.params.map(toExact);
   let states: ElementState<T>[];
   if (input.state === null) {
-    states = params.map(() => freshState(names, arithmetic.zero));
+    const start = Object.fromEntries(names.map((name) => [name, fresh(name)]));
+    states = params.map(() => freshState(names, arithmetic.zero, start));
   } else {
     const s = input.state;
     if (typeof s.step !== 'number' || !Number.isInteger(s.step) || s.step < 0) throw new Error('state.step must be an integer ≥ 0');
     step = s.step;
     const arrays = names.map((name) => {
       const a = s[name];
-      if (step === 0 && a === undefined) return params.map(() => arithmetic.zero);
+      if (step === 0 && a === undefined) return params.map(() => fresh(name));
       if (!Array.isArray(a) || a.length !== size) throw new Error(`state.${name} must be an array of ${size} numbers`);
       return a.map((x, i) => {
         if (typeof x !== 'number') throw new Error(`state.${name}[${i}] must be a number`);

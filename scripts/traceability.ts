@@ -8,8 +8,26 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
-/** The prefix of every clause ID in spec/ (ADAMW before ADAM: the citation pattern tries them in order). */
-export const CLAUSE_PREFIXES = ['NOTE', 'GRAD', 'SGD', 'RMSPROP', 'ADAMW', 'ADAM', 'EWMA', 'PREC', 'PROTO', 'GOLD'] as const;
+/** The prefix of every clause ID in spec/ (ADAMW and ADAMAX before ADAM: the citation pattern tries them in order). */
+export const CLAUSE_PREFIXES = [
+  'NOTE',
+  'GRAD',
+  'SGD',
+  'RMSPROP',
+  'ADAMW',
+  'ADAMAX',
+  'ADAM',
+  'ADAGRAD',
+  'ADADELTA',
+  'NADAM',
+  'RADAM',
+  'LION',
+  'DEFECT',
+  'EWMA',
+  'PREC',
+  'PROTO',
+  'GOLD',
+] as const;
 const CITATION = new RegExp(`\\b(?:${CLAUSE_PREFIXES.join('|')})-\\d+\\b`, 'g');
 
 export interface Clause {

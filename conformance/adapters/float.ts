@@ -1,5 +1,6 @@
 /**
- * An honest binary-float implementation of sgd, rmsprop, adam and adamw with PyTorch's semantics,
+ * An honest binary-float implementation of every family (sgd, rmsprop, adam, adamw here; adagrad,
+ * adadelta, adamax, nadam, radam and lion in adapters/float-adaptive.ts) with PyTorch's semantics,
  * written the way a framework author writes a kernel: every tensor operation is rounded to the
  * case's dtype, while hyperparameters and the bias-correction scalars stay doubles (host scalars).
  *
@@ -14,127 +15,30 @@
  * a `mutation` replaces exactly one part with a wrong formula, which is how conformance/adapters/mutants.ts
  * builds its corpus of optimizers that claim to be canonical and are not.
  */
-import { DTYPES, FORMATS, type Dtype } from '../../reference/dtype.ts';
+import { DTYPES, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type HyperSpec } from '../../reference/notation.ts';
-import { findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
+import { findOptimizer, freshValue, type OptimizerDef } from '../../reference/registry.ts';
+import {
+  descend,
+  dtypeRounder,
+  ewma,
+  hb,
+  hn,
+  l2Gradient,
+  opsFor,
+  type Ctx,
+  type ElementResult,
+  type FloatHyper,
+  type Kernel,
+  type Round,
+  type State,
+} from './float-ops.ts';
+import { ADAPTIVE_FAMILIES, ADAPTIVE_MUTATIONS, adaptiveKernels, type AdaptiveFamily, type AdaptiveMutationName } from './float-adaptive.ts';
 import type { Implementation } from '../protocol/implementation.ts';
 import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireArray, type WireState, type WireStepOutput } from '../protocol/messages.ts';
 import { decodeNumber, encodeNumber } from '../protocol/wire.ts';
 
-// ---------------------------------------------------------------------------------------------
-// Rounding
-
-export type Round = (x: number) => number;
-
-/**
- * Round a double to a dtype, half-even, with gradual underflow and overflow to ±Infinity: the same
- * function as `roundDoubleToDtype`, but in double arithmetic (that one goes through decimal.js and
- * is far too slow for a rounding after every op of a 100k-element case). Tested against it.
- */
-export function dtypeRounder(dtype: Dtype): Round {
-  if (dtype === 'float64') return (x) => x;
-  if (dtype === 'float32') return Math.fround;
-  const { precision: p, emin, emax } = FORMATS[dtype];
-  // |x| at or above the midpoint between the largest finite value and 2^(emax+1) rounds to ∞
-  // (the largest finite significand is odd, so the tie goes up).
-  const overflow = (2 - 2 ** -p) * 2 ** emax;
-  const TWO52 = 2 ** 52;
-  return (x) => {
-    if (x === 0 || !Number.isFinite(x)) return x;
-    const ax = Math.abs(x);
-    if (ax >= overflow) return x > 0 ? Infinity : -Infinity;
-    let e = Math.floor(Math.log2(ax));
-    // Math.log2 may be off by one next to a power of two.
-    if (2 ** e > ax) e -= 1;
-    else if (2 ** (e + 1) <= ax) e += 1;
-    const quantum = 2 ** (Math.max(e, emin) - p + 1);
-    const scaled = ax / quantum; // exact: a power-of-two scaling, < 2^p
-    // Adding 2^52 leaves a spacing of 1, so the double addition rounds to an integer, ties to even.
-    const n = scaled + TWO52 - TWO52;
-    const y = n * quantum;
-    return x < 0 ? -y : y;
-  };
-}
-
-/** The elementwise ops of a dtype: each rounds its exact (double-evaluated) result once. */
-export interface Ops {
-  readonly dtype: Dtype;
-  readonly round: Round;
-  add(a: number, b: number): number;
-  sub(a: number, b: number): number;
-  mul(a: number, b: number): number;
-  div(a: number, b: number): number;
-  sqrt(a: number): number;
-  max(a: number, b: number): number;
-}
-
-export function opsFor(dtype: Dtype): Ops {
-  const r = dtypeRounder(dtype);
-  return {
-    dtype,
-    round: r,
-    add: (a, b) => r(a + b),
-    sub: (a, b) => r(a - b),
-    mul: (a, b) => r(a * b),
-    div: (a, b) => r(a / b),
-    sqrt: (a) => r(Math.sqrt(a)),
-    // NaN-propagating like torch.maximum
-    max: (a, b) => (Number.isNaN(a) || Number.isNaN(b) ? NaN : a >= b ? a : b),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// What every part sees
-
-/** Hyperparameters in force at a step, as doubles and flags. */
-export type FloatHyper = Readonly<Record<string, number | boolean>>;
-
-/** The context of one element's step: its ops, the hyperparameters, the step number, the index. */
-export interface Ctx {
-  readonly o: Ops;
-  readonly h: FloatHyper;
-  /** this step's number, 1 for the first (counted after the increment, as PyTorch does) */
-  readonly t: number;
-  /** the element's index in the parameter tensor */
-  readonly i: number;
-  /** the element's gradient as given, before any decay (a mutant looks at it) */
-  readonly grad?: number;
-}
-
-const hn = (c: Ctx, name: string): number => c.h[name] as number;
-const hb = (c: Ctx, name: string): boolean => c.h[name] as boolean;
-
-type State = Record<string, number>;
-interface ElementResult {
-  readonly param: number;
-  readonly state: State;
-}
-
-/** One family's element step, and how its internal state maps to the wire's (identity for most). */
-interface Kernel {
-  step(param: number, grad: number, state: Readonly<State>, c: Ctx): ElementResult;
-  toWire?(name: string, x: number, c: Ctx): number;
-  fromWire?(name: string, x: number, c: Ctx): number;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Shared parts
-
-/** SGD-2 / ADAM-1 / RMSPROP: L2 decay coupled into the gradient, g′ = g + λ·θ (skipped when λ = 0, as PyTorch). */
-function l2Gradient(g: number, p: number, c: Ctx): number {
-  const wd = hn(c, 'weight_decay');
-  return wd === 0 ? g : c.o.add(g, c.o.mul(wd, p));
-}
-
-/** SGD-1: θ ← θ − lr·d. */
-function descend(p: number, d: number, c: Ctx): number {
-  return c.o.sub(p, c.o.mul(hn(c, 'lr'), d));
-}
-
-/** EWMA-2 in kernel form: β·s + (1−β)·x, with 1−β computed on the host in double. */
-function ewma(s: number, x: number, beta: number, c: Ctx): number {
-  return c.o.add(c.o.mul(beta, s), c.o.mul(1 - beta, x));
-}
+export { dtypeRounder, opsFor, type Ctx, type FloatHyper, type Ops, type Round } from './float-ops.ts';
 
 // ---------------------------------------------------------------------------------------------
 // SGD
@@ -457,13 +361,15 @@ const ADAMW_MUTATIONS = {
   },
 } satisfies Record<string, Partial<AdamParts>>;
 
-export type MutationName = keyof typeof SGD_MUTATIONS | keyof typeof RMSPROP_MUTATIONS | keyof typeof ADAM_MUTATIONS | keyof typeof ADAMW_MUTATIONS;
+export type MutationName =
+  keyof typeof SGD_MUTATIONS | keyof typeof RMSPROP_MUTATIONS | keyof typeof ADAM_MUTATIONS | keyof typeof ADAMW_MUTATIONS | AdaptiveMutationName;
 
 export const MUTATION_NAMES: readonly MutationName[] = [
   ...(Object.keys(SGD_MUTATIONS) as MutationName[]),
   ...(Object.keys(RMSPROP_MUTATIONS) as MutationName[]),
   ...(Object.keys(ADAM_MUTATIONS) as MutationName[]),
   ...(Object.keys(ADAMW_MUTATIONS) as MutationName[]),
+  ...(Object.keys(ADAPTIVE_MUTATIONS) as MutationName[]),
 ];
 
 /** The family a mutation belongs to (its name's prefix). */
@@ -471,8 +377,8 @@ export function mutationFamily(name: MutationName): FloatFamily {
   return name.slice(0, name.indexOf('/')) as FloatFamily;
 }
 
-export type FloatFamily = 'sgd' | 'rmsprop' | 'adam' | 'adamw';
-export const FLOAT_FAMILIES: readonly FloatFamily[] = ['sgd', 'rmsprop', 'adam', 'adamw'];
+export type FloatFamily = 'sgd' | 'rmsprop' | 'adam' | 'adamw' | AdaptiveFamily;
+export const FLOAT_FAMILIES: readonly FloatFamily[] = ['sgd', 'rmsprop', 'adam', 'adamw', ...ADAPTIVE_FAMILIES];
 
 /** The kernels of every family, with the one part a mutation replaces swapped in. */
 function kernels(mutation?: MutationName): Record<FloatFamily, Kernel> {
@@ -483,6 +389,7 @@ function kernels(mutation?: MutationName): Record<FloatFamily, Kernel> {
     rmsprop: rmspropKernel({ ...canonicalRmspropParts, ...pick<RmspropParts>(RMSPROP_MUTATIONS) }),
     adam: adamKernel({ ...canonicalAdamParts, ...pick<AdamParts>(ADAM_MUTATIONS) }),
     adamw: adamKernel({ ...canonicalAdamwParts, ...pick<AdamParts>(ADAMW_MUTATIONS) }),
+    ...adaptiveKernels(mutation),
   };
 }
 
@@ -544,12 +451,19 @@ function runKernel(kernel: Kernel, def: OptimizerDef, request: RunRequest): Wire
   let step = 0;
   const arrays: Record<string, Float64Array> = {};
   const ctx0 = (i: number): Ctx => ({ o, h: hypers[0] ?? {}, t: step + 1, i });
+  // NOTE-2: a missing array (fresh, or step 0) starts at the family's value — zeros, Adagrad's initial accumulator, NAdam's 1
+  const fresh = Object.fromEntries(
+    names.map((name) => {
+      const registryValue = o.round(freshValue(def, name, { ...request.hyper, ...request.steps[0]?.hyper }));
+      return [name, kernel.fresh ? kernel.fresh(name, registryValue, ctx0(0)) : registryValue];
+    }),
+  );
   if (request.state !== null) {
     const state = request.state;
     step = state.step;
     for (const name of names) {
       const wire = state[name];
-      if (wire === undefined && step === 0) continue; // NOTE-2: a missing array at step 0 is zeros
+      if (wire === undefined && step === 0) continue; // NOTE-2: a missing array at step 0 is fresh
       if (!(Array.isArray(wire) || wire instanceof Float64Array) || wire.length !== size) throw new Error(`state.${name} must be an array of ${size} numbers`);
       const values = decodeArray(wire, `state.${name}`, o.round);
       arrays[name] = kernel.fromWire ? values.map((x, i) => kernel.fromWire!(name, x, ctx0(i))) : values;
@@ -565,7 +479,7 @@ function runKernel(kernel: Kernel, def: OptimizerDef, request: RunRequest): Wire
     const nextArrays: Record<string, Float64Array> = {};
     const element: State = {};
     for (let i = 0; i < size; i++) {
-      for (const name of names) element[name] = arrays[name]?.[i] ?? 0;
+      for (const name of names) element[name] = arrays[name]?.[i] ?? fresh[name];
       const r = kernel.step(params[i], grad[i], element, { o, h, t: step, i, grad: grad[i] });
       nextParams[i] = r.param;
       for (const name in r.state) (nextArrays[name] ??= new Float64Array(size))[i] = r.state[name];
@@ -583,7 +497,7 @@ function runKernel(kernel: Kernel, def: OptimizerDef, request: RunRequest): Wire
 }
 
 /**
- * An honest float implementation of sgd, rmsprop, adam and adamw — or, with `mutation`, one that
+ * An honest float implementation of every family but ewma — or, with `mutation`, one that
  * computes one part wrongly while claiming the canonical optimizer.
  */
 export function floatImplementation(options: FloatOptions = {}): Implementation {

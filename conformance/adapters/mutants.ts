@@ -83,4 +83,34 @@ export const MUTANTS: readonly Mutant[] = [
   mutant('adamw/l2-coupled', 'L2: λ·θ added to the gradient where decoupled decay is claimed'),
   mutant('adamw/decay-after-update', 'decay applied after the update to the new weights, θ ← θ′·(1 − lr·λ)'),
   mutant('adamw/decay-not-lr-scaled', "decay not multiplied by lr, θ·(1 − λ) (the paper's Algorithm 2 with η = 1)"),
+  // Adagrad (claims torch.optim.Adagrad)
+  mutant('adagrad/eps-inside-root', 'ε inside the root, √(sum + ε) (TensorFlow, Keras, optax, TF.js)'),
+  mutant('adagrad/lr-decay-from-t', 'the decay counted from t, lr/(1 + t·lr_decay); right while lr_decay = 0'),
+  mutant('adagrad/initial-accumulator-ignored', 'initial_accumulator_value ignored, a fresh sum starts at 0'),
+  mutant('adagrad/sum-of-abs', '|g′| accumulated instead of g′²'),
+  // Adadelta (claims torch.optim.Adadelta)
+  mutant('adadelta/stale-denominator', 'the delta over √(vₜ₋₁ + ε), the square average before this gradient (TF.js 4.22)'),
+  mutant('adadelta/eps-outside-roots', 'ε outside both roots, (√u + ε)/(√v + ε)'),
+  mutant('adadelta/lr-in-accumulator', 'the delta accumulator fed lr·Δ; right while lr = 1'),
+  mutant('adadelta/rho-swapped', 'ρ and 1−ρ swapped in both averages; right at ρ = 0.5'),
+  // Adamax (claims torch.optim.Adamax)
+  mutant('adamax/eps-after-max', 'ε after the maximum, m/(max(β₂·u, |g′|) + ε) (Keras, TF.js)'),
+  mutant('adamax/no-bias-correction', 'no bias correction, lr·m/u'),
+  mutant('adamax/norm-not-decayed', 'the norm never decays, u = max(u, |g′| + ε)'),
+  mutant('adamax/norm-without-abs', 'the signed gradient in the maximum, max(β₂·u, g′ + ε)'),
+  // NAdam (claims torch.optim.NAdam)
+  mutant('nadam/no-schedule', 'no momentum schedule, μ ≡ β₁ (optax)'),
+  mutant('nadam/mu-product-twice', 'μₜ counted twice in the next-step product (PyTorch 1.13 single-tensor)'),
+  mutant('nadam/next-product-not-advanced', 'the moment divided by 1 − Πₜ instead of 1 − Πₜ·μₜ₊₁'),
+  mutant('nadam/schedule-base-0.9', "the schedule's base 0.9 instead of 0.96; right at momentum_decay = 0"),
+  // RAdam (claims torch.optim.RAdam)
+  mutant('radam/threshold-4', "the paper's threshold, rectified when ρₜ > 4"),
+  mutant('radam/eps-after-correction', 'ε after the bias correction in the rectified step (fastai, optax)'),
+  mutant('radam/no-rectification', 'no rectification term, rₜ = 1; right until the first rectified step'),
+  mutant('radam/unrectified-uncorrected', 'the unrectified step without its bias correction, θ − lr·m'),
+  // Lion (claims optax.lion)
+  mutant('lion/sign-zero-is-one', 'sign(0) taken as +1 (copysign), so a zero interpolation moves by lr'),
+  mutant('lion/momentum-first', 'the momentum updated before the sign reads it'),
+  mutant('lion/decay-not-lr-scaled', 'the decay not scaled by lr, θ − lr·s − λ·θ'),
+  mutant('lion/interpolation-at-beta2', 'the interpolation at β₂ instead of β₁'),
 ];

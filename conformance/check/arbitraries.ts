@@ -12,7 +12,7 @@ import type { Dtype } from '../../reference/dtype.ts';
 import type { Family } from '../../reference/registry.ts';
 import type { Case, CaseStep } from './case.ts';
 import type { WireHyper } from '../protocol/messages.ts';
-import { hasEps, hasLr, hyperArb, weighted } from './arbitraries/hyperparameters.ts';
+import { epsScale, hasEps, hasLr, hyperArb, weighted } from './arbitraries/hyperparameters.ts';
 import { clampBand, exponentOf, vectorArb, weightsFor, wideBand, type Band, type ElementSpec, type Style } from './arbitraries/magnitudes.ts';
 import { overrideArb, scheduleArb, shapeArb, startArb, type Profile, type Shape } from './arbitraries/schedules.ts';
 import { stateArb, type StateSpecs } from './arbitraries/states.ts';
@@ -54,11 +54,12 @@ function paramCapExp(family: Family, dtype: Dtype): number {
 
 /**
  * |g| < 2^7 in float16 so g′² (with λ·θ ≤ 102) and momentum buffers stay below 65504 over a
- * run; elsewhere 2^10.
+ * run (2^3 for Adagrad, whose sum accumulates); elsewhere 2^10.
  */
 function gradCapExp(family: Family, dtype: Dtype): number {
   if (dtype !== 'float16') return 10;
-  return family === 'ewma' ? 5 : 7;
+  // Adagrad's sum only grows (ADAGRAD-3): |g| < 2^3 keeps 1,000 steps of g′² below 65504
+  return family === 'ewma' ? 5 : family === 'adagrad' ? 3 : 7;
 }
 
 const styleArb = weighted<Style>([
@@ -111,8 +112,8 @@ function paramBand(anchor: ParamAnchor, dtype: Dtype, capExp: number): Band {
 }
 
 /** The gradients' band: near ε (ε/16 … 64ε), or λ·θ, or fixed scales. */
-function gradBand(anchor: GradAnchor, h: WireHyper, params: Band, dtype: Dtype, capExp: number): Band {
-  const eps = typeof h.eps === 'number' && h.eps > 0 ? h.eps : undefined;
+function gradBand(family: Family, anchor: GradAnchor, h: WireHyper, params: Band, dtype: Dtype, capExp: number): Band {
+  const eps = typeof h.eps === 'number' && h.eps > 0 ? epsScale(family, h.eps) : undefined;
   const wd = typeof h.weight_decay === 'number' && h.weight_decay > 0 ? h.weight_decay : undefined;
   if (anchor === 'eps' && eps !== undefined) {
     const c = exponentOf(eps);
@@ -142,11 +143,12 @@ function build(family: Family, dtype: Dtype, p: Plan): fc.Arbitrary<Case> {
   const gCap = gradCapExp(family, dtype);
   const pCap = paramCapExp(family, dtype);
   const pBand = paramBand(p.params.anchor, dtype, pCap);
-  const gBand = gradBand(p.grads.anchor, p.hyper, pBand, dtype, gCap);
+  const gBand = gradBand(family, p.grads.anchor, p.hyper, pBand, dtype, gCap);
   const pSpec = spec(dtype, pBand, pCap, p.params.style, ewma);
   // EWMA observations are losses, ≥ 0.
   const gSpec = spec(dtype, gBand, gCap, p.grads.style, ewma);
-  const squareCap = dtype === 'float16' ? 15 : 2 * gCap;
+  // float16: a mid-run Adagrad sum leaves room for the run's own squares
+  const squareCap = dtype === 'float16' ? (family === 'adagrad' ? 12 : 15) : 2 * gCap;
   const states: StateSpecs = {
     signed: spec(dtype, gBand, gCap, 'band', false),
     square: spec(dtype, clampBand(dtype, 2 * gBand.lo, 2 * gBand.hi, squareCap), squareCap, 'band', true),
@@ -157,9 +159,25 @@ function build(family: Family, dtype: Dtype, p: Plan): fc.Arbitrary<Case> {
     .record({ grad: vectorArb(n, gSpec), hyper: overrideArb(p.scheduled, dtype) })
     .map(({ grad, hyper }): CaseStep => (hyper === undefined ? { grad } : { grad, hyper }));
   const state = p.start === null ? fc.constant(null) : stateArb(family, p.hyper, dtype, n, p.start, states);
-  return fc
-    .record({ params, state, steps: fc.array(step, { minLength: steps, maxLength: steps }) })
-    .map((body): Case => ({ optimizer: family, dtype, hyper: p.hyper, params: body.params, state: body.state, steps: body.steps }));
+  return fc.record({ params, state, steps: fc.array(step, { minLength: steps, maxLength: steps }) }).map((body): Case => ({
+    optimizer: family,
+    dtype,
+    hyper: p.hyper,
+    params: body.params,
+    state: body.state,
+    steps: cancelling(family, p.hyper, body.state, body.steps),
+  }));
+}
+
+/**
+ * LION-2: with β₁ = 0.5 and a mid-run state, every third element's first gradient is −m, so
+ * c = (m + g)/2 is exactly 0 there and only the decay may move it (sign(0) = 0).
+ */
+function cancelling(family: Family, h: WireHyper, state: Case['state'], steps: CaseStep[]): CaseStep[] {
+  const m = state?.exp_avg;
+  if (family !== 'lion' || h.beta1 !== 0.5 || !Array.isArray(m) || steps.length === 0) return steps;
+  const first = { ...steps[0], grad: steps[0].grad.map((g, i) => (i % 3 === 0 ? -(m[i] as number) : g)) };
+  return [first, ...steps.slice(1)];
 }
 
 /**
@@ -173,7 +191,7 @@ export function caseArbitrary(family: Family, dtype: Dtype, options: CaseOptions
     shape: shapeArb(options.profile ?? 'default'),
     params: fc.record({ anchor: paramAnchorArb(family), style: styleArb }),
     grads: fc.record({ anchor: gradAnchorArb(family), style: styleArb }),
-    start: startArb(family !== 'ewma'),
+    start: startArb(family !== 'ewma', family === 'radam'),
     scheduled: scheduleArb(hasLr(family) && fixed.lr === undefined),
     extreme: extremeArb(family),
     seed: fc.integer({ min: 0, max: 0x7fffffff }),

@@ -4,14 +4,14 @@
  * arrays arrive as Float64Arrays (SharedArrayBuffer views or transferred buffers, never JS arrays).
  */
 import { parentPort } from 'node:worker_threads';
-import { findOptimizer } from '../../reference/registry.ts';
+import { findDefinition } from '../../reference/registry.ts';
 import { checkCase } from './compare.ts';
 import type { SliceTask, SliceResult } from './parallel.ts';
 
 parentPort?.on('message', (task: SliceTask) => {
   let result: SliceResult;
   try {
-    const def = findOptimizer(task.family, task.defName);
+    const def = findDefinition(task.family, task.defName);
     if (!def) throw new Error(`no definition ${task.defName}`);
     result = { id: task.id, check: checkCase(def, task.case, task.reply, task.options) };
   } catch (e) {

@@ -12,7 +12,7 @@ import type { Dec } from '../../reference/decimal.ts';
 import { uniform } from '../../reference/random.ts';
 import { FORMATS, maxFinite, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState, type Hyper } from '../../reference/notation.ts';
-import type { OptimizerDef } from '../../reference/registry.ts';
+import { freshArray, type OptimizerDef } from '../../reference/registry.ts';
 import { Settled, replayElement, type Replay } from '../../reference/rounded-trajectory.ts';
 import type { CaseInput } from '../../reference/trajectory.ts';
 import type { Case } from './case.ts';
@@ -289,13 +289,13 @@ function markNonFinite(into: Uint8Array, arrays: readonly ArrayLike<number>[]): 
   return into;
 }
 
-/** The case's starting point: its params and state, zeros for a state a fresh optimizer starts without (NOTE-2). */
-function startOf(c: Case, names: readonly string[], useDecimal: boolean): Position {
+/** The case's starting point: its params and state, a fresh optimizer's start values for a state it starts without (NOTE-2). */
+function startOf(def: OptimizerDef, c: Case, names: readonly string[], useDecimal: boolean): Position {
   const n = c.params.length;
   const t = c.state?.step ?? 0;
   // zeros as a Float64Array: `new Array(n).fill(0)` costs 25 ns an element here, most of it first-touched memory
   const initialState = (name: string): ArrayLike<number> =>
-    c.state === null || (t === 0 && c.state[name] === undefined) ? new Float64Array(n) : (c.state[name] as number[]);
+    c.state === null || (t === 0 && c.state[name] === undefined) ? freshArray(def, name, { ...c.hyper, ...c.steps[0]?.hyper }, n) : (c.state[name] as number[]);
   const initial = names.map(initialState);
   return {
     t,
@@ -444,7 +444,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
   if (reply.length !== c.steps.length) return { ok: false, message: `reply has ${reply.length} steps, the case has ${c.steps.length}` };
   const names = def.stateNames(resolveHyper(def.hyper, c.hyper, [c.steps[0]?.hyper]));
   const fromOwnState = ownStates(reply, names, n);
-  const at = startOf(c, names, useDecimal);
+  const at = startOf(def, c, names, useDecimal);
   // PREC-6: screening needs exact inputs every step (the implementation's own states) and no samples
   const screen = !useDecimal && fromOwnState && track.sampled === undefined && (options.screen ?? n >= SCREEN_MIN_ELEMENTS);
   try {

@@ -22,6 +22,12 @@ const CONDITIONAL: Readonly<Record<string, (h: Hyper) => boolean>> = {
   'ADAM-1': (h) => nonZero(h, 'weight_decay'),
   'ADAM-6': (h) => on(h, 'amsgrad'),
   'ADAMW-1': (h) => nonZero(h, 'weight_decay') || h.weight_decay === undefined,
+  'ADAGRAD-1': (h) => nonZero(h, 'weight_decay'),
+  'ADAGRAD-2': (h) => nonZero(h, 'lr_decay'),
+  'ADADELTA-1': (h) => nonZero(h, 'weight_decay'),
+  'ADAMAX-1': (h) => nonZero(h, 'weight_decay'),
+  'NADAM-1': (h) => nonZero(h, 'weight_decay'),
+  'RADAM-1': (h) => nonZero(h, 'weight_decay'),
 };
 
 /** The case's hyperparameters in force at any step: the base and every override (NOTE-3). */

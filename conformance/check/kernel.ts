@@ -15,7 +15,7 @@ import { flag } from '../../reference/notation.ts';
 import type { Hyper } from '../../reference/notation.ts';
 import type { OptimizerDef } from '../../reference/registry.ts';
 import type { Scalar } from '../../reference/scalar.ts';
-import { Bounded, ORDER_FACTOR, type Precision } from './error-model.ts';
+import { Bounded, ORDER_FACTOR, branchSide, type Precision } from './error-model.ts';
 
 /** One tensor of bounded values: value, honest bound e (+ underflow w), own float64 error r. */
 export interface Fields {
@@ -46,8 +46,10 @@ class Untraceable extends Error {}
 
 type Ref = { readonly kind: 'node'; readonly id: number } | { readonly kind: 'const'; readonly id: number } | { readonly kind: 'leaf'; readonly id: number };
 
+type Op = 'plus' | 'times' | 'div' | 'sqrt' | 'neg' | 'pow' | 'max' | 'abs' | 'sign' | 'held32' | 'hull';
+
 interface OpNode {
-  readonly op: 'plus' | 'times' | 'div' | 'sqrt' | 'neg' | 'pow' | 'max';
+  readonly op: Op;
   readonly a: Ref;
   readonly b?: Ref;
   readonly n?: number;
@@ -88,7 +90,7 @@ class Trace implements Scalar<Trace> {
   private refOf(): Ref {
     return this.ref ?? this.g.constRef(this.s as Bounded);
   }
-  private binary(op: 'plus' | 'times' | 'div' | 'max', y: Trace, eager: (a: Bounded, b: Bounded) => Bounded): Trace {
+  private binary(op: 'plus' | 'times' | 'div' | 'max' | 'hull', y: Trace, eager: (a: Bounded, b: Bounded) => Bounded): Trace {
     if (this.s && y.s) return Trace.scalar(this.g, eager(this.s, y.s));
     return this.g.node({ op, a: this.refOf(), b: y.refOf() });
   }
@@ -116,6 +118,37 @@ class Trace implements Scalar<Trace> {
   }
   pow(n: number): Trace {
     return this.s ? Trace.scalar(this.g, this.s.pow(n)) : this.g.node({ op: 'pow', a: this.refOf(), n });
+  }
+  abs(): Trace {
+    return this.unary('abs', (b) => b.abs());
+  }
+  signum(): Trace {
+    return this.unary('sign', (b) => b.signum());
+  }
+  heldInFloat32(): Trace {
+    return this.unary('held32', (b) => b.heldInFloat32());
+  }
+  /** PREC-11: a scalar's power only (NAdam's schedule); a tensor exponent falls back to `Bounded`. */
+  powerOf(base: number): Trace {
+    return Trace.scalar(this.g, this.known().powerOf(base));
+  }
+  integer(n: number): Trace {
+    return Trace.scalar(this.g, Bounded.hyper(n, this.g.p));
+  }
+  /** DEFECT-3: scalars only (a defect's step size); a tensor falls back to `Bounded`. */
+  roundedToFloat32(): Trace {
+    return Trace.scalar(this.g, this.known().roundedToFloat32());
+  }
+  /** PREC-10: decided now, on the scalar's `Bounded` value; where both branches are honest, both are traced and joined by a `hull` node. */
+  whenPositive(above: () => Trace, below: () => Trace): Trace {
+    const side = branchSide(this.known());
+    if (side === 'above') return above();
+    if (side === 'below') return below();
+    const [first, second] = (this.s as Bounded).v > 0 ? [above(), below()] : [below(), above()];
+    return first.binary('hull', second, (a, b) => a.hullWith(b));
+  }
+  private unary(op: 'abs' | 'sign' | 'held32', eager: (a: Bounded) => Bounded): Trace {
+    return this.s ? Trace.scalar(this.g, eager(this.s)) : this.g.node({ op, a: this.refOf() });
   }
   private known(): Bounded {
     if (!this.s) throw new Untraceable('the step branches on a tensor value');
@@ -157,7 +190,19 @@ function valueOf(nd: OpNode, a: string, b = ''): string {
     case 'max':
       // NaN when either is NaN, as Bounded.max and torch.maximum (NOTE-7)
       return `${a} >= ${b} || ${a} !== ${a} ? ${a} : ${b}`;
+    case 'abs':
+      return `Math.abs(${a})`;
+    case 'sign':
+      return `Math.sign(${a})`;
+    case 'held32':
+    case 'hull':
+      return a;
   }
+}
+
+/** PREC-9: the double expression of sign's error (error-model.ts `signError`) from its argument's value and bound. */
+function signErrorOf(v: string, bound: string): string {
+  return `(${v} !== ${v} ? Infinity : ${bound} === 0 || Math.abs(${v}) > ${bound} ? 0 : ${v} === 0 ? 1 : 2)`;
 }
 
 /** The double expressions of an operand's fields in the generated source. */
@@ -166,6 +211,8 @@ interface Operand {
   readonly e: string;
   readonly r: string;
   readonly w: string;
+  /** PREC-9: whether the value is known exactly (Bounded.x) */
+  readonly x: string;
   readonly scalar: boolean;
 }
 
@@ -202,32 +249,38 @@ function liveNodes(graph: Graph, outputs: readonly Ref[]): Set<number> {
 
 function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref[]): string {
   const live = liveNodes(graph, outputs);
-  const head: string[] = ['const u = P[0], us = P[1], eta = P[2], etaS = P[3], U64 = P[4], ETA64 = P[5];'];
+  const head: string[] = ['const u = P[0], us = P[1], eta = P[2], etaS = P[3], U64 = P[4], ETA64 = P[5], U32 = 2 ** -24, ETA32 = 2 ** -150;'];
   const body: string[] = [];
   const usedConsts = new Set<number>();
   const usedLeaves = new Set<number>();
   const operand = (r: Ref): Operand => {
-    if (r.kind === 'node') return { v: `v${r.id}`, e: `e${r.id}`, r: `r${r.id}`, w: `w${r.id}`, scalar: false };
+    if (r.kind === 'node') return { v: `v${r.id}`, e: `e${r.id}`, r: `r${r.id}`, w: `w${r.id}`, x: `X${r.id}`, scalar: false };
     if (r.kind === 'const') {
       usedConsts.add(r.id);
-      return { v: `cv${r.id}`, e: `ce${r.id}`, r: `cr${r.id}`, w: `cw${r.id}`, scalar: true };
+      // a scalar is exact exactly when it carries no error (error-model.ts `result`)
+      return { v: `cv${r.id}`, e: `ce${r.id}`, r: `cr${r.id}`, w: `cw${r.id}`, x: `(ce${r.id} === 0 && cw${r.id} === 0 && cr${r.id} === 0)`, scalar: true };
     }
     usedLeaves.add(r.id);
     const x = leafExact[r.id];
-    return { v: `lv${r.id}`, e: x ? '0' : `le${r.id}`, r: x ? '0' : `lr${r.id}`, w: x ? '0' : `lw${r.id}`, scalar: false };
+    const id = r.id;
+    return x
+      ? { v: `lv${id}`, e: '0', r: '0', w: '0', x: 'true', scalar: false }
+      : { v: `lv${id}`, e: `le${id}`, r: `lr${id}`, w: `lw${id}`, x: `(le${id} === 0 && lr${id} === 0 && lw${id} === 0)`, scalar: false };
   };
   // errorIn(true): a scalar meeting a tensor is charged its conversion to the dtype (PREC-3)
   const errIn = (o: Operand) => (o.scalar ? `(${o.e} + us * Math.abs(${o.v}))` : o.e);
   const fin = (x: string) => `(${x} !== ${x} ? Infinity : ${x})`;
-  // Bounded.result for a tensor result
-  const result = (k: number, v: string, prop: string, refProp: string, w: string) => {
+  // Bounded.result for a tensor result; `exact` (a JS boolean expression of v${k}): known exactly (PREC-9)
+  const result = (k: number, v: string, prop: string, refProp: string, w: string, exact?: (v: string) => string) => {
     body.push(
       `const v${k} = ${v};`,
       `const p${k} = ${prop}, q${k} = ${refProp}, m${k} = Math.abs(v${k});`,
       `const e${k}_ = p${k} + u * (m${k} + p${k}) + eta, r${k}_ = q${k} + U64 * (m${k} + q${k}) + ETA64, w${k}_ = ${w} + eta;`,
-      `const e${k} = ${fin(`e${k}_`)}, r${k} = ${fin(`r${k}_`)}, w${k} = ${fin(`w${k}_`)};`,
+      `const e${k} = ${fin(`e${k}_`)}, r${k} = ${fin(`r${k}_`)}, w${k} = ${fin(`w${k}_`)}, X${k} = ${exact ? exact(`v${k}`) : 'false'};`,
     );
   };
+  // Bounded.exactIn(true): exact where it meets a tensor result (a scalar's conversion is exact for zero only)
+  const exactIn = (o: Operand) => (o.scalar ? `(${o.x} && ${o.v} === 0)` : o.x);
   for (let k = 0; k < graph.nodes.length; k++) {
     if (!live.has(k)) continue;
     const nd = graph.nodes[k];
@@ -235,11 +288,18 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
     const b = nd.b ? operand(nd.b) : undefined;
     switch (nd.op) {
       case 'neg':
-        body.push(`const v${k} = ${valueOf(nd, a.v)}, e${k} = ${a.e}, r${k} = ${a.r}, w${k} = ${a.w};`);
+        body.push(`const v${k} = ${valueOf(nd, a.v)}, e${k} = ${a.e}, r${k} = ${a.r}, w${k} = ${a.w}, X${k} = ${a.x};`);
         break;
       case 'plus': {
         const y = b as Operand;
-        result(k, valueOf(nd, a.v, y.v), `${errIn(a)} + ${errIn(y)}`, `${a.r} + ${y.r}`, `(${a.w} + ${y.w})`);
+        result(
+          k,
+          valueOf(nd, a.v, y.v),
+          `${errIn(a)} + ${errIn(y)}`,
+          `${a.r} + ${y.r}`,
+          `(${a.w} + ${y.w})`,
+          (v) => `(${v} === 0 && ${exactIn(a)} && ${exactIn(y)})`,
+        );
         break;
       }
       case 'times': {
@@ -252,6 +312,7 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
           `(Math.abs(${a.v}) * y${k} + Math.abs(${y.v}) * x${k} + x${k} * y${k})`,
           `(Math.abs(${a.v}) * ${y.r} + Math.abs(${y.v}) * ${a.r} + ${a.r} * ${y.r})`,
           `(${scale(a)} * ${y.w} + ${scale(y)} * ${a.w} + ${a.w} * ${y.w})`,
+          (v) => `(${v} === 0 && ((${a.v} === 0 && ${exactIn(a)}) || (${y.v} === 0 && ${exactIn(y)})))`,
         );
         break;
       }
@@ -286,15 +347,37 @@ function emit(graph: Graph, leafExact: readonly boolean[], outputs: readonly Ref
         const n = nd.n as number;
         body.push(
           `const v${k} = ${valueOf(nd, a.v)}, z${k} = ${n} * Math.abs(${a.v}) ** ${n - 1};`,
-          `const e${k} = z${k} * ${a.e} + ${n} * u * Math.abs(v${k}) + etaS,` +
-            ` r${k} = z${k} * ${a.r} + 2 * U64 * Math.abs(v${k}) + ETA64, w${k} = z${k} * ${a.w};`,
+          `const e${k} = z${k} * ${a.e} + ${n} * u * Math.abs(v${k}) + etaS, r${k} = z${k} * ${a.r} + 2 * U64 * Math.abs(v${k}) + ETA64, w${k} = z${k} * ${a.w}, X${k} = false;`,
         );
         break;
       }
       case 'max': {
         const y = b as Operand;
         body.push(
-          `const v${k} = ${valueOf(nd, a.v, y.v)}, e${k} = Math.max(${a.e}, ${y.e}), r${k} = Math.max(${a.r}, ${y.r}), w${k} = Math.max(${a.w}, ${y.w});`,
+          `const v${k} = ${valueOf(nd, a.v, y.v)}, e${k} = Math.max(${a.e}, ${y.e}), r${k} = Math.max(${a.r}, ${y.r}), w${k} = Math.max(${a.w}, ${y.w}), X${k} = ${a.x} && ${y.x};`,
+        );
+        break;
+      }
+      case 'abs':
+        body.push(`const v${k} = ${valueOf(nd, a.v)}, e${k} = ${a.e}, r${k} = ${a.r}, w${k} = ${a.w}, X${k} = ${a.x};`);
+        break;
+      case 'sign':
+        body.push(
+          `const v${k} = ${valueOf(nd, a.v)}, e${k} = ${a.x} ? 0 : ${signErrorOf(a.v, `(${a.e} + ${a.w})`)}, r${k} = ${a.x} ? 0 : ${signErrorOf(a.v, a.r)}, w${k} = 0;`,
+          `const X${k} = e${k} === 0 && r${k} === 0;`,
+        );
+        break;
+      case 'held32':
+        body.push(
+          `const v${k} = ${valueOf(nd, a.v)}, e${k}_ = ${a.e} + U32 * (Math.abs(${a.v}) + ${a.e}) + ETA32, e${k} = ${fin(`e${k}_`)}, r${k} = ${a.r}, w${k} = ${a.w}, X${k} = false;`,
+        );
+        break;
+      case 'hull': {
+        const y = b as Operand;
+        body.push(
+          `const v${k} = ${valueOf(nd, a.v, y.v)}, h${k} = Math.abs(${a.v} - ${y.v}) * (1 + 2 ** -52) + ${a.r} + ${y.r};`,
+          `const e${k}_ = Math.max(${a.e}, ${y.e} + h${k} / ${ORDER_FACTOR}), e${k} = ${fin(`e${k}_`)}, r${k} = Math.max(${a.r}, ${y.r}), w${k} = Math.max(${a.w}, ${y.w});`,
+          `const X${k} = ${a.x} && ${y.x} && ${a.v} === ${y.v};`,
         );
         break;
       }
@@ -348,7 +431,10 @@ function newFields(n: number): Fields & { e: Float64Array; r: Float64Array; w: F
 
 /** Element i of a tensor as a Bounded tensor value. */
 function boundedAt(f: Fields, i: number, p: Precision): Bounded {
-  return f.e === null ? Bounded.input(f.v[i], p) : new Bounded(f.v[i], f.e[i], (f.r as Float64Array)[i], false, p, (f.w as Float64Array)[i]);
+  if (f.e === null) return Bounded.input(f.v[i], p);
+  const [e, r, w] = [f.e[i], (f.r as Float64Array)[i], (f.w as Float64Array)[i]];
+  // PREC-9: a carried value with no error in any channel is known exactly, as `leafExactness` says
+  return new Bounded(f.v[i], e, r, false, p, w, e === 0 && r === 0 && w === 0);
 }
 
 /** PREC-2, PREC-3, PREC-4: one step for every element with `Bounded` itself, element by element (the fallback, and the kernels' oracle). */
@@ -488,6 +574,11 @@ function emitScreen(graph: Graph, outputs: readonly Ref[]): string {
       sqrt: rounding,
       pow: (nd.n ?? 0) >= 1 ? `${nd.n} * ${rounding}` : '0',
       max: a.f === '0' && b.f === '0' ? '0' : `Math.max(${a.f}, ${b.f})`,
+      // PREC-9: |x| passes its floor on; sign is exact or not at all (0); PREC-12 and PREC-10 keep their operands' floors
+      abs: a.f,
+      sign: '0',
+      held32: a.f,
+      hull: a.f === '0' && b.f === '0' ? '0' : `Math.max(${a.f}, ${b.f})`,
     }[nd.op];
     body.push(`const v${k} = ${valueOf(nd, a.v, b.v)};`, `const f${k} = ${floor};`);
   }

@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { DTYPES, type Dtype } from '../../reference/dtype.ts';
-import { FAMILIES, findOptimizer, variantsOf, type Family, type OptimizerDef } from '../../reference/registry.ts';
+import { FAMILIES, defectsOf, describeDefect, findOptimizer, variantsOf, type Family, type OptimizerDef } from '../../reference/registry.ts';
 import { caseArbitrary } from './arbitraries.ts';
 import { toRunRequest, type Case } from './case.ts';
 import { Reservoir, type OutputCheck, type OutputSample } from './compare.ts';
@@ -272,12 +272,19 @@ async function checkTarget(check: TargetRun): Promise<TargetResult> {
   return { ...base, verdict, failure, fingerprint };
 }
 
-/** The named variants of the family that the implementation matches on every case, the minimal failure included. */
+/**
+ * The named variants of the family that the implementation matches on every case, the minimal failure
+ * included — and the family's known defects (DEFECT-1 …), named as `describeDefect` writes them.
+ */
 async function fingerprintOf(check: TargetRun, minimal: Case): Promise<string[]> {
+  const candidates = [
+    ...variantsOf(check.target.family).map((v) => ({ def: v, name: v.name })),
+    ...defectsOf(check.target.family).map((d) => ({ def: d, name: describeDefect(d) })),
+  ];
   const matches: string[] = [];
-  for (const variant of variantsOf(check.target.family)) {
-    const { details } = await runProperty({ ...check, def: variant, shrink: false, examples: [minimal] });
-    if (!details.failed) matches.push(variant.name);
+  for (const { def, name } of candidates) {
+    const { details } = await runProperty({ ...check, def, shrink: false, examples: [minimal] });
+    if (!details.failed) matches.push(name);
   }
   return matches;
 }

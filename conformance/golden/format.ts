@@ -11,7 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
 import { exactString, isRepresentable, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState } from '../../reference/notation.ts';
-import { findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
+import { findOptimizer, freshArray, type OptimizerDef } from '../../reference/registry.ts';
 import { roundedTrajectory, type RoundedValues } from '../../reference/rounded-trajectory.ts';
 import type { Case } from '../check/case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from '../check/error-model.ts';
@@ -161,9 +161,9 @@ export function allowedErrors(
   const h0 = resolveHyper(def.hyper, spec.hyper, [spec.steps[0]?.hyper]);
   const names = def.stateNames(h0);
   let t = spec.state?.step ?? 0;
-  const init = (name: string): readonly number[] => {
+  const init = (name: string): ArrayLike<number> => {
     const v = spec.state?.[name];
-    return Array.isArray(v) ? v : new Array<number>(n).fill(0);
+    return Array.isArray(v) ? v : freshArray(def, name, { ...spec.hyper, ...spec.steps[0]?.hyper }, n);
   };
   let params = spec.params.map((x) => Bounded.input(x, p));
   let states: ElementState<Bounded>[] = spec.params.map((_, i) => Object.fromEntries(names.map((name) => [name, Bounded.input(init(name)[i], p)])));

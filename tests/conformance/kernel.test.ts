@@ -10,7 +10,7 @@ import { evaluateStep, evaluateStepBounded, exactFields, screenStep, type Fields
 import { ulp, type Dtype } from '../../reference/dtype.ts';
 import { compareOutput, fastUlp } from '../../conformance/check/compare.ts';
 import { resolveHyper } from '../../reference/notation.ts';
-import { OPTIMIZERS } from '../../reference/registry.ts';
+import { KNOWN_DEFECTS, OPTIMIZERS } from '../../reference/registry.ts';
 
 const f = Math.fround;
 const value = fc.oneof(
@@ -44,15 +44,17 @@ function same(a: Fields, b: Fields, what: string): void {
 }
 
 describe('PREC-2 · the compiled kernel computes exactly what Bounded computes', () => {
-  for (const def of OPTIMIZERS) {
-    it(`PREC-2, PREC-3, PREC-4 · ${def.name}: v, e, r, w bit for bit, every hyperparameter branch`, () => {
+  // the known defects too (DEFECT-1 … DEFECT-4): the fingerprint checks against them with the same kernels
+  for (const def of [...OPTIMIZERS, ...KNOWN_DEFECTS]) {
+    it(`PREC-2, PREC-3, PREC-4, PREC-9, PREC-10, PREC-11, PREC-12 · ${def.name}: v, e, r, w bit for bit, every hyperparameter branch`, () => {
       const hyperArb = fc.record(Object.fromEntries(def.hyper.map((s) => [s.name, s.kind === 'boolean' ? fc.boolean() : hyperValue])));
       const bounds = fc.record({ e: nonNeg, r: nonNeg, w: nonNeg });
       fc.assert(
         fc.property(
           hyperArb,
           fc.constantFrom<Dtype>('float32', 'float64', 'float16', 'bfloat16'),
-          fc.integer({ min: 1, max: 4 }),
+          // up to 12: RAdam's first rectified steps (ρₜ > 5 needs t ≥ 6) and its two-branch steps
+          fc.integer({ min: 1, max: 12 }),
           fc.boolean(),
           fc.array(fc.tuple(value, value, value, value, value, bounds, bounds, bounds, bounds), { minLength: 1, maxLength: 8 }),
           (raw, dtype, t, carried, elems) => {

@@ -1,9 +1,11 @@
 /**
  * The runner on real libraries and on deliberately wrong optimizers: TensorFlow.js 4.22 (CPU,
  * in process) passes sgd, momentum and adam and is fingerprinted as TensorFlow's RMSprop; every
- * mutant of conformance/adapters/mutants.ts is rejected, and those that compute a named variant are named.
+ * mutant of conformance/adapters/mutants.ts is rejected, and those that compute a named variant
+ * (or a known defect) are named; the bundled float kernels of issue 12's families are conformant.
  */
 import { afterAll, describe, expect, it } from 'vitest';
+import { floatImplementation } from '../../conformance/adapters/float.ts';
 import { tfjsImplementation } from '../../conformance/adapters/tfjs.ts';
 import { MUTANTS } from '../../conformance/adapters/mutants.ts';
 import { formatReport } from '../../conformance/report/report.ts';
@@ -36,7 +38,26 @@ describe('TensorFlow.js 4.22 CPU backend', () => {
   });
 });
 
-/** The named variant each mutant computes, where it computes one exactly. */
+describe('the bundled float kernels (adapters/float-adaptive.ts) are conformant', () => {
+  const clauses: Readonly<Record<string, string>> = {
+    adagrad: 'ADAGRAD-4',
+    adadelta: 'ADADELTA-5',
+    adamax: 'ADAMAX-4',
+    nadam: 'NADAM-5, PREC-12',
+    radam: 'RADAM-5, PREC-10',
+    lion: 'LION-3, PREC-9',
+  };
+  for (const [optimizer, clause] of Object.entries(clauses)) {
+    it(`${clause} · ${optimizer}: float32, float64 and float16 conform`, async () => {
+      for (const dtype of ['float32', 'float64', 'float16'] as const) {
+        const report = await checkImplementation(floatImplementation(), { optimizer, dtype, runs: 25, seed: 5 });
+        expect(report.verdict, formatReport(report)).toBe('conformant');
+      }
+    });
+  }
+});
+
+/** The named variant (or known defect) each mutant computes, where it computes one exactly. */
 const EXPECTED_FINGERPRINT: Readonly<Record<string, string>> = {
   'sgd/lerp-momentum': 'sgd/lerp-momentum',
   'adam/eps-inside-root': 'adam/eps-inside-sqrt',
@@ -44,6 +65,14 @@ const EXPECTED_FINGERPRINT: Readonly<Record<string, string>> = {
   'adam/no-bias-correction': 'adam/no-bias-correction',
   'adamw/l2-coupled': 'adamw/l2-coupled',
   'adamw/decay-not-lr-scaled': 'adamw/paper',
+  'adagrad/eps-inside-root': 'adagrad/eps-inside-sqrt',
+  'adamax/eps-after-max': 'adamax/eps-after-max',
+  'nadam/no-schedule': 'nadam/no-schedule',
+  'radam/threshold-4': 'radam/threshold-4',
+  'radam/eps-after-correction': 'radam/eps-after-correction',
+  // DEFECT-2, DEFECT-4: a mutant computing a known defect is named as one
+  'nadam/mu-product-twice': 'known defect torch-1.13/nadam-mu-product (fixed by pytorch/pytorch#92699)',
+  'adadelta/stale-denominator': 'known defect tfjs-4.22/adadelta-stale-denominator (no report or fix found)',
 };
 
 describe('the corpus of wrong optimizers', () => {
@@ -81,6 +110,7 @@ describe('the corpus of wrong optimizers', () => {
       expect(report.verdict, text).toBe('not-conformant');
       expect(report.exitCode).toBe(1);
       if (fingerprint) expect(report.targets[0].fingerprint, text).toEqual([fingerprint]);
+      if (fingerprint?.startsWith('known defect')) expect(text).toContain(`fingerprint: matches ${fingerprint}`);
     });
   }
 });

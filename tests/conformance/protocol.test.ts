@@ -62,9 +62,9 @@ describe('PROTO-2 · the session with the reference', () => {
   });
 
   it('PROTO-2 · a value not representable in the dtype, or an unknown optimizer, is an error of that case', async () => {
-    const replies = await converse([run({ dtype: 'float32', params: [0.1] }), run({ optimizer: 'lion' }), run({ hyper: { lr: 0.5, betas: 1 } })]);
+    const replies = await converse([run({ dtype: 'float32', params: [0.1] }), run({ optimizer: 'lamb' }), run({ hyper: { lr: 0.5, betas: 1 } })]);
     expect(replies[0].message).toMatch(/params\[0\] = 0\.1 is not exactly representable in float32/);
-    expect(replies[1].message).toMatch(/unknown optimizer "lion"/);
+    expect(replies[1].message).toMatch(/unknown optimizer "lamb"/);
     expect(replies[2].message).toMatch(/unknown hyperparameter betas/);
   });
 

@@ -20,6 +20,15 @@ import type { GoldenFile } from '../../conformance/golden/format.ts';
 import { GOLDEN_DIR } from '../../conformance/golden/store.ts';
 import { verifyGolden } from '../../conformance/golden/verify.ts';
 
+/** Families whose golden files are still to be curated (tests/golden/golden.test.ts names the same six). */
+const AWAITING_GOLDEN: ReadonlySet<string> = new Set(['adagrad', 'adadelta', 'adamax', 'nadam', 'radam', 'lion']);
+
+/**
+ * Mutants wrong only where golden files hold nothing, each with why: golden values are finite
+ * (GOLD-3), so a NaN-skipping kernel is killed by the runner's non-finite cases (NOTE-7), not here.
+ */
+const OUTSIDE_GOLDEN: ReadonlyMap<string, string> = new Map([['adam/skips-nan-gradients', 'golden files hold finite inputs only (GOLD-3)']]);
+
 type Wire = number | string;
 const num = (x: Wire): number => (typeof x === 'number' ? x : x === 'NaN' ? NaN : x === 'Infinity' ? Infinity : -Infinity);
 const manifest = JSON.parse(readFileSync(join(GOLDEN_DIR, 'manifest.json'), 'utf8')) as { files: { file: string }[] };
@@ -157,9 +166,19 @@ describe('GOLD-8 · the curation rule, on every golden file and dtype', () => {
     expect(wide.slice(0, 20), `${wide.length} allowed errors wider than |x|`).toEqual([]);
   });
 
+  it('GOLD-8 · the mutants left out are those of families awaiting golden files and those outside what golden files hold', () => {
+    const families = new Set(MUTANTS.map((m) => m.optimizer));
+    for (const f of AWAITING_GOLDEN) expect(families.has(f), f).toBe(true);
+    for (const name of OUTSIDE_GOLDEN.keys())
+      expect(
+        MUTANTS.some((m) => m.name === name),
+        name,
+      ).toBe(true);
+  });
+
   it('GOLD-8 · every mutant of the corpus fails at least one golden file of its family', async () => {
     const survivors: string[] = [];
-    for (const m of MUTANTS) {
+    for (const m of MUTANTS.filter((m) => !AWAITING_GOLDEN.has(m.optimizer) && !OUTSIDE_GOLDEN.has(m.name))) {
       const report = await verifyGolden(m.impl(), { optimizer: m.optimizer, dtype: m.dtype });
       if (report.verdict !== 'not-conformant') survivors.push(`${m.name}: ${report.verdict}`);
     }
@@ -188,6 +207,9 @@ class Emulated implements Scalar<Emulated> {
   private make(v: number, y: Emulated): Emulated {
     const scalar = this.scalar && y.scalar;
     return new Emulated(scalar ? Math.fround(v) : this.round(v), scalar, this.round);
+  }
+  abs(): Emulated {
+    return new Emulated(Math.abs(this.v), this.scalar, this.round);
   }
   plus(y: Emulated | number): Emulated {
     const o = this.lift(y);

@@ -52,14 +52,16 @@ function expectSameTrajectory(def: OptimizerDef, input: CaseInput, what: string)
 }
 
 describe('NOTE-6: BigDecimal trajectories equal decimal.js trajectories', () => {
-  it('NOTE-6: every definition and dtype, on generated cases', () => {
-    for (const def of OPTIMIZERS) {
+  // one test per definition (25 with issue 12's families and variants, 8 cases per dtype), so the
+  // time limit is per definition; the large generated cases dominate, decimal.js's most of all
+  for (const def of OPTIMIZERS) {
+    it(`NOTE-6: ${def.name}, every dtype, on generated cases`, () => {
       for (const dtype of DTYPES) {
-        const cases = fc.sample(caseArbitrary(def.family, dtype), { seed: SEED, numRuns: 12 });
+        const cases = fc.sample(caseArbitrary(def.family, dtype), { seed: SEED, numRuns: 8 });
         for (const c of cases) expectSameTrajectory(def, c, `${def.name} ${dtype}`);
       }
-    }
-  });
+    });
+  }
 
   it('NOTE-6: every golden case small enough to run twice here', () => {
     const specs = goldenSpecs().filter((s) => s.params.length * s.steps.length <= 20_000);

@@ -78,7 +78,49 @@ export const CLAUSES = [
   'EWMA-2',
   'EWMA-3',
   'EWMA-4',
+  'ADAGRAD-1',
+  'ADAGRAD-2',
+  'ADAGRAD-3',
+  'ADAGRAD-4',
+  'ADAGRAD-5',
+  'ADADELTA-1',
+  'ADADELTA-2',
+  'ADADELTA-3',
+  'ADADELTA-4',
+  'ADADELTA-5',
+  'ADAMAX-1',
+  'ADAMAX-2',
+  'ADAMAX-3',
+  'ADAMAX-4',
+  'ADAMAX-5',
+  'NADAM-1',
+  'NADAM-2',
+  'NADAM-3',
+  'NADAM-4',
+  'NADAM-5',
+  'NADAM-6',
+  'RADAM-1',
+  'RADAM-2',
+  'RADAM-3',
+  'RADAM-4',
+  'RADAM-5',
+  'RADAM-6',
+  'RADAM-8',
+  'LION-1',
+  'LION-2',
+  'LION-3',
+  'LION-4',
+  'DEFECT-1',
+  'DEFECT-2',
+  'DEFECT-3',
+  'DEFECT-4',
 ] as const;
 
 /** fast-check settings: fixed seed, few runs (decimal arithmetic is slow). */
 export const FC = { seed: 42, numRuns: 50 } as const;
+
+/** Asserts a reference trajectory's θ after every step is within `rel`·max(1, |x|) of PyTorch's (tests/reference/torch-1.13.ts). */
+export function expectTrajectory(got: readonly { params: readonly Dec[] }[], expected: readonly (readonly number[])[], clause: string, rel: string): void {
+  expect(got.length, `${clause}: steps`).toBe(expected.length);
+  expected.forEach((row, k) => row.forEach((x, i) => expectClose(got[k].params[i], exact(x), clause, rel, `θ${k + 1}[${i}]`)));
+}

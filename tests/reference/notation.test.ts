@@ -8,7 +8,18 @@ import { describe, expect, it } from 'vitest';
 import { Dec } from '../../reference/decimal.ts';
 import { exact } from '../../reference/dtype.ts';
 import { flag, freshState, num, resolveHyper, type ElementStep, type HyperSpec } from '../../reference/notation.ts';
-import { FAMILIES, OPTIMIZERS, findOptimizer, variantsOf, type OptimizerDef } from '../../reference/registry.ts';
+import {
+  FAMILIES,
+  KNOWN_DEFECTS,
+  OPTIMIZERS,
+  defectsOf,
+  describeDefect,
+  findDefinition,
+  findOptimizer,
+  freshValue,
+  variantsOf,
+  type OptimizerDef,
+} from '../../reference/registry.ts';
 import { referenceTrajectory, type CaseInput } from '../../reference/trajectory.ts';
 import { CLAUSES, FC, d, expectClose, expectDec, hyper } from './helpers.ts';
 
@@ -125,6 +136,12 @@ describe('NOTE-2 · fresh state', () => {
     adam: { lr: 0.25, amsgrad: true, weight_decay: 0.125 },
     adamw: { lr: 0.25, amsgrad: true, schedule_multiplier: undefined },
     ewma: { beta: 0.75 },
+    adagrad: { lr: 0.25, lr_decay: 0.125, weight_decay: 0.125, initial_accumulator_value: 0.5 },
+    adadelta: { lr: 0.5, rho: 0.75, weight_decay: 0.125 },
+    adamax: { lr: 0.25, weight_decay: 0.125 },
+    nadam: { lr: 0.25, weight_decay: 0.125 },
+    radam: { lr: 0.25, beta2: 0.5, weight_decay: 0.125 },
+    lion: { lr: 0.25, weight_decay: 0.125 },
   };
   it.each(OPTIMIZERS.map((o) => [o.name, o] as const))('NOTE-2 · %s: resuming from the exact state after step 1 reproduces step 2 (property)', (_name, def) => {
     const h = Object.fromEntries(Object.entries(FAMILY_HYPER[def.family]).filter(([k, v]) => v !== undefined && def.hyper.some((s) => s.name === k)));
@@ -206,7 +223,7 @@ describe('NOTE-3 · per-step hyperparameter overrides', () => {
     expectDec(out[1].params[0], -2.25, 'NOTE-3', 'θ₂');
   });
   it('NOTE-3 · the registry: names, families, variants and clause IDs', () => {
-    expect(FAMILIES).toEqual(['sgd', 'rmsprop', 'adam', 'adamw', 'ewma']);
+    expect(FAMILIES).toEqual(['sgd', 'rmsprop', 'adam', 'adamw', 'adagrad', 'adadelta', 'adamax', 'nadam', 'radam', 'lion', 'ewma']);
     expect(findOptimizer('adam')?.name).toBe('adam');
     expect(findOptimizer('adam', '')?.name).toBe('adam');
     expect(findOptimizer('adam', 'adam')?.name).toBe('adam');
@@ -270,5 +287,56 @@ describe('NOTE-2 · trajectory input errors', () => {
       'b₂ (to 50 digits)',
     );
     expect(d(0.1).eq(exact(0.1))).toBe(true);
+  });
+});
+
+describe('PROTO-7 · the families of issue 12 in the registry (typed from spec/protocol.md)', () => {
+  /** name → [defaults in the table's order, state names, named variants] */
+  const TABLE: Record<string, [Record<string, number | undefined>, string[], string[]]> = {
+    adagrad: [{ lr: 0.01, lr_decay: 0, weight_decay: 0, initial_accumulator_value: 0, eps: 1e-10 }, ['sum'], ['adagrad/eps-inside-sqrt']],
+    adadelta: [{ lr: 1.0, rho: 0.9, eps: 1e-6, weight_decay: 0 }, ['square_avg', 'acc_delta'], []],
+    adamax: [{ lr: 0.002, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 }, ['exp_avg', 'exp_inf'], ['adamax/eps-after-max']],
+    nadam: [
+      { lr: 0.002, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0, momentum_decay: 0.004 },
+      ['exp_avg', 'exp_avg_sq', 'mu_product'],
+      ['nadam/no-schedule'],
+    ],
+    radam: [
+      { lr: 0.001, beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0 },
+      ['exp_avg', 'exp_avg_sq'],
+      ['radam/threshold-4', 'radam/eps-after-correction'],
+    ],
+    lion: [{ lr: undefined, beta1: 0.9, beta2: 0.99, weight_decay: 0.001 }, ['exp_avg'], []],
+  };
+  for (const [family, [defaults, states, variants]] of Object.entries(TABLE)) {
+    it(`PROTO-7 · ${family}: hyperparameters, defaults, state names and variants`, () => {
+      const def = findOptimizer(family)!;
+      expect(def.hyper.map((s) => [s.name, s.default])).toEqual(Object.entries(defaults));
+      expect(def.stateNames(resolveHyper(def.hyper, { lr: 0.5 }))).toEqual(states);
+      expect(variantsOf(def.family).map((v) => v.name)).toEqual(variants);
+      expect(def.invalid(resolveHyper(def.hyper, { lr: -1 })), `PROTO-7: ${family} rejects a negative lr`).toBe('lr must be ≥ 0');
+    });
+  }
+  it('PROTO-7 · rho = 1 is admissible for adadelta, beta2 = 1 is not for radam', () => {
+    expect(findOptimizer('adadelta')!.invalid(resolveHyper(findOptimizer('adadelta')!.hyper, { rho: 1 }))).toBeUndefined();
+    expect(findOptimizer('radam')!.invalid(resolveHyper(findOptimizer('radam')!.hyper, { beta2: 1 }))).toBe('beta2 must be in [0, 1)');
+  });
+  it('PROTO-7 · the known defects: never found as variants, named with their upstream fix', () => {
+    expect(KNOWN_DEFECTS.map((x) => x.name)).toEqual([
+      'torch-1.13/radam-foreach-eps',
+      'torch-1.13/nadam-mu-product',
+      'torch-1.13/adagrad-foreach-lr-float32',
+      'tfjs-4.22/adadelta-stale-denominator',
+    ]);
+    expect(findOptimizer('radam', 'torch-1.13/radam-foreach-eps'), 'PROTO-7: the runner never sends a defect').toBeUndefined();
+    expect(findDefinition('radam', 'torch-1.13/radam-foreach-eps')?.clauses).toEqual(['DEFECT-1']);
+    expect(describeDefect(defectsOf('radam')[0])).toBe('known defect torch-1.13/radam-foreach-eps (fixed by pytorch/pytorch#92551)');
+    for (const x of KNOWN_DEFECTS) for (const c of x.clauses) expect(CLAUSES as readonly string[]).toContain(c);
+  });
+  it('NOTE-2 · fresh values: zero, Adagrad’s initial accumulator as in force at step 1, NAdam’s 1', () => {
+    expect(freshValue(findOptimizer('adam')!, 'exp_avg', {})).toBe(0);
+    expect(freshValue(findOptimizer('adagrad')!, 'sum', { initial_accumulator_value: 0.25 })).toBe(0.25);
+    expect(freshValue(findOptimizer('nadam')!, 'mu_product', {})).toBe(1);
+    expect(freshState(['sum'], d(0), { sum: d(0.5) }).sum.toNumber()).toBe(0.5);
   });
 });

@@ -83,6 +83,9 @@ export function overflowHyper(family: Family, h: WireHyper, fixed: WireHyper): W
 
 const NON_FINITE = [Number.NaN, Infinity, -Infinity] as const;
 
+/** State arrays that hold one scalar in every element (NADAM-3's μ product): never spoiled element by element. */
+const SCALAR_STATES = new Set(['mu_product']);
+
 /** State arrays that hold squares (≥ 0): +∞ or NaN there, never −∞. */
 const SQUARES = new Set(['exp_avg_sq', 'max_exp_avg_sq', 'square_avg']);
 
@@ -93,8 +96,15 @@ const SQUARES = new Set(['exp_avg_sq', 'max_exp_avg_sq', 'square_avg']);
  * carry only NaN.
  */
 function infinitiesAllowed(c: Case, name: string): boolean {
+  if (NAN_ONLY.has(c.optimizer)) return false;
   return !(c.optimizer === 'adamw' && (name === 'params' || name === 'exp_avg'));
 }
+
+/**
+ * NOTE-7: the families of issue 12, whose propagation of ±∞ is not yet tabulated per honest order
+ * (Lion's decoupled decay is AdamW's; Adagrad's g/√Σg² is ∞/∞): they get NaN only, everywhere.
+ */
+const NAN_ONLY: ReadonlySet<string> = new Set(['adagrad', 'adadelta', 'adamax', 'nadam', 'radam', 'lion']);
 
 /**
  * NaN and ±∞ put into a case, from a seed: each gradient element with odds 1 in 4, each parameter
@@ -111,7 +121,9 @@ export function withNonFinite(c: Case, seed: number): Case {
   const state =
     c.state === null
       ? null
-      : (Object.fromEntries(Object.entries(c.state).map(([k, v]) => [k, typeof v === 'number' ? v : spoil(v, 1 / 8, k)])) as Case['state']);
+      : (Object.fromEntries(
+          Object.entries(c.state).map(([k, v]) => [k, typeof v === 'number' || SCALAR_STATES.has(k) ? v : spoil(v, 1 / 8, k)]),
+        ) as Case['state']);
   return { ...c, params: spoil(c.params, 1 / 8, 'params'), state, steps };
 }
 

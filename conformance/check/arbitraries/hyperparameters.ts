@@ -68,6 +68,166 @@ export function epsChoices(dtype: Dtype): Weighted<number> {
 
 const noF16 = (dtype: Dtype): number => (dtype === 'float16' ? 0 : 1);
 
+/** Adagrad's ε (default 1e-10, below float16's range: there the smallest choices start at 1e-4). */
+function adagradEpsChoices(dtype: Dtype): Weighted<number> {
+  return dtype === 'float16' ? epsChoices(dtype) : [[1e-10, 3], ...epsChoices(dtype)];
+}
+
+/**
+ * β₂ for RAdam, aimed at the threshold crossing at small t (RADAM-3): 0.999 crosses ρₜ > 5 at t = 6,
+ * 0.99 at t = 6 too, 0.9 at t = 7, 0.8 at t = 9, 0.75 at t = 8 (ρ∞ = 7), 0.6 never (ρ∞ = 4 ≤ 5), and
+ * 0.7 has ρ∞ ≈ 5.67 with ρₜ inside (4, 5] for t = 6 … 8, where the paper's threshold 4 and PyTorch's 5 part.
+ */
+const radamBeta2 = (dtype: Dtype): Weighted<number> => [
+  [0.999, 4],
+  [0.99, 1],
+  [0.9, 1],
+  [0.8, 1],
+  [0.75, 1],
+  [0.7, 2],
+  [0.6, 1],
+  [0.9999, noF16(dtype)],
+];
+
+/** The families of issue 12 (Adagrad … Lion), one arbitrary per hyperparameter name. */
+function perNameAdaptive(
+  family: Family,
+  dtype: Dtype,
+  common: { weightDecay: fc.Arbitrary<number>; eps: fc.Arbitrary<number> },
+): Record<string, fc.Arbitrary<number | boolean>> | undefined {
+  const rate = (choices: Weighted<number>) => numbers(dtype, rateValue, choices);
+  const value = (choices: Weighted<number>) => numbers(dtype, hyperValue, choices);
+  const beta1 = rate([
+    [0.9, 4],
+    [0, 1],
+    [0.5, 2],
+    [0.99, 1],
+  ]);
+  const beta2 = rate([
+    [0.999, 4],
+    [0.99, 1],
+    [0.9, 1],
+    [0.5, 1],
+  ]);
+  switch (family) {
+    case 'adagrad':
+      return {
+        lr: lrArb(dtype),
+        lr_decay: value([
+          [0, 3],
+          [0.1, 1],
+          [1e-3, 1],
+          [0.5, 1],
+        ]),
+        weight_decay: common.weightDecay,
+        // 0 (PyTorch) and 0.1 (TensorFlow, Keras, optax, TF.js)
+        initial_accumulator_value: value([
+          [0, 3],
+          [0.1, 2],
+          [1e-3, 1],
+          [1, 1],
+        ]),
+        eps: value(adagradEpsChoices(dtype)),
+      };
+    case 'adadelta':
+      return {
+        lr: value([
+          [1, 4],
+          [0.1, 1],
+          [1e-2, 1],
+          [0.5, 1],
+        ]),
+        // ρ = 1 is admissible (PyTorch): the square averages never move
+        rho: weighted<number>([
+          [rateValue(0.9, dtype), 4],
+          [rateValue(0.5, dtype), 1],
+          [rateValue(0.95, dtype), 1],
+          [rateValue(0.99, dtype), noF16(dtype)],
+          [0, 1],
+          [1, 1],
+        ]),
+        // ε-dominated start (ADADELTA-3): the first steps are √ε-sized whatever the gradient
+        eps: value(
+          dtype === 'float16'
+            ? [
+                [1e-4, 3],
+                [1e-3, 1],
+                [1e-2, 1],
+              ]
+            : [
+                [1e-6, 3],
+                [1e-8, 1],
+                [1e-3, 1],
+                [0.1, 1],
+              ],
+        ),
+        weight_decay: common.weightDecay,
+      };
+    case 'adamax':
+      // β₂ below 0.999 lets |g′| + ε overtake β₂·u often: the maximum switches sides (ADAMAX-3)
+      return {
+        lr: lrArb(dtype),
+        beta1,
+        beta2: rate([
+          [0.999, 3],
+          [0.9, 2],
+          [0.5, 2],
+          [0.99, 1],
+          [0, 1],
+        ]),
+        eps: common.eps,
+        weight_decay: common.weightDecay,
+      };
+    case 'nadam':
+      return {
+        lr: lrArb(dtype),
+        beta1,
+        beta2,
+        eps: common.eps,
+        weight_decay: common.weightDecay,
+        // 0.004 (PyTorch), 1 (Keras's schedule, NADAM-2), 0 (μ = β₁/2), 0.1
+        momentum_decay: value([
+          [0.004, 4],
+          [1, 1],
+          [0, 1],
+          [0.1, 1],
+        ]),
+      };
+    case 'radam':
+      return { lr: lrArb(dtype), beta1, beta2: rate(radamBeta2(dtype)), eps: common.eps, weight_decay: common.weightDecay };
+    case 'lion':
+      return {
+        lr: value([
+          [1e-4, 4],
+          [1e-3, 2],
+          [1e-2, 1],
+          [0.1, noF16(dtype)],
+        ]),
+        // β₁ = 0.5 makes c = (m + g)/2 exact, so c = 0 exactly where g = −m (LION-2)
+        beta1: rate([
+          [0.9, 4],
+          [0.5, 2],
+          [0.95, 1],
+          [0, 1],
+        ]),
+        beta2: rate([
+          [0.99, 4],
+          [0.98, 1],
+          [0.9, 1],
+          [0.5, 1],
+        ]),
+        weight_decay: value([
+          [1e-3, 3],
+          [0, 2],
+          [1e-2, 1],
+          [0.1, 1],
+        ]),
+      };
+    default:
+      return undefined;
+  }
+}
+
 /** One arbitrary per hyperparameter name, before the cross-constraints (Nesterov) are applied. */
 function perName(family: Family, dtype: Dtype): Record<string, fc.Arbitrary<number | boolean>> {
   const momentum = numbers(dtype, rateValue, [
@@ -88,6 +248,8 @@ function perName(family: Family, dtype: Dtype): Record<string, fc.Arbitrary<numb
       [false, 3 - pTrue],
       [true, pTrue],
     ]);
+  const adaptive = perNameAdaptive(family, dtype, { weightDecay, eps });
+  if (adaptive !== undefined) return adaptive;
   switch (family) {
     case 'sgd':
       return {
@@ -139,7 +301,7 @@ function perName(family: Family, dtype: Dtype): Record<string, fc.Arbitrary<numb
         weight_decay: weightDecay,
         amsgrad: bool(1),
       };
-    case 'ewma':
+    default:
       return {
         beta: numbers(dtype, rateValue, [
           [0.98, 3],
@@ -176,7 +338,9 @@ export function checkPins(family: Family, fixed: WireHyper): void {
     const v = num(name);
     if (v !== undefined && (v < 0 || v >= 1)) bad(`${name} must be in [0, 1)`);
   }
-  for (const name of ['lr', 'eps', 'weight_decay']) {
+  const rho = num('rho');
+  if (rho !== undefined && (rho < 0 || rho > 1)) bad('rho must be in [0, 1]');
+  for (const name of ['lr', 'eps', 'weight_decay', 'lr_decay', 'initial_accumulator_value', 'momentum_decay']) {
     const v = num(name);
     if (v !== undefined && v < 0) bad(`${name} must be ≥ 0`);
   }
@@ -212,5 +376,13 @@ export function hyperArb(family: Family, dtype: Dtype, fixed: WireHyper = {}): f
 
 /** Whether the family has a learning rate (all but the EWMA loss average). */
 export const hasLr = (family: Family): boolean => family !== 'ewma';
-/** Whether the family divides by √v + ε. */
-export const hasEps = (family: Family): boolean => family === 'rmsprop' || family === 'adam' || family === 'adamw';
+/** Whether the family has an ε its gradients can be compared with. */
+export const hasEps = (family: Family): boolean => family !== 'sgd' && family !== 'lion' && family !== 'ewma';
+
+/**
+ * The scale of |g| at which ε matters: ε itself where it is added to a root or to |g| (√v + ε,
+ * |g| + ε), √ε where it is added to squares under a root (Adadelta's √(v + ε), ADADELTA-3).
+ */
+export function epsScale(family: Family, eps: number): number {
+  return family === 'adadelta' ? Math.sqrt(eps) : eps;
+}

@@ -42,8 +42,11 @@ export function shapeArb(profile: Profile): fc.Arbitrary<Shape> {
   return fc.oneof(CROSS, ...branches);
 }
 
-/** Where a case starts: fresh (null) mostly, else a mid-run step counter, early ones (bias correction) likeliest. */
-export function startArb(hasState: boolean): fc.Arbitrary<number | null> {
+/**
+ * Where a case starts: fresh (null) mostly, else a mid-run step counter, early ones (bias correction)
+ * likeliest. `nearThreshold`: also steps 3–8, so a few steps cross RAdam's ρₜ > 5 (RADAM-3).
+ */
+export function startArb(hasState: boolean, nearThreshold = false): fc.Arbitrary<number | null> {
   if (!hasState) return fc.constant(null);
   return fc.oneof(
     CROSS,
@@ -51,6 +54,7 @@ export function startArb(hasState: boolean): fc.Arbitrary<number | null> {
     { weight: 9, arbitrary: int(1, 3) },
     { weight: 9, arbitrary: int(4, 100) },
     { weight: 4, arbitrary: int(101, 1000) },
+    { weight: nearThreshold ? 20 : 0, arbitrary: int(3, 8) },
   );
 }
 

@@ -23,9 +23,34 @@ export function stateNames(family: Family, h: WireHyper): string[] {
     case 'adam':
     case 'adamw':
       return ['exp_avg', 'exp_avg_sq', ...(h.amsgrad === true ? ['max_exp_avg_sq'] : [])];
+    case 'adagrad':
+      return ['sum'];
+    case 'adadelta':
+      return ['square_avg', 'acc_delta'];
+    case 'adamax':
+      return ['exp_avg', 'exp_inf'];
+    case 'nadam':
+      return ['exp_avg', 'exp_avg_sq', 'mu_product'];
+    case 'radam':
+      return ['exp_avg', 'exp_avg_sq'];
+    case 'lion':
+      return ['exp_avg'];
     case 'ewma':
       return [];
   }
+}
+
+/**
+ * NADAM-3: the μ product after `step` steps of the schedule (NADAM-2) with these hyperparameters,
+ * as PyTorch keeps it (float32), in the dtype — one value for every element.
+ */
+export function muProductAt(h: WireHyper, step: number, dtype: Dtype): number {
+  const beta1 = h.beta1 as number;
+  const psi = h.momentum_decay as number;
+  let product = 1;
+  // a product that has underflowed to 0 stays 0: large step counts (PROTO-8's) end the loop early
+  for (let i = 1; i <= step && product !== 0; i++) product = Math.fround(product * Math.fround(beta1 * (1 - 0.5 * 0.96 ** (i * psi))));
+  return fastRound(product, dtype);
 }
 
 export interface StateSpecs {
@@ -81,6 +106,23 @@ export function stateArb(family: Family, h: WireHyper, dtype: Dtype, n: number, 
         const v = atLeastSquare(w, m, dtype);
         return { step, exp_avg: m, exp_avg_sq: v, ...(has('max_exp_avg_sq') ? { max_exp_avg_sq: maxOf(v, seed, dtype) } : {}) };
       });
+    case 'adagrad':
+      return vec(specs.square).map((sum) => ({ step, sum }));
+    case 'adadelta':
+      return fc.record({ v: vec(specs.square), u: vec(specs.square) }).map(({ v, u }) => ({ step, square_avg: v, acc_delta: u }));
+    case 'adamax':
+      // u of the gradients' magnitude, so β₂·u and |g′| + ε trade places (ADAMAX-3)
+      return fc.record({ m: vec(specs.signed), u: vec(specs.signed) }).map(({ m, u }) => ({ step, exp_avg: m, exp_inf: u.map(Math.abs) }));
+    case 'nadam':
+    case 'radam':
+      return fc.record({ m: vec(specs.signed), w: vec(specs.square) }).map(({ m, w }) => ({
+        step,
+        exp_avg: m,
+        exp_avg_sq: atLeastSquare(w, m, dtype),
+        ...(family === 'nadam' ? { mu_product: new Array<number>(n).fill(muProductAt(h, step, dtype)) } : {}),
+      }));
+    case 'lion':
+      return vec(specs.signed).map((m) => ({ step, exp_avg: m }));
     case 'ewma':
       return fc.constant({ step });
   }
