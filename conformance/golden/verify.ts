@@ -12,7 +12,7 @@ import { FAMILIES, findOptimizer, type Family } from '../../reference/registry.t
 import { describeFailure, margin, type OutputCheck } from '../check/compare.ts';
 import { goldenCase, sha256, validateGolden, type GoldenDtypeOutput, type GoldenFile } from './format.ts';
 import { GOLDEN_DIR, MANIFEST } from './store.ts';
-import { greet, type Implementation } from '../protocol/implementation.ts';
+import { greet, revive, type Implementation } from '../protocol/implementation.ts';
 import { toRunRequest } from '../check/case.ts';
 import type { HelloReply, RunReply, Support, WireStepOutput } from '../protocol/messages.ts';
 import { ClauseTally, couldNotRun, decideReport, targetVerdict, type CheckReport, type ClauseResult, type TargetResult } from '../check/verdict.ts';
@@ -35,6 +35,8 @@ export interface GoldenVerifyOptions {
 export interface GoldenCaseCheck {
   readonly ok: boolean;
   readonly worst?: OutputCheck;
+  /** of a passing reply, the output of largest error in ulps */
+  readonly largest?: OutputCheck;
   readonly failure?: OutputCheck;
   readonly message?: string;
 }
@@ -74,6 +76,7 @@ export function checkGoldenReply(g: GoldenFile, dtype: Dtype, reply: readonly Wi
   const n = g.case.params.length;
   let worst: OutputCheck | undefined;
   let worstRatio = -1;
+  let largest: OutputCheck | undefined;
   try {
     for (let k = 0; k < g.expected.length; k++) {
       const e = g.expected[k];
@@ -100,13 +103,14 @@ export function checkGoldenReply(g: GoldenFile, dtype: Dtype, reply: readonly Wi
             worstRatio = ratio;
             worst = check;
           }
+          if (largest === undefined || r.errorUlps > largest.errorUlps) largest = check;
         }
       }
     }
   } catch (err) {
     return { ok: false, message: (err as Error).message };
   }
-  return { ok: true, worst };
+  return { ok: true, worst, largest };
 }
 
 export interface LoadedGolden {
@@ -187,7 +191,7 @@ class Tally {
 
   add(job: Job, check: GoldenCaseCheck): void {
     const exercised = new Set(job.golden.clauses);
-    if (check.ok) this.clauses.addPassing(exercised, check.worst);
+    if (check.ok) this.clauses.addPassing(exercised, check.worst, check.largest);
     else for (const clause of exercised) this.failedClauses.add(clause);
     if (!check.ok && this.failure === undefined) this.failure = { job, check };
   }
@@ -250,6 +254,9 @@ async function checkJob(impl: Implementation, { golden, dtype }: Job, options: G
 async function runJobs(impl: Implementation, jobs: readonly Job[], tallies: Tallies, options: GoldenVerifyOptions): Promise<string | undefined> {
   let done = 0;
   for (const job of jobs) {
+    // PROTO-8: after a protocol failure or a kill, the next file gets a fresh process
+    const dead = await revive(impl, options.startupTimeoutMs ?? PROCESS_LIMITS.startupMs);
+    if (dead !== undefined) return dead;
     const t = tallies.of(job);
     t.cases++;
     const check = await checkJob(impl, job, options);
@@ -259,8 +266,6 @@ async function runJobs(impl: Implementation, jobs: readonly Job[], tallies: Tall
       continue;
     }
     t.add(job, check);
-    const dead = (impl as { failure?: string }).failure;
-    if (dead !== undefined) return dead;
   }
   return undefined;
 }
