@@ -15,7 +15,11 @@ export interface ClauseResult {
   readonly cases: number;
   /** the passing output of largest error/bound ratio (closest to its bound), in ulps, with that bound */
   readonly worst?: OutputCheck;
-  /** the passing output of largest error in ulps, with its bound (not always `worst`: bounds differ by output) */
+  /**
+   * the passing output of largest error in ulps, with its bound (not always `worst`: bounds differ by
+   * output). Over the outputs bounded exactly: a screened case (PREC-6) bounds only each block's
+   * closest call, so with plots asked for (no screening) a larger error may show
+   */
   readonly largest?: OutputCheck;
 }
 
