@@ -148,7 +148,11 @@ interface Asked {
 
 async function runProperty(run: PropertyRun) {
   const { answering, target, options, shard } = run;
-  const arbitrary = caseArbitrary(target.family, target.dtype, { fixed: target.support.fixed, profile: options.profile });
+  const arbitrary = caseArbitrary(target.family, target.dtype, {
+    fixed: target.support.fixed,
+    ranges: target.support.ranges,
+    profile: options.profile,
+  });
   const outcomes = new WeakMap<Case, Outcome>();
   const counts: Asked = { asked: 0, refused: 0, unasked: 0 };
   let failures = 0;
@@ -352,6 +356,14 @@ function planTargets(hello: HelloReply, options: CheckOptions): Target[] | strin
     return `unknown variant ${JSON.stringify(options.variant)} of ${options.optimizer}`;
   }
   const { targets, ignored } = targetsOf(hello, options);
+  // PROTO-4: pins and ranges that name no hyperparameter, or admit no case, are the hello's fault: could not run
+  for (const t of targets) {
+    try {
+      caseArbitrary(t.family, t.dtype, { fixed: t.support.fixed, ranges: t.support.ranges });
+    } catch (e) {
+      return `the hello reply's capabilities cannot be checked: ${(e as Error).message}`;
+    }
+  }
   if (targets.length > 0) return targets;
   const asked = [options.optimizer, options.dtype].filter(Boolean).join(' ');
   return `nothing to check: the implementation supports no ${asked || 'known optimizer'}${ignored.length ? ` (unknown: ${ignored.join(', ')})` : ''}`;

@@ -88,13 +88,14 @@ function requestLog(): { path: string; requests: () => Map<string, RunRequest> }
 async function checkFault(
   adapter: string,
   limits: ProcessLimits = LIMITS,
+  runs = 3,
 ): Promise<{ report: CheckReport; text: string; ms: number; requests: Map<string, RunRequest> }> {
   const file = pidFile();
   const log = requestLog();
   const impl = spawnImplementation([PYTHON, join(FAULTS, adapter), file.path, log.path], limits);
   const pgid = impl.pid as number;
   const started = Date.now();
-  const report = await checkImplementation(impl, { runs: 3, seed: 7, startupTimeoutMs: LIMITS.startupMs });
+  const report = await checkImplementation(impl, { runs, seed: 7, startupTimeoutMs: LIMITS.startupMs });
   const ms = Date.now() - started;
   const noted = file.pids();
   expect(noted[0], 'the adapter notes itself first').toBe(pgid);
@@ -229,6 +230,36 @@ describe('PROTO-8 · during the check, each fault fails its case (exit 1)', () =
     expect(text).toMatch(/failing case \(0 shrinks; shrinking stopped, \d+ smaller candidates not asked: .*cannot be restarted\)/);
     expect(text).not.toMatch(/minimal failing case|fingerprint/);
     await expectNothingLeft(process_.pid as number, file.pids());
+  });
+});
+
+describe('PROTO-4 · capability ranges: a learning rate refused outside (0, 1), as brain.js does', () => {
+  const lrs = (r: RunRequest) => [r.hyper.lr, ...r.steps.map((s) => s.hyper?.lr)].filter((x) => x !== undefined) as number[];
+
+  it('PROTO-4 · declared in the hello (exclusive ends): every case sent stays inside, and the honest adapter is conformant', async () => {
+    const { report, text, requests } = await checkFault('refuses-lr-declared.py', LIMITS, 40);
+    expect(report.exitCode, text).toBe(0);
+    expect(text).toMatch(/verdict: CONFORMANT/);
+    expect(requests.size).toBeGreaterThanOrEqual(40);
+    for (const r of requests.values()) for (const lr of lrs(r)) expect(lr > 0 && lr < 1, `lr ${lr} in ${r.id}`).toBe(true);
+  });
+
+  it('PROTO-4 · PROTO-7 · not declared: the refusals fail the check, and the fingerprint says it is undecided, not "matches none"', async () => {
+    const { report, text, requests } = await checkFault('refuses-lr.py', LIMITS, 40);
+    expect(report.exitCode, text).toBe(1);
+    expect(text).toMatch(/failure: implementation error: learning rate must be in \(0, 1\), got 0/);
+    const refused = [...requests.values()].filter((r) => lrs(r).some((lr) => !(lr > 0 && lr < 1)));
+    expect(refused.length, 'cases outside the range were sent').toBeGreaterThan(0);
+    const t = report.targets[0];
+    expect(t.fingerprint, text).toEqual([]);
+    expect(t.undecided?.refused, text).toBeGreaterThan(0);
+    expect(t.undecided!.refused).toBeLessThanOrEqual(t.undecided!.asked);
+    // with momentum and weight decay pinned to 0, every SGD variant computes plain SGD: none is ruled out
+    expect(t.undecided!.variants).toEqual(['sgd/lerp-momentum', 'sgd/decoupled-decay', 'sgd/lr-in-buffer']);
+    expect(text).toMatch(
+      /fingerprint: undecided: \d+ of \d+ variant cases answered error; sgd\/lerp-momentum, sgd\/decoupled-decay, sgd\/lr-in-buffer matched every other/,
+    );
+    expect(text).not.toMatch(/matches none/);
   });
 });
 
