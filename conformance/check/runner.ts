@@ -312,7 +312,8 @@ function failureOf(
   answering: Answering,
 ): Failure {
   const message = outcome?.message ?? 'failed';
-  const firstMessage = run.first?.message;
+  // PROTO-8: a protocol failure's own message is kept, whatever the case shrunk to fails with
+  const firstMessage = run.first?.protocol || outcome?.protocol ? run.first?.message : undefined;
   return {
     message,
     minimalCase: minimal,

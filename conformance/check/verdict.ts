@@ -33,7 +33,7 @@ export interface Failure {
   readonly shrinks: number;
   /** PROTO-8: the case was not answered by a reply to compare (a crash, a kill, a non-JSON or malformed reply): no fingerprint */
   readonly protocol?: boolean;
-  /** the message of the first failing case, before shrinking, when the minimal case's differs */
+  /** after a protocol failure: the message of the first failing case, before shrinking, when the minimal case's differs */
   readonly firstMessage?: string;
   /** PROTO-8: why shrinking stopped before it was done (smaller candidates left unasked) */
   readonly shrinkStopped?: string;
