@@ -1,6 +1,6 @@
 /**
  * The report as one self-contained HTML file (`optconf run --report FILE.html`): per target and
- * clause the verdict and the worst error in ulps against its bound, two inline SVG plots of the
+ * clause the verdict, the largest error in ulps and the largest error/bound, two inline SVG plots of the
  * sampled errors (per step, and against the element's magnitude), the minimal failing case ready
  * for a bug report with its replay command, and the fingerprint. No scripts, fonts or links to
  * fetch: it opens the same offline, attached to a CI run or mailed.

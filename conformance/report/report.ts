@@ -1,6 +1,6 @@
 /**
- * Rendering a check: the terminal text (per target and clause: verdict, worst error in ulps against
- * its bound, the minimal failing case, the fingerprint, the replay command) and the JSON file.
+ * Rendering a check: the terminal text (per target and clause: verdict, largest error in ulps and
+ * largest error/bound, the minimal failing case, the fingerprint, the replay command) and the JSON file.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Case } from '../check/case.ts';
