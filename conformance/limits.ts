@@ -25,6 +25,13 @@ export const DEFAULT_RUNS = 100;
 /** Property evaluations allowed while shrinking one failure (each one is a round trip to the implementation). */
 export const SHRINK_BUDGET = 400;
 
+/**
+ * PROTO-8: restarts of the implementation allowed per optimizer and dtype after a protocol failure
+ * or a kill, to go on shrinking and fingerprinting on a fresh process. Each costs a start-up, and
+ * each candidate that hangs again a whole case limit, so a hang costs at most 1 + 5 case limits.
+ */
+export const RESTARTS_PER_TARGET = 5;
+
 /** Compared outputs kept per target for the HTML report's plots. */
 export const SAMPLES_PER_TARGET = 2000;
 

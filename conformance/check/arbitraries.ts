@@ -11,8 +11,9 @@ import fc from 'fast-check';
 import type { Dtype } from '../../reference/dtype.ts';
 import type { Family } from '../../reference/registry.ts';
 import type { Case, CaseStep } from './case.ts';
-import type { WireHyper } from '../protocol/messages.ts';
-import { epsScale, hasEps, hasLr, hyperArb, weighted } from './arbitraries/hyperparameters.ts';
+import type { WireHyper, WireRanges } from '../protocol/messages.ts';
+import { epsScale, hasEps, hasLr, hyperArb, intervals, weighted } from './arbitraries/hyperparameters.ts';
+import type { Interval } from './arbitraries/ranges.ts';
 import { clampBand, exponentOf, vectorArb, weightsFor, wideBand, type Band, type ElementSpec, type Style } from './arbitraries/magnitudes.ts';
 import { overrideArb, scheduleArb, shapeArb, startArb, type Profile, type Shape } from './arbitraries/schedules.ts';
 import { stateArb, type StateSpecs } from './arbitraries/states.ts';
@@ -23,6 +24,8 @@ export type { Profile } from './arbitraries/schedules.ts';
 export interface CaseOptions {
   /** hyperparameters the implementation cannot vary (a `Support`'s `fixed`) */
   readonly fixed?: WireHyper;
+  /** PROTO-4: numeric hyperparameters it accepts only within these ranges (a `Support`'s `ranges`) */
+  readonly ranges?: WireRanges;
   /** `long` adds 100,000+ elements and 200–1,000 steps */
   readonly profile?: Profile;
 }
@@ -42,6 +45,8 @@ interface Plan {
   readonly extreme: Extreme;
   /** the seed the non-finite values or the overflowing values are drawn from */
   readonly seed: number;
+  /** PROTO-4: the learning rate's range, which step overrides keep to */
+  readonly lrRange?: Interval;
 }
 
 /**
@@ -156,7 +161,7 @@ function build(family: Family, dtype: Dtype, p: Plan): fc.Arbitrary<Case> {
   };
   const params = p.params.anchor === 'fresh' ? fc.constant(new Array<number>(n).fill(0)) : vectorArb(n, pSpec);
   const step = fc
-    .record({ grad: vectorArb(n, gSpec), hyper: overrideArb(p.scheduled, dtype) })
+    .record({ grad: vectorArb(n, gSpec), hyper: overrideArb(p.scheduled, dtype, p.lrRange) })
     .map(({ grad, hyper }): CaseStep => (hyper === undefined ? { grad } : { grad, hyper }));
   const state = p.start === null ? fc.constant(null) : stateArb(family, p.hyper, dtype, n, p.start, states);
   return fc.record({ params, state, steps: fc.array(step, { minLength: steps, maxLength: steps }) }).map((body): Case => ({
@@ -182,12 +187,13 @@ function cancelling(family: Family, h: WireHyper, state: Case['state'], steps: C
 
 /**
  * Cases for one family and dtype: tensor values exact in the dtype, hyperparameters float32-exact
- * and valid, pins in `options.fixed` held everywhere (including per-step overrides).
+ * and valid, pins in `options.fixed` held everywhere (including per-step overrides), every value
+ * inside `options.ranges` (PROTO-4).
  */
 export function caseArbitrary(family: Family, dtype: Dtype, options: CaseOptions = {}): fc.Arbitrary<Case> {
   const fixed = options.fixed ?? {};
   const drawn = fc.record({
-    hyper: hyperArb(family, dtype, fixed),
+    hyper: hyperArb(family, dtype, fixed, options.ranges),
     shape: shapeArb(options.profile ?? 'default'),
     params: fc.record({ anchor: paramAnchorArb(family), style: styleArb }),
     grads: fc.record({ anchor: gradAnchorArb(family), style: styleArb }),
@@ -195,6 +201,7 @@ export function caseArbitrary(family: Family, dtype: Dtype, options: CaseOptions
     scheduled: scheduleArb(hasLr(family) && fixed.lr === undefined),
     extreme: extremeArb(family),
     seed: fc.integer({ min: 0, max: 0x7fffffff }),
+    lrRange: fc.constant(intervals(options.ranges).lr),
   });
   const large = fc.record({ t: largeStepArb, shift: fc.integer({ min: -1, max: 2 }) });
   const plan: fc.Arbitrary<Plan> = fc.tuple(drawn, large).map(([p, l]) => withExtreme(family, dtype, fixed, p, l));

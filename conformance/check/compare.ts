@@ -82,6 +82,8 @@ export interface CaseCheck {
   readonly ok: boolean;
   /** the output whose error came closest to (or furthest past) its bound */
   readonly worst?: OutputCheck;
+  /** PROTO-8: of a passing case, the output of largest error in ulps (the earliest on a tie), whatever its bound */
+  readonly largest?: OutputCheck;
   /** why the reply could not be compared (wrong length, missing state, …) or the first failure in words */
   readonly message?: string;
   readonly failure?: OutputCheck;
@@ -220,10 +222,12 @@ function ofDtype(a: Float64Array, dtype: Dtype, step: number, name: string): Flo
   return a;
 }
 
-/** Compared outputs kept for plots, the failing one last; and the worst output so far. */
+/** Compared outputs kept for plots, the failing one last; and the worst output so far, and the largest error. */
 class CaseTrack {
   worst?: OutputCheck;
   worstRatio = -1;
+  largest?: OutputCheck;
+  largestUlps = -1;
   readonly sampled?: Reservoir<OutputSample>;
   constructor(options: CheckCaseOptions) {
     if (options.samples) this.sampled = new Reservoir<OutputSample>(options.maxSamples ?? SAMPLES_PER_CASE);
@@ -399,6 +403,8 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
   // the worst so far in locals: this loop runs for every element bounded
   let worst = track.worst;
   let worstRatio = track.worstRatio;
+  let largest = track.largest;
+  let largestUlps = track.largestUlps;
   for (let a = 0; a < count; a++) {
     // `a` indexes the bounded values, `i` the element (they differ when screened)
     const i = indices === undefined ? a : indices[a];
@@ -414,7 +420,7 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
       const got = o.got[i];
       const r = compareFields(f.v[a], e, rr, reference, got, dtype, at.nonFinite[i] === 1);
       const ratio = margin(r);
-      if (!r.ok || sampled !== undefined || ratio > worstRatio) {
+      if (!r.ok || sampled !== undefined || ratio > worstRatio || r.errorUlps > largestUlps) {
         const expected = reference !== undefined ? reference.text() : String(f.v[a]);
         const check: OutputCheck = { step: k + 1, element: i, output: o.name, got, expected, errorUlps: r.errorUlps, boundUlps: r.boundUlps };
         if (!r.ok) return { failure: check, nextDec };
@@ -423,11 +429,17 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
           worstRatio = ratio;
           worst = check;
         }
+        if (r.errorUlps > largestUlps) {
+          largestUlps = r.errorUlps;
+          largest = check;
+        }
       }
     }
   }
   track.worst = worst;
   track.worstRatio = worstRatio;
+  track.largest = largest;
+  track.largestUlps = largestUlps;
   return { nextDec };
 }
 
@@ -469,7 +481,7 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
   } catch (e) {
     return { ok: false, message: (e as Error).message, ...track.samples() };
   }
-  return { ok: true, worst: track.worst, ...track.samples() };
+  return { ok: true, worst: track.worst, largest: track.largest, ...track.samples() };
 }
 
 /** PREC-7: the next step starts from the implementation's own state, taken as exact inputs (its step counter must be the reference's). */

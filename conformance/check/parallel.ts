@@ -249,18 +249,24 @@ function merge(checks: readonly CaseCheck[], offsets: readonly number[], sizes: 
   }
   const withSamples = samples === undefined ? {} : { samples };
   if (failure) return { ok: false, worst: failure, failure, message: describeFailure(failure, c.dtype), ...withSamples };
-  let worst: OutputCheck | undefined;
-  let worstRatio = -1;
-  checks.forEach((r, w) => {
-    const candidate = shiftCheck(r.worst, offsets[w]);
-    if (candidate === undefined) return;
-    const ratio = ratioOf(candidate);
-    if (ratio > worstRatio || (ratio === worstRatio && worst !== undefined && before(candidate, worst))) {
-      worstRatio = ratio;
-      worst = candidate;
-    }
-  });
-  return { ok: true, worst, ...withSamples };
+  const bestOf = (pick: (r: CaseCheck) => OutputCheck | undefined, size: (o: OutputCheck) => number) => {
+    let best: OutputCheck | undefined;
+    checks.forEach((r, w) => {
+      const candidate = shiftCheck(pick(r), offsets[w]);
+      if (candidate === undefined) return;
+      if (best === undefined || size(candidate) > size(best) || (size(candidate) === size(best) && before(candidate, best))) best = candidate;
+    });
+    return best;
+  };
+  return {
+    ok: true,
+    worst: bestOf((r) => r.worst, ratioOf),
+    largest: bestOf(
+      (r) => r.largest,
+      (o) => o.errorUlps,
+    ),
+    ...withSamples,
+  };
 }
 
 /**

@@ -22,11 +22,12 @@ import {
   type Failure,
   type TargetResult,
   type TargetSample,
+  type Undecided,
 } from './verdict.ts';
+import { Answering } from './answering.ts';
 import { DEFAULT_RUNS, PROCESS_LIMITS, SAMPLES_PER_TARGET, SHRINK_BUDGET } from '../limits.ts';
-import { greet, type Implementation } from '../protocol/implementation.ts';
-import type { HelloReply, RunReply, RunRequest, Support } from '../protocol/messages.ts';
-import { withTimeout } from '../protocol/timeout.ts';
+import { greet, revive, type Implementation } from '../protocol/implementation.ts';
+import type { HelloReply, Support } from '../protocol/messages.ts';
 
 export interface CheckOptions {
   /** only this family */
@@ -50,6 +51,11 @@ export interface CheckOptions {
   readonly onProgress?: (event: { target: string; done: number; total: number }) => void;
   /** compared outputs kept per target for plotting (default SAMPLES_PER_TARGET; 0: none) */
   readonly samples?: number;
+  /**
+   * fast-check's path to a shrunk case (a report's `failure.path`), with the report's seed and runs:
+   * that case is asked first and alone, and not shrunk further, so the failure replays exactly
+   */
+  readonly path?: string;
 }
 
 type Shard = { readonly index: number; readonly count: number };
@@ -59,20 +65,6 @@ export function targetSeed(seed: number, optimizer: string, dtype: Dtype): numbe
   let h = (seed >>> 0) ^ 0x9e3779b9;
   for (const ch of `${optimizer}/${dtype}`) h = Math.imul(h ^ ch.charCodeAt(0), 0x01000193) >>> 0;
   return h | 0;
-}
-
-/** Why a process implementation can no longer answer, if it can't (in-process ones never stop). */
-const stoppedAnswering = (impl: Implementation): string | undefined => (impl as { failure?: string }).failure;
-
-/** An implementation's reply, with a throw, a hang or garbage turned into an `error` reply. */
-async function ask(impl: Implementation, request: RunRequest, timeoutMs: number): Promise<RunReply> {
-  try {
-    const reply = await withTimeout(impl.run(request), timeoutMs, `reply to case ${request.id}`);
-    if (typeof reply !== 'object' || reply === null || !('op' in reply)) return { op: 'error', id: request.id, message: 'reply is not a protocol message' };
-    return reply;
-  } catch (e) {
-    return { op: 'error', id: request.id, message: `implementation threw: ${(e as Error).message}` };
-  }
 }
 
 interface Target {
@@ -101,24 +93,31 @@ function targetsOf(hello: HelloReply, options: CheckOptions): { targets: Target[
 interface Outcome {
   readonly ok: boolean;
   readonly message?: string;
+  /** PROTO-8: no reply of the implementation's own answered the case (a crash, a kill, a non-JSON or malformed reply) */
+  readonly protocol?: boolean;
+  /** in a fingerprint's run: the case was answered `error` (a refusal), so the run neither matched nor failed on it */
+  readonly refused?: boolean;
   readonly check?: OutputCheck;
   readonly worst?: OutputCheck;
+  readonly largest?: OutputCheck;
   readonly skipped?: boolean;
   readonly samples?: readonly OutputSample[];
 }
 
 /** One case asked of the implementation and its reply checked against `def` (a large case is split across worker threads). */
-async function evaluate({ impl, def, options }: PropertyRun, c: Case, id: string, samples: boolean): Promise<Outcome> {
-  const reply = await ask(impl, toRunRequest(c, id), options.caseTimeoutMs ?? PROCESS_LIMITS.caseMs);
+async function evaluate({ answering, def, refusals }: PropertyRun, c: Case, id: string, samples: boolean): Promise<Outcome> {
+  const { reply, protocol } = await answering.ask(toRunRequest(c, id));
+  if (protocol !== undefined) return { ok: false, protocol: true, message: protocol };
   if (reply.op === 'unsupported') return { ok: true, skipped: true, message: reply.reason };
-  if (reply.op === 'error') return { ok: false, message: `implementation error: ${reply.message}` };
+  if (reply.op === 'error')
+    return refusals ? { ok: true, refused: true, message: reply.message } : { ok: false, message: `implementation error: ${reply.message}` };
   const check = await checkCaseParallel(def, c, reply.steps, { samples });
-  return { ok: check.ok, message: check.message, check: check.failure, worst: check.worst, samples: check.samples };
+  return { ok: check.ok, message: check.message, check: check.failure, worst: check.worst, largest: check.largest, samples: check.samples };
 }
 
 /** One target's check: the implementation, the target, the target's seed and the options. */
 interface TargetRun {
-  readonly impl: Implementation;
+  readonly answering: Answering;
   readonly target: Target;
   readonly seed: number;
   readonly options: CheckOptions;
@@ -136,37 +135,59 @@ interface PropertyRun extends TargetRun {
   /** keep compared outputs for plots */
   readonly sampling?: boolean;
   readonly shard?: Shard;
+  /** a fingerprint's run: an `error` reply is a refusal, counted, not a failure */
+  readonly refusals?: boolean;
+}
+
+/** What one property run asked: cases asked, answered `error` as a refusal, and left unasked because the implementation could not answer. */
+interface Asked {
+  asked: number;
+  refused: number;
+  unasked: number;
 }
 
 async function runProperty(run: PropertyRun) {
-  const { impl, target, options, shard } = run;
-  const arbitrary = caseArbitrary(target.family, target.dtype, { fixed: target.support.fixed, profile: options.profile });
+  const { answering, target, options, shard } = run;
+  const arbitrary = caseArbitrary(target.family, target.dtype, {
+    fixed: target.support.fixed,
+    ranges: target.support.ranges,
+    profile: options.profile,
+  });
   const outcomes = new WeakMap<Case, Outcome>();
+  const counts: Asked = { asked: 0, refused: 0, unasked: 0 };
   let failures = 0;
   let afterFailure = 0;
-  let id = 0;
   let generated = 0;
+  let first: Outcome | undefined;
   const property = fc.asyncProperty(arbitrary, async (c: Case) => {
     // Sharding: before the first failure, calls are the generated cases in order; another shard's pass unasked.
     if (failures === 0 && shard !== undefined && generated++ % shard.count !== shard.index - 1) return true;
     if (failures > 0 && ++afterFailure > SHRINK_BUDGET) return true; // shrink budget spent: keep the smallest so far
-    // A process that died cannot answer: keep the case that killed it as the failure.
-    if (failures > 0 && stoppedAnswering(impl) !== undefined) return true;
+    // PROTO-8: after a protocol failure or a kill a fresh process answers; without one the case goes unasked
+    // (a pass to fast-check), so the failure reported is always a case that was answered
+    if (!(await answering.ready(failures > 0 || run.refusals === true))) {
+      counts.unasked++;
+      return true;
+    }
     // Samples only before the first failure: shrinking re-runs cases that would skew the plots.
-    const outcome = await evaluate(run, c, `${target.family}-${target.dtype}-${++id}`, run.sampling === true && failures === 0);
+    const outcome = await evaluate(run, c, `${target.family}-${target.dtype}-${++counts.asked}`, run.sampling === true && failures === 0);
     outcomes.set(c, outcome);
-    if (failures === 0) run.onCase?.(c, outcome, shard === undefined ? id : generated);
+    if (outcome.refused) counts.refused++;
+    if (failures === 0) run.onCase?.(c, outcome, shard === undefined ? counts.asked : generated);
+    if (!outcome.ok) first ??= outcome;
     if (!outcome.ok) failures++;
     return outcome.ok;
   });
   const details = await fc.check(property, {
     seed: run.seed,
     numRuns: options.runs ?? DEFAULT_RUNS,
-    endOnFailure: !run.shrink,
+    // a replayed path is the shrunk case itself: nothing smaller is looked for
+    endOnFailure: !run.shrink || options.path !== undefined,
     examples: (run.examples ?? []).map((c) => [c] as [Case]),
+    ...(options.path !== undefined && run.examples === undefined ? { path: options.path } : {}),
   });
   const counterexample = details.counterexample?.[0];
-  return { details, counterexample, outcome: counterexample ? outcomes.get(counterexample) : undefined };
+  return { details, counterexample, outcome: counterexample ? outcomes.get(counterexample) : undefined, first, counts };
 }
 
 /** The case cut down to one element and the steps up to a failure: optimizers act element-wise. */
@@ -180,12 +201,13 @@ export function narrowCase(c: Case, element: number, steps: number): Case {
  * fast-check shrinks vector length poorly; an element-wise failure is tried again on its element
  * alone, and the narrower case is kept when it still fails (a bug past element 4096 keeps the long one).
  */
-async function narrowFailure({ impl, options }: TargetRun, def: OptimizerDef, c: Case, outcome: Outcome | undefined): Promise<{ c: Case; outcome?: Outcome }> {
+async function narrowFailure({ answering }: TargetRun, def: OptimizerDef, c: Case, outcome: Outcome | undefined): Promise<{ c: Case; outcome?: Outcome }> {
   const at = outcome?.check;
   if (!at || (c.params.length === 1 && c.steps.length === at.step)) return { c, outcome };
+  if (!(await answering.ready())) return { c, outcome };
   const narrow = narrowCase(c, at.element, at.step);
-  const reply = await ask(impl, toRunRequest(narrow, 'narrowed'), options.caseTimeoutMs ?? PROCESS_LIMITS.caseMs);
-  if (reply.op !== 'result') return { c, outcome };
+  const { reply } = await answering.ask(toRunRequest(narrow, 'narrowed'));
+  if (reply?.op !== 'result') return { c, outcome };
   const check = await checkCaseParallel(def, narrow, reply.steps);
   return check.ok ? { c, outcome } : { c: narrow, outcome: { ok: false, message: check.message, check: check.failure } };
 }
@@ -215,9 +237,16 @@ class TargetCases {
     else this.failing = (o.samples ?? []).map((s) => ({ ...s, case: number }));
     const exercised = o.skipped || !o.ok ? [] : exercisedClauses(this.def, c);
     if (this.sharded)
-      this.log.push({ case: index, ok: o.ok, ...(o.skipped ? { skipped: true } : {}), clauses: exercised, ...(o.worst ? { worst: o.worst } : {}) });
+      this.log.push({
+        case: index,
+        ok: o.ok,
+        ...(o.skipped ? { skipped: true } : {}),
+        clauses: exercised,
+        ...(o.worst ? { worst: o.worst } : {}),
+        ...(o.largest ? { largest: o.largest } : {}),
+      });
     if (o.skipped) this.skipped++;
-    else if (o.ok) this.clauses.addPassing(exercised, o.worst);
+    else if (o.ok) this.clauses.addPassing(exercised, o.worst, o.largest);
   }
 
   /** The samples to plot: the first failing case's whole (they show where it went wrong), the passing ones within the cap. */
@@ -229,7 +258,7 @@ class TargetCases {
 }
 
 async function checkTarget(check: TargetRun): Promise<TargetResult> {
-  const { impl, target, seed, options } = check;
+  const { answering, target, seed, options } = check;
   const def = findOptimizer(target.family, options.variant);
   if (!def) throw new Error(`unknown variant ${JSON.stringify(options.variant)} of ${target.family}`);
   const label = `${target.family}/${target.dtype}`;
@@ -240,7 +269,7 @@ async function checkTarget(check: TargetRun): Promise<TargetResult> {
     options.onProgress?.({ target: label, done: gathered.cases, total });
   };
   const run = await runProperty({ ...check, def, shrink: true, onCase, sampling: gathered.sampleCap > 0, shard: options.shard });
-  const narrowed = run.counterexample && stoppedAnswering(impl) === undefined ? await narrowFailure(check, def, run.counterexample, run.outcome) : undefined;
+  const narrowed = run.counterexample ? await narrowFailure(check, def, run.counterexample, run.outcome) : undefined;
   const counterexample = narrowed?.c ?? run.counterexample;
   const outcome = narrowed?.outcome ?? run.outcome;
   const kept = gathered.kept();
@@ -255,38 +284,77 @@ async function checkTarget(check: TargetRun): Promise<TargetResult> {
     ...(kept ? { samples: kept } : {}),
     ...(options.shard ? { shard: { ...options.shard, cases: gathered.log } } : {}),
   };
+  // PROTO-8: a process that stopped answering before any case failed leaves the target unchecked, never passed
+  if (!run.details.failed && run.counts.unasked > 0) return { ...base, verdict: 'fail', note: `the implementation stopped answering: ${answering.cannot}` };
   const verdict = targetVerdict({ failed: run.details.failed, cases: gathered.cases, skipped: gathered.skipped });
   if (verdict === 'skipped') return { ...base, verdict, note: 'the implementation answered every case `unsupported`' };
   if (verdict === 'pass') return { ...base, verdict };
   if (!counterexample) return { ...base, verdict, failure: undefined, note: `the check stopped: ${String(run.details.errorInstance ?? 'unknown error')}` };
-  const failure: Failure = {
-    message: outcome?.message ?? 'failed',
-    minimalCase: counterexample,
+  const failure = failureOf(run, counterexample, outcome, seed, options.path, answering);
+  // PROTO-8: a protocol failure computed nothing to compare with a variant
+  const fingerprinting = !failure.protocol && options.fingerprint !== false && options.variant === undefined && (await answering.ready());
+  const fingerprint = fingerprinting ? await fingerprintOf(check, counterexample) : undefined;
+  return {
+    ...base,
+    verdict,
+    failure,
+    ...(fingerprint ? { fingerprint: fingerprint.matches, ...(fingerprint.undecided ? { undecided: fingerprint.undecided } : {}) } : {}),
+  };
+}
+
+/** The failure to report: the minimal case answered, its message, the first failure's when it differs, and why shrinking stopped early. */
+function failureOf(
+  run: Awaited<ReturnType<typeof runProperty>>,
+  minimal: Case,
+  outcome: Outcome | undefined,
+  seed: number,
+  path: string | undefined,
+  answering: Answering,
+): Failure {
+  const message = outcome?.message ?? 'failed';
+  // PROTO-8: a protocol failure's own message is kept, whatever the case shrunk to fails with
+  const firstMessage = run.first?.protocol || outcome?.protocol ? run.first?.message : undefined;
+  return {
+    message,
+    minimalCase: minimal,
     check: outcome?.check,
     seed,
     path: run.details.counterexamplePath ?? undefined,
-    shrinks: run.details.numShrinks,
+    // a replayed path stops at its case: the shrinks are the path's
+    shrinks: path === undefined ? run.details.numShrinks : path.split(':').length - 1,
+    ...(outcome?.protocol ? { protocol: true } : {}),
+    ...(firstMessage !== undefined && firstMessage !== message ? { firstMessage } : {}),
+    ...(run.counts.unasked > 0 ? { shrinkStopped: `${run.counts.unasked} smaller candidates not asked: ${answering.cannot}` } : {}),
   };
-  const fingerprinting = stoppedAnswering(impl) === undefined && options.fingerprint !== false && options.variant === undefined;
-  const fingerprint = fingerprinting ? await fingerprintOf(check, counterexample) : undefined;
-  return { ...base, verdict, failure, fingerprint };
 }
 
 /**
- * The named variants of the family that the implementation matches on every case, the minimal failure
- * included — and the family's known defects (DEFECT-1 …), named as `describeDefect` writes them.
+/**
+ * The named variants of the family — and its known defects (DEFECT-1 …), named as `describeDefect`
+ * writes them — that the implementation matches on every case, the minimal failure included; and
+ * those it matched on every case it answered but not on every case, because it refused some
+ * (`error`) or stopped answering: undecided, not ruled out.
  */
-async function fingerprintOf(check: TargetRun, minimal: Case): Promise<string[]> {
+async function fingerprintOf(check: TargetRun, minimal: Case): Promise<{ matches: string[]; undecided?: Undecided }> {
   const candidates = [
     ...variantsOf(check.target.family).map((v) => ({ def: v, name: v.name })),
     ...defectsOf(check.target.family).map((d) => ({ def: d, name: describeDefect(d) })),
   ];
   const matches: string[] = [];
+  const undecided = { variants: [] as string[], refused: 0, asked: 0, unasked: 0 };
   for (const { def, name } of candidates) {
-    const { details } = await runProperty({ ...check, def, shrink: false, examples: [minimal] });
-    if (!details.failed) matches.push(name);
+    const { details, counts } = await runProperty({ ...check, def, shrink: false, examples: [minimal], refusals: true });
+    if (details.failed) continue;
+    if (counts.refused === 0 && counts.unasked === 0) {
+      matches.push(name);
+      continue;
+    }
+    undecided.variants.push(name);
+    undecided.refused += counts.refused;
+    undecided.asked += counts.asked;
+    undecided.unasked += counts.unasked;
   }
-  return matches;
+  return { matches, ...(undecided.variants.length > 0 ? { undecided } : {}) };
 }
 
 /** The targets to check, or why there is nothing to check. */
@@ -295,21 +363,36 @@ function planTargets(hello: HelloReply, options: CheckOptions): Target[] | strin
     return `unknown variant ${JSON.stringify(options.variant)} of ${options.optimizer}`;
   }
   const { targets, ignored } = targetsOf(hello, options);
+  // PROTO-4: pins and ranges that name no hyperparameter, or admit no case, are the hello's fault: could not run
+  for (const t of targets) {
+    try {
+      caseArbitrary(t.family, t.dtype, { fixed: t.support.fixed, ranges: t.support.ranges });
+    } catch (e) {
+      return `the hello reply's capabilities cannot be checked: ${(e as Error).message}`;
+    }
+  }
   if (targets.length > 0) return targets;
   const asked = [options.optimizer, options.dtype].filter(Boolean).join(' ');
   return `nothing to check: the implementation supports no ${asked || 'known optimizer'}${ignored.length ? ` (unknown: ${ignored.join(', ')})` : ''}`;
 }
 
-/** Checks the targets in order; when the implementation stops answering, the rest are named as not checked. */
+/**
+ * Checks the targets in order, each on an implementation that answers (restarted after a protocol
+ * failure or a kill, PROTO-8); when it cannot be restarted, the rest are named as not checked.
+ */
 async function checkTargets(impl: Implementation, targets: readonly Target[], seed: number, options: CheckOptions) {
   const results: TargetResult[] = [];
   for (const target of targets) {
-    results.push(await checkTarget({ impl, target, seed: targetSeed(seed, target.family, target.dtype), options }));
-    const dead = stoppedAnswering(impl);
+    const dead = results.length === 0 ? undefined : await revive(impl, options.startupTimeoutMs ?? PROCESS_LIMITS.startupMs);
     if (dead !== undefined) {
       const rest = targets.slice(results.length).map((t) => `${t.family}/${t.dtype}`);
-      return { results, stopped: `the implementation stopped answering: ${dead}${rest.length ? `; not checked: ${rest.join(', ')}` : ''}` };
+      return { results, stopped: `the implementation stopped answering: ${dead}; not checked: ${rest.join(', ')}` };
     }
+    const answering = new Answering(impl, {
+      startupMs: options.startupTimeoutMs ?? PROCESS_LIMITS.startupMs,
+      caseMs: options.caseTimeoutMs ?? PROCESS_LIMITS.caseMs,
+    });
+    results.push(await checkTarget({ answering, target, seed: targetSeed(seed, target.family, target.dtype), options }));
   }
   return { results, stopped: undefined };
 }
@@ -324,7 +407,7 @@ export async function checkImplementation(impl: Implementation, options: CheckOp
   } catch (e) {
     return couldNotRun({ implementation: '(no hello)', seed, runs }, (e as Error).message);
   }
-  const head = { implementation: hello.implementation, seed, runs };
+  const head = { implementation: hello.implementation, seed, runs, ...(options.profile === 'long' ? { profile: 'long' as const } : {}) };
   try {
     const targets = planTargets(hello, options);
     if (typeof targets === 'string') return couldNotRun(head, targets);

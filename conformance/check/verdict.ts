@@ -11,9 +11,16 @@ import { margin, type OutputCheck, type OutputSample } from './compare.ts';
 export interface ClauseResult {
   readonly clause: string;
   readonly verdict: 'pass' | 'fail' | 'untested';
+  /** the cases that exercised the clause: the passing ones, and a failing clause's failing case */
   readonly cases: number;
-  /** the passing output closest to its bound, in ulps, with that bound */
+  /** the passing output of largest error/bound ratio (closest to its bound), in ulps, with that bound */
   readonly worst?: OutputCheck;
+  /**
+   * the passing output of largest error in ulps, with its bound (not always `worst`: bounds differ by
+   * output). Over the outputs bounded exactly: a screened case (PREC-6) bounds only each block's
+   * closest call, so with plots asked for (no screening) a larger error may show
+   */
+  readonly largest?: OutputCheck;
 }
 
 export interface Failure {
@@ -21,8 +28,25 @@ export interface Failure {
   readonly minimalCase: Case;
   readonly check?: OutputCheck;
   readonly seed: number;
+  /** fast-check's path to the minimal case: `optconf run --seed S --path P` (with the target's optimizer and dtype) replays it */
   readonly path?: string;
   readonly shrinks: number;
+  /** PROTO-8: the case was not answered by a reply to compare (a crash, a kill, a non-JSON or malformed reply): no fingerprint */
+  readonly protocol?: boolean;
+  /** after a protocol failure: the message of the first failing case, before shrinking, when the minimal case's differs */
+  readonly firstMessage?: string;
+  /** PROTO-8: why shrinking stopped before it was done (smaller candidates left unasked) */
+  readonly shrinkStopped?: string;
+}
+
+/** After a failure, a fingerprint that could not be decided: variants that matched every case answered, but not every case was answered. */
+export interface Undecided {
+  readonly variants: readonly string[];
+  /** of the cases asked in those variants' runs, how many were answered `error` */
+  readonly refused: number;
+  readonly asked: number;
+  /** how many of those variants' cases could not be asked (the implementation stopped answering) */
+  readonly unasked: number;
 }
 
 export interface TargetResult {
@@ -38,6 +62,8 @@ export interface TargetResult {
   readonly failure?: Failure;
   /** after a failure: the named variants the implementation matches on every case (empty: none) */
   readonly fingerprint?: readonly string[];
+  /** with an empty `fingerprint`: the variants that could not be ruled out because cases were refused */
+  readonly undecided?: Undecided;
   readonly note?: string;
   /** a bounded, deterministic sample of the outputs compared (passing cases and the first failing one), for plots */
   readonly samples?: readonly TargetSample[];
@@ -52,6 +78,7 @@ export interface CaseLog {
   readonly skipped?: boolean;
   readonly clauses: readonly string[];
   readonly worst?: OutputCheck;
+  readonly largest?: OutputCheck;
 }
 
 /** A compared output and the number of the case (1-based, in generation order) it came from. */
@@ -65,6 +92,8 @@ export interface CheckReport {
   readonly implementation: string;
   readonly seed: number;
   readonly runs: number;
+  /** the case profile, when not the default (a replay needs it) */
+  readonly profile?: 'long';
   readonly verdict: Verdict;
   readonly exitCode: 0 | 1 | 2;
   readonly targets: readonly TargetResult[];
@@ -75,21 +104,22 @@ export interface CheckReport {
 export const EXIT_CODES = { conformant: 0, 'not-conformant': 1, 'could-not-run': 2 } as const satisfies Record<Verdict, 0 | 1 | 2>;
 
 /** What identifies a check, the head of its report. */
-export type ReportHead = Pick<CheckReport, 'implementation' | 'seed' | 'runs'>;
+export type ReportHead = Pick<CheckReport, 'implementation' | 'seed' | 'runs' | 'profile'>;
 
 /**
- * PROTO-8: per-clause counts of passing cases and the worst passing output of each. A clause
- * fails when a failing case exercised it, passes when a passing case did, and is untested
- * otherwise.
+ * PROTO-8: per-clause counts of cases and, over the passing ones, the output of largest
+ * error/bound ratio and the output of largest error in ulps. A clause fails when a failing case
+ * exercised it (that case counts among its cases), passes when a passing case did, and is
+ * untested otherwise.
  */
 export class ClauseTally {
-  private readonly stats: Map<string, { cases: number; worst?: OutputCheck; margin: number }>;
+  private readonly stats: Map<string, { cases: number; worst?: OutputCheck; margin: number; largest?: OutputCheck }>;
   constructor(clauses: readonly string[]) {
     this.stats = new Map(clauses.map((c) => [c, { cases: 0, margin: -1 }]));
   }
 
-  /** One passing case: a count for each clause it exercised, and its worst output if that is the new worst (ties keep the earlier case). */
-  addPassing(clauses: Iterable<string>, worst: OutputCheck | undefined): void {
+  /** One passing case: a count for each clause it exercised, and its outputs where they are the new largest (ties keep the earlier case). */
+  addPassing(clauses: Iterable<string>, worst: OutputCheck | undefined, largest: OutputCheck | undefined): void {
     const m = worst ? margin(worst) : 0;
     for (const clause of clauses) {
       const s = this.stats.get(clause);
@@ -99,6 +129,7 @@ export class ClauseTally {
         s.margin = m;
         s.worst = worst;
       }
+      if (largest && (s.largest === undefined || largest.errorUlps > s.largest.errorUlps)) s.largest = largest;
     }
   }
 
@@ -106,8 +137,9 @@ export class ClauseTally {
     return [...this.stats].map(([clause, s]) => ({
       clause,
       verdict: failed.has(clause) ? 'fail' : s.cases > 0 ? 'pass' : 'untested',
-      cases: s.cases,
+      cases: s.cases + (failed.has(clause) ? 1 : 0),
       worst: s.worst,
+      largest: s.largest,
     }));
   }
 }

@@ -12,7 +12,7 @@ import { FAMILIES, findOptimizer, type Family } from '../../reference/registry.t
 import { describeFailure, margin, type OutputCheck } from '../check/compare.ts';
 import { goldenCase, hyperAt, sha256, singleStepCase, validateGolden, type GoldenBefore, type GoldenDtypeOutput, type GoldenFile } from './format.ts';
 import { GOLDEN_DIR, MANIFEST } from './store.ts';
-import { greet, type Implementation } from '../protocol/implementation.ts';
+import { greet, revive, type Implementation } from '../protocol/implementation.ts';
 import { toRunRequest, type Case } from '../check/case.ts';
 import type { HelloReply, RunReply, Support, WireStepOutput } from '../protocol/messages.ts';
 import { ClauseTally, couldNotRun, decideReport, targetVerdict, type CheckReport, type ClauseResult, type TargetResult } from '../check/verdict.ts';
@@ -40,6 +40,8 @@ export type GoldenForm = 'trajectory' | 'step-wise';
 export interface GoldenCaseCheck {
   readonly ok: boolean;
   readonly worst?: OutputCheck;
+  /** of a passing reply, the output of largest error in ulps */
+  readonly largest?: OutputCheck;
   readonly failure?: OutputCheck;
   readonly message?: string;
 }
@@ -98,9 +100,10 @@ function stepWiseExpectation(g: GoldenFile, k: number, dtype: Dtype): StepExpect
   return { step: g.expected[k].step, outputs };
 }
 
-/** The output that came closest to its bound so far. */
+/** The output that came closest to its bound so far, and the one with the largest error in ulps. */
 class Worst {
   check?: OutputCheck;
+  largest?: OutputCheck;
   private ratio = -1;
   add(check: OutputCheck, r: { errorUlps: number; boundUlps: number }): void {
     const ratio = margin(r);
@@ -108,6 +111,7 @@ class Worst {
       this.ratio = ratio;
       this.check = check;
     }
+    if (this.largest === undefined || r.errorUlps > this.largest.errorUlps) this.largest = check;
   }
 }
 
@@ -146,7 +150,7 @@ export function checkGoldenReply(g: GoldenFile, dtype: Dtype, reply: readonly Wi
   } catch (err) {
     return { ok: false, message: (err as Error).message };
   }
-  return { ok: true, worst: worst.check };
+  return { ok: true, worst: worst.check, largest: worst.largest };
 }
 
 /**
@@ -156,7 +160,13 @@ export function checkGoldenReply(g: GoldenFile, dtype: Dtype, reply: readonly Wi
 export function checkGoldenStep(g: GoldenFile, k: number, dtype: Dtype, reply: readonly WireStepOutput[], worst: Worst = new Worst()): GoldenCaseCheck {
   if (reply.length !== 1) return { ok: false, message: `step ${g.expected[k].step} (step-wise): reply has ${reply.length} steps, expected 1` };
   try {
-    return checkStepOutputs(stepWiseExpectation(g, k, dtype), reply[0], g.case.params.length, dtype, worst) ?? { ok: true, worst: worst.check };
+    return (
+      checkStepOutputs(stepWiseExpectation(g, k, dtype), reply[0], g.case.params.length, dtype, worst) ?? {
+        ok: true,
+        worst: worst.check,
+        largest: worst.largest,
+      }
+    );
   } catch (err) {
     return { ok: false, message: (err as Error).message };
   }
@@ -260,7 +270,7 @@ class Tally {
 
   add(job: Job, check: GoldenCaseCheck): void {
     const exercised = new Set(job.golden.clauses);
-    if (check.ok) this.clauses.addPassing(exercised, check.worst);
+    if (check.ok) this.clauses.addPassing(exercised, check.worst, check.largest);
     else for (const clause of exercised) this.failedClauses.add(clause);
     if (!check.ok && this.failure === undefined) this.failure = { job, check };
   }
@@ -348,6 +358,9 @@ function checkJob(impl: Implementation, job: Job, options: GoldenVerifyOptions):
 async function runJobs(impl: Implementation, jobs: readonly Job[], tallies: Tallies, options: GoldenVerifyOptions): Promise<string | undefined> {
   let done = 0;
   for (const job of jobs) {
+    // PROTO-8: after a protocol failure or a kill, the next file gets a fresh process
+    const dead = await revive(impl, options.startupTimeoutMs ?? PROCESS_LIMITS.startupMs);
+    if (dead !== undefined) return dead;
     const t = tallies.of(job);
     t.cases++;
     const check = await checkJob(impl, job, options);
@@ -357,8 +370,6 @@ async function runJobs(impl: Implementation, jobs: readonly Job[], tallies: Tall
       continue;
     }
     t.add(job, check);
-    const dead = (impl as { failure?: string }).failure;
-    if (dead !== undefined) return dead;
   }
   return undefined;
 }

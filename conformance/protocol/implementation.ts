@@ -33,3 +33,25 @@ export async function greet(impl: Implementation, timeoutMs: number): Promise<He
     throw new Error(`the implementation did not start: ${(e as Error).message}`);
   }
 }
+
+/** PROTO-8: why an implementation can no longer answer, if it can't (only a process implementation stops; see process.ts's `failure`). */
+export function stoppedAnswering(impl: Implementation): string | undefined {
+  return (impl as { failure?: string }).failure;
+}
+
+/**
+ * PROTO-8: an implementation that answers the next request: as it is when it still answers,
+ * restarted (within the start-up limit) when it stopped. Resolves to undefined when it answers,
+ * else to why it cannot (it has no `restart`, or the fresh one did not start).
+ */
+export async function revive(impl: Implementation, startupMs: number): Promise<string | undefined> {
+  const dead = stoppedAnswering(impl);
+  if (dead === undefined) return undefined;
+  if (impl.restart === undefined) return `${dead}; it cannot be restarted`;
+  try {
+    await withTimeout(impl.restart(), startupMs, 'hello reply from the restarted implementation');
+  } catch (e) {
+    return `${dead}; it could not be restarted: ${(e as Error).message}`;
+  }
+  return stoppedAnswering(impl);
+}

@@ -50,11 +50,21 @@ export type RunReply =
   | { readonly op: 'unsupported'; readonly id: string; readonly reason: string }
   | { readonly op: 'error'; readonly id: string | null; readonly message: string };
 
+/**
+ * PROTO-4: the values of a numeric hyperparameter an implementation accepts: `[lo, hi]`, both ends
+ * included, or JSON Schema's bounds, where `exclusive…` leaves its end out (at least one given).
+ */
+export type WireRange =
+  readonly [number, number] | { readonly minimum?: number; readonly maximum?: number; readonly exclusiveMinimum?: number; readonly exclusiveMaximum?: number };
+export type WireRanges = Readonly<Record<string, WireRange>>;
+
 export interface Support {
   readonly optimizer: string;
   readonly dtypes: readonly Dtype[];
   /** hyperparameters the implementation cannot vary, pinned to these values */
   readonly fixed?: WireHyper;
+  /** PROTO-4: numeric hyperparameters it accepts only within these ranges */
+  readonly ranges?: WireRanges;
   /** whether it returns `state` after each step (assumed true when absent) */
   readonly returnsState?: boolean;
 }
@@ -91,6 +101,24 @@ const hyper = {
 /** PROTO-5: `state.step`, the steps already taken; `errorText` is the whole message for any error in it (describeSchemaError) */
 const stepCounter = { type: 'integer', minimum: 0, errorText: 'state.step must be an integer ≥ 0' };
 const dtype = { enum: ['float64', 'float32', 'bfloat16', 'float16'] };
+/** PROTO-4: a capability range, `[lo, hi]` or JSON Schema's bounds (a lower one at most, an upper one at most) */
+const range = {
+  if: { type: 'array' },
+  then: { type: 'array', items: { type: 'number' }, minItems: 2, maxItems: 2, errorText: 'a range is [lo, hi] (two numbers) or an object of bounds' },
+  else: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      minimum: { type: 'number' },
+      maximum: { type: 'number' },
+      exclusiveMinimum: { type: 'number' },
+      exclusiveMaximum: { type: 'number' },
+    },
+    not: { anyOf: [{ required: ['minimum', 'exclusiveMinimum'] }, { required: ['maximum', 'exclusiveMaximum'] }] },
+    errorText: 'a range object has minimum or exclusiveMinimum, maximum or exclusiveMaximum (numbers), at least one',
+  },
+};
 
 export const RUN_REQUEST_SCHEMA = {
   type: 'object',
@@ -147,7 +175,13 @@ export const HELLO_REPLY_SCHEMA = {
       items: {
         type: 'object',
         required: ['optimizer', 'dtypes'],
-        properties: { optimizer: { type: 'string' }, dtypes: { type: 'array', items: dtype }, fixed: hyper, returnsState: { type: 'boolean' } },
+        properties: {
+          optimizer: { type: 'string' },
+          dtypes: { type: 'array', items: dtype },
+          fixed: hyper,
+          ranges: { type: 'object', additionalProperties: range },
+          returnsState: { type: 'boolean' },
+        },
       },
     },
     base64Arrays: { type: 'boolean' },

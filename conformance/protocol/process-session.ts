@@ -94,6 +94,14 @@ export class Session {
     await this.settled;
   }
 
+  /**
+   * PROTO-8: gives the process up after a protocol failure (a non-JSON or malformed reply, a reply
+   * with another case's id): what it writes next cannot be trusted to answer the next request.
+   */
+  abandon(why: string): void {
+    this.fail(why);
+  }
+
   /** Why the process can no longer answer (the first reason is kept); its group is killed, and whoever waits is told. */
   private fail(why: string): void {
     this.failure ??= why;

@@ -3,7 +3,7 @@
  * (no shell), JSON Lines on stdin/stdout, stderr kept as a bounded log. Everything the runner
  * does not control is bounded: start-up and per-case time limits, bytes read per reply, stderr
  * kept. A crash, hang, flood, non-JSON line, wrong id or malformed reply becomes an `error` reply
- * naming the problem; once the process is gone, `failure` says why and every later call fails fast.
+ * naming the problem; the process is then given up: `failure` says why and every later call fails fast.
  * The process runs in a group of its own, killed whole (process-group.ts); `restart` starts a
  * fresh one. Tensor arrays travel as base64 when the implementation says it reads them (PROTO-9).
  */
@@ -127,9 +127,16 @@ async function helloOf(session: Session, label: string, startupMs: number): Prom
   return checked.value;
 }
 
-/** PROTO-5, PROTO-6, PROTO-8, PROTO-9: one case; whatever goes wrong becomes an `error` reply naming it. */
+/**
+ * PROTO-5, PROTO-6, PROTO-8, PROTO-9: one case; whatever goes wrong becomes an `error` reply naming
+ * it, and the process is given up (its `failure` set, its group killed): after a protocol failure
+ * nothing it writes can be trusted to answer the next request, so a runner restarts it.
+ */
 async function runCase(session: Session, request: RunRequest, base64Arrays: boolean, caseMs: number): Promise<RunReply> {
-  const error = (message: string): RunReply => ({ op: 'error', id: request.id, message });
+  const error = (message: string): RunReply => {
+    session.abandon(message);
+    return { op: 'error', id: request.id, message };
+  };
   let reply: unknown;
   try {
     const message = base64Arrays ? encodeRequestArrays(request) : request;

@@ -1,21 +1,21 @@
 /**
  * The report as one self-contained HTML file (`optconf run --report FILE.html`): per target and
- * clause the verdict and the worst error in ulps against its bound, two inline SVG plots of the
+ * clause the verdict, the largest error in ulps and the largest error/bound, two inline SVG plots of the
  * sampled errors (per step, and against the element's magnitude), the minimal failing case ready
  * for a bug report with its replay command, and the fingerprint. No scripts, fonts or links to
  * fetch: it opens the same offline, attached to a CI run or mailed.
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { OPTIMIZERS } from '../../reference/registry.ts';
-import { describeFailure, formatUlps } from '../check/compare.ts';
-import { REPORT_FORMAT, assertReplaceable, replayCommand } from './report.ts';
+import { describeFailure, formatUlps, margin, type OutputCheck } from '../check/compare.ts';
+import { REPORT_FORMAT, assertReplaceable, failingCaseLabel, fingerprintWords, formatRatio, replayCommand } from './report.ts';
 import type { CheckReport, TargetResult, TargetSample } from '../check/verdict.ts';
 
 /** The meta tag that marks a file as ours, so an earlier report may be replaced and nothing else. */
 export const HTML_MARK = `<meta name="generator" content="${REPORT_FORMAT} html">`;
 
 export interface HtmlOptions {
-  /** the command prefix that reruns this check, e.g. `optconf run --impl "python3 adapter.py"` */
+  /** the command prefix that reruns this check, e.g. `optconf run --impl 'python3 adapter.py'` (none: the in-process call) */
   readonly replay?: string;
   /** clause ID → title, from spec/ (the CLI passes them; conformance/ does not read spec/) */
   readonly clauseTitles?: ReadonlyMap<string, string>;
@@ -212,36 +212,47 @@ function verdictBadge(v: string): string {
   return `<span class="verdict v-${escapeHtml(v)}">${escapeHtml(v.toUpperCase())}</span>`;
 }
 
+const whereOf = (w: OutputCheck) => `step ${w.step}, ${w.output === 'params' ? 'params' : `state.${w.output}`}[${w.element}]`;
+
+/**
+ * PROTO-8: per clause the largest error in ulps (with its bound) and, beside it, the largest
+ * error/bound ratio, which may be another output's (a failed clause shows its failure in both).
+ */
 function clauseTable(t: TargetResult, titles?: ReadonlyMap<string, string>): string {
   const rows = t.clauses.map((c) => {
-    const w = c.worst;
-    const where = w ? `step ${w.step}, ${w.output === 'params' ? 'params' : `state.${w.output}`}[${w.element}]` : '';
-    const failed = c.verdict === 'fail' && t.failure?.check;
-    const err = failed ? t.failure!.check!.errorUlps : w?.errorUlps;
-    const bound = failed ? t.failure!.check!.boundUlps : w?.boundUlps;
-    const ratio = err === undefined || bound === undefined ? 0 : !(err <= bound) ? 1 : Number.isFinite(bound) && bound > 0 ? err / bound : 0;
+    const failed = c.verdict === 'fail' ? t.failure?.check : undefined;
+    const largest = failed ?? c.largest;
+    const worst = failed ?? c.worst;
+    const ratio = worst === undefined ? 0 : !(worst.errorUlps <= worst.boundUlps) ? 1 : margin(worst);
     const title = titles?.get(c.clause);
     const titleHtml = title ? `<br><small>${escapeHtml(title.replace(/^[A-Z]+-\d+\s*·\s*/, ''))}</small>` : '';
-    const bar = `<span class="bar"><span style="width:${(ratio * 100).toFixed(1)}%"></span></span>`;
+    const bar = `<span class="bar"><span style="width:${(Math.min(ratio, 1) * 100).toFixed(1)}%"></span></span>`;
+    const ofBound = worst ? `${formatRatio(margin(worst))}: ${formatUlps(worst.errorUlps)} of ${formatUlps(worst.boundUlps)} ulps, ` : '';
+    const where = failed ? 'the minimal failing case, below' : worst ? whereOf(worst) : '';
     return `<tr class="clause c-${c.verdict}" id="${escapeHtml(anchor(t))}-${escapeHtml(c.clause)}">
 <td><b>${escapeHtml(c.clause)}</b>${titleHtml}</td>
 <td>${verdictBadge(c.verdict)}</td><td class="num">${c.cases}</td>
-<td class="num ulps">${err === undefined ? '—' : `${escapeHtml(formatUlps(err))} ulps`}</td>
-<td class="num">${bound === undefined ? '—' : `${escapeHtml(formatUlps(bound))} ulps`}</td>
-<td>${bar} <small>${escapeHtml(failed ? 'the minimal failing case, below' : where)}</small></td></tr>`;
+<td class="num ulps">${largest === undefined ? '—' : `${escapeHtml(formatUlps(largest.errorUlps))} ulps`}</td>
+<td class="num">${largest === undefined ? '—' : `${escapeHtml(formatUlps(largest.boundUlps))} ulps`}</td>
+<td>${bar} <small>${escapeHtml(`${ofBound}${where}`)}</small></td></tr>`;
   });
-  const heads = ['clause', 'verdict', 'cases', 'worst error', 'bound', `error / bound (${t.failure ? 'failure: ' : ''}where)`];
+  const heads = ['clause', 'verdict', 'cases', 'largest error', 'its bound', `largest error / bound (${t.failure ? 'failure: ' : ''}where)`];
   return `<table class="clauses"><thead><tr>${heads.map((h) => `<th>${h}</th>`).join('')}</tr></thead>
 <tbody>${rows.join('\n')}</tbody></table>`;
 }
 
 function fingerprintText(t: TargetResult): string {
-  if (t.fingerprint === undefined) return t.against === t.optimizer ? 'not computed' : `not computed (checked against the variant ${t.against})`;
-  if (t.fingerprint.length === 0) return 'matches none of the named variants';
+  if (t.fingerprint === undefined) {
+    if (t.against !== t.optimizer) return `not computed (checked against the variant ${t.against})`;
+    return t.failure?.protocol ? 'not computed (a protocol failure: nothing was computed to compare)' : 'not computed';
+  }
+  if (t.fingerprint.length === 0) return fingerprintWords(t) as string;
   return `matches ${t.fingerprint.map((name) => `${name} (${OPTIMIZERS.find((o) => o.name === name)?.summary ?? 'a named variant'})`).join('; ')}`;
 }
 
-function failureBlock(report: CheckReport, t: TargetResult, replay: string): string {
+const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+function failureBlock(report: CheckReport, t: TargetResult, replay: string | undefined): string {
   const f = t.failure;
   if (!f) return t.note ? `<p class="note">${escapeHtml(t.note)}</p>` : '';
   const what = f.check ? describeFailure(f.check, t.dtype) : f.message;
@@ -250,11 +261,11 @@ function failureBlock(report: CheckReport, t: TargetResult, replay: string): str
 <h3>Failure</h3>
 <p class="message">${escapeHtml(what)}</p>
 <p>Fingerprint: <b class="fingerprint">${escapeHtml(fingerprintText(t))}</b></p>
-<h4>Minimal failing case <small>(${f.shrinks} shrinks; paste into a bug report)</small></h4>
+${f.firstMessage === undefined ? '' : `<p class="muted">First failure, before shrinking: ${escapeHtml(f.firstMessage)}</p>`}
+<h4>${escapeHtml(capitalised(failingCaseLabel(f)))} <small>(paste into a bug report)</small></h4>
 <pre class="case">${escapeHtml(JSON.stringify(f.minimalCase, null, 2))}</pre>
 <h4>Replay</h4>
 <pre class="replay">${escapeHtml(command)}</pre>
-${f.path ? `<p class="muted">fast-check seed ${f.seed}, path ${escapeHtml(f.path)}</p>` : ''}
 </div>`;
 }
 
@@ -265,7 +276,7 @@ function targetSection(report: CheckReport, t: TargetResult, options: HtmlOption
 <h2>${escapeHtml(t.optimizer)} ${escapeHtml(t.dtype)}${against} ${verdictBadge(t.verdict)}</h2>
 <p class="muted">${escapeHtml(counts)}${t.failure && t.note ? ` — ${escapeHtml(t.note)}` : ''}</p>
 ${clauseTable(t, options.clauseTitles)}
-${failureBlock(report, t, options.replay ?? 'optconf run')}
+${failureBlock(report, t, options.replay)}
 ${plots(t)}
 </section>`;
 }

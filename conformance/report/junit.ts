@@ -6,7 +6,7 @@
  */
 import { renameSync, writeFileSync } from 'node:fs';
 import { describeFailure } from '../check/compare.ts';
-import { REPORT_FORMAT, assertReplaceable, replayCommand } from './report.ts';
+import { REPORT_FORMAT, assertReplaceable, clauseErrors, failingCaseLabel, fingerprintWords, replayCommand } from './report.ts';
 import type { CheckReport, TargetResult } from '../check/verdict.ts';
 
 /** The comment that marks a file as ours, so an earlier report may be replaced and nothing else. */
@@ -27,23 +27,23 @@ function xml(s: string): string {
 
 const seconds = (ms: number) => (ms / 1000).toFixed(3);
 
-function failureText(report: CheckReport, t: TargetResult, replay: string): { message: string; body: string } {
+function failureText(report: CheckReport, t: TargetResult, replay: string | undefined): { message: string; body: string } {
   const f = t.failure;
   if (!f) return { message: t.note ?? 'failed', body: t.note ?? '' };
   const message = f.check ? describeFailure(f.check, t.dtype) : f.message;
-  const fingerprint =
-    t.fingerprint === undefined ? [] : [`fingerprint: ${t.fingerprint.length ? `matches ${t.fingerprint.join(', ')}` : 'matches none of the named variants'}`];
+  const fingerprint = fingerprintWords(t);
   const body = [
     message,
-    ...fingerprint,
-    `minimal failing case (${f.shrinks} shrinks):`,
+    ...(f.firstMessage === undefined ? [] : [`first failure, before shrinking: ${f.firstMessage}`]),
+    ...(fingerprint === undefined ? [] : [`fingerprint: ${fingerprint}`]),
+    `${failingCaseLabel(f)}:`,
     JSON.stringify(f.minimalCase, null, 2),
     `replay: ${replayCommand(report, t, replay)}`,
   ].join('\n');
   return { message, body };
 }
 
-function testcases(report: CheckReport, t: TargetResult, replay: string): { xml: string[]; failures: number; skipped: number } {
+function testcases(report: CheckReport, t: TargetResult, replay: string | undefined): { xml: string[]; failures: number; skipped: number } {
   const classname = `optconf.${t.optimizer}.${t.dtype}`;
   const out: string[] = [];
   let failures = 0;
@@ -61,9 +61,8 @@ function testcases(report: CheckReport, t: TargetResult, replay: string): { xml:
       const why = t.verdict === 'skipped' ? (t.note ?? 'skipped') : 'no generated case exercised this clause';
       out.push(`${open}\n      <skipped message="${xml(why)}"/>\n    </testcase>`);
     } else {
-      const w = c.worst;
-      const worst = w ? `${c.cases} cases; worst error ${w.errorUlps} ulps (bound ${w.boundUlps})` : `${c.cases} cases`;
-      out.push(`${open}\n      <system-out>${text(worst)}</system-out>\n    </testcase>`);
+      const errors = clauseErrors(c);
+      out.push(`${open}\n      <system-out>${text(`${c.cases} cases${errors ? `; ${errors}` : ''}`)}</system-out>\n    </testcase>`);
     }
   }
   // A target can fail with no clause to blame (the check stopped, the process died): keep it visible.
@@ -76,7 +75,7 @@ function testcases(report: CheckReport, t: TargetResult, replay: string): { xml:
 
 /** The report as a JUnit XML document. */
 export function renderJunitReport(report: CheckReport, options: { replay?: string; elapsedMs?: number } = {}): string {
-  const replay = options.replay ?? 'optconf run';
+  const replay = options.replay;
   const suites: string[] = [];
   let tests = 0;
   let failures = 0;
@@ -94,7 +93,7 @@ export function renderJunitReport(report: CheckReport, options: { replay?: strin
       ['seed', String(report.seed)],
       ['runs', String(report.runs)],
       ['verdict', t.verdict],
-      ...(t.fingerprint !== undefined ? [['fingerprint', t.fingerprint.join(', ') || 'none']] : []),
+      ...(t.fingerprint !== undefined ? [['fingerprint', fingerprintWords(t) as string]] : []),
     ]
       .map(([k, v]) => `      <property name="${xml(k)}" value="${xml(v)}"/>`)
       .join('\n');

@@ -18,8 +18,10 @@ export function mergeReports(reports: readonly CheckReport[]): CheckReport {
   if (reports.length === 0) throw new Error('nothing to merge');
   const first = reports[0];
   for (const r of reports) {
-    if (r.seed !== first.seed || r.runs !== first.runs)
-      throw new Error(`reports differ in seed or runs (${first.seed}/${first.runs} against ${r.seed}/${r.runs}): not shards of one run`);
+    if (r.seed !== first.seed || r.runs !== first.runs || r.profile !== first.profile)
+      throw new Error(
+        `reports differ in seed, runs or profile (${first.seed}/${first.runs}/${first.profile ?? 'default'} against ${r.seed}/${r.runs}/${r.profile ?? 'default'}): not shards of one run`,
+      );
     if (r.implementation !== first.implementation) throw new Error(`reports are of different implementations (${first.implementation}, ${r.implementation})`);
   }
   const broken = reports.find((r) => r.verdict === 'could-not-run' && r.targets.length === 0);
@@ -31,7 +33,7 @@ export function mergeReports(reports: readonly CheckReport[]): CheckReport {
   const messages = reports.map((r) => r.message).filter((m): m is string => m !== undefined);
   // A shard that met a dead implementation ends the merged check as it ended the shard.
   const stopped = messages.length > 0 && reports.some((r) => r.verdict === 'not-conformant') ? messages.join('; ') : undefined;
-  const head = { implementation: first.implementation, seed: first.seed, runs: first.runs };
+  const head = { implementation: first.implementation, seed: first.seed, runs: first.runs, ...(first.profile ? { profile: first.profile } : {}) };
   return decideReport(head, targets, { stopped, allUnsupported: 'every case was answered `unsupported`' });
 }
 
@@ -64,7 +66,7 @@ function mergeTarget(parts: readonly TargetResult[]): TargetResult {
   const firstFailure = all.find((x) => !x.c.ok);
   const kept = firstFailure ? all.filter((x) => x.c.case <= firstFailure.c.case) : all;
   const tally = new ClauseTally(def.clauses);
-  for (const { c } of kept) if (c.ok && !c.skipped) tally.addPassing(c.clauses, c.worst);
+  for (const { c } of kept) if (c.ok && !c.skipped) tally.addPassing(c.clauses, c.worst, c.largest);
   const cases = kept.length;
   const skipped = kept.filter((x) => x.c.skipped).length;
   const owner = firstFailure?.owner;
@@ -85,7 +87,14 @@ function mergeTarget(parts: readonly TargetResult[]): TargetResult {
   };
   const verdict = targetVerdict({ failed: owner !== undefined, cases, skipped });
   if (verdict === 'fail' && owner)
-    return { ...base, verdict, failure: owner.failure, fingerprint: owner.fingerprint, ...(owner.note ? { note: owner.note } : {}) };
+    return {
+      ...base,
+      verdict,
+      failure: owner.failure,
+      fingerprint: owner.fingerprint,
+      ...(owner.undecided ? { undecided: owner.undecided } : {}),
+      ...(owner.note ? { note: owner.note } : {}),
+    };
   if (verdict === 'skipped') return { ...base, verdict, note: 'the implementation answered every case `unsupported`' };
   return { ...base, verdict };
 }

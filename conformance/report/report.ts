@@ -1,11 +1,11 @@
 /**
- * Rendering a check: the terminal text (per target and clause: verdict, worst error in ulps against
- * its bound, the minimal failing case, the fingerprint, the replay command) and the JSON file.
+ * Rendering a check: the terminal text (per target and clause: verdict, largest error in ulps and
+ * largest error/bound, the minimal failing case, the fingerprint, the replay command) and the JSON file.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import type { Case } from '../check/case.ts';
-import { describeFailure, formatUlps } from '../check/compare.ts';
-import type { CheckReport, TargetResult } from '../check/verdict.ts';
+import { describeFailure, formatUlps, margin } from '../check/compare.ts';
+import type { CheckReport, ClauseResult, Failure, TargetResult } from '../check/verdict.ts';
 
 export const REPORT_FORMAT = 'optconf-report/1';
 
@@ -14,17 +14,67 @@ function caseJson(c: Case): string {
   return text.length > 1500 ? `${text.slice(0, 1500)}… (${c.params.length} elements; full case in --json)` : text;
 }
 
+/** A word as a POSIX shell reads it back: bare when it is plain, else in single quotes. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
 /**
- * The one-line command that reruns a target's check. It passes the report's seed, not the target's:
- * the runner derives each target's seed from it (`targetSeed`), so only the report seed replays.
+ * PROTO-8: the line that reruns a target's check and replays its failure exactly (fast-check's path
+ * to the shrunk case). It passes the report's seed, not the target's: the runner derives each
+ * target's seed from it (`targetSeed`), so only the report seed replays. With a command prefix
+ * (`optconf run --impl '…'`) it is a command line; without one, the in-process call with the
+ * options that replay it, as JSON.
  */
 export function replayCommand(
-  report: Pick<CheckReport, 'seed' | 'runs'>,
-  t: Pick<TargetResult, 'optimizer' | 'dtype' | 'against'>,
-  prefix = 'optconf run',
+  report: Pick<CheckReport, 'seed' | 'runs' | 'profile'>,
+  t: Pick<TargetResult, 'optimizer' | 'dtype' | 'against' | 'failure'>,
+  prefix?: string,
 ): string {
-  const variant = t.against === t.optimizer ? '' : ` --variant ${t.against}`;
-  return `${prefix} --runs ${report.runs} --optimizer ${t.optimizer} --dtype ${t.dtype}${variant} --seed ${report.seed}`;
+  const options = {
+    runs: report.runs,
+    optimizer: t.optimizer,
+    dtype: t.dtype,
+    ...(t.against === t.optimizer ? {} : { variant: t.against }),
+    ...(report.profile === 'long' ? { profile: report.profile } : {}),
+    seed: report.seed,
+    ...(t.failure?.path ? { path: t.failure.path } : {}),
+  };
+  if (prefix === undefined) return `checkImplementation(impl, ${JSON.stringify(options)})`;
+  const flags = Object.entries(options).map(([name, value]) => `--${name} ${shellWord(String(value))}`);
+  return [prefix, ...flags].join(' ');
+}
+
+/**
+ * PROTO-8: a clause's passing outputs, both ways: the largest error in ulps (with its bound), and
+ * the largest error/bound ratio (with that output's error and bound), which may be another output.
+ */
+export function clauseErrors(c: ClauseResult): string {
+  const parts: string[] = [];
+  if (c.largest) parts.push(`largest error ${formatUlps(c.largest.errorUlps)} ulps (bound ${formatUlps(c.largest.boundUlps)})`);
+  if (c.worst) parts.push(`largest error/bound ${formatRatio(margin(c.worst))} (${formatUlps(c.worst.errorUlps)} of ${formatUlps(c.worst.boundUlps)} ulps)`);
+  return parts.join('; ');
+}
+
+/** An error/bound ratio to two significant digits (0 under an infinite bound). */
+export function formatRatio(r: number): string {
+  return r === 0 ? '0' : String(Number(r.toPrecision(2)));
+}
+
+/** PROTO-7, PROTO-8: the fingerprint in words, or undefined when none was computed (a protocol failure, a check against a variant). */
+export function fingerprintWords(t: Pick<TargetResult, 'fingerprint' | 'undecided'>): string | undefined {
+  if (t.fingerprint === undefined) return undefined;
+  if (t.fingerprint.length > 0) return `matches ${t.fingerprint.join(', ')}`;
+  const u = t.undecided;
+  if (u === undefined) return 'matches none of the named variants';
+  const unasked = u.unasked > 0 ? `, ${u.unasked} not asked` : '';
+  return `undecided: ${u.refused} of ${u.asked} variant cases answered error${unasked}; ${u.variants.join(', ')} matched every other`;
+}
+
+/** PROTO-8: how the failing case is labelled: minimal when shrinking ran its course, else why it stopped. */
+export function failingCaseLabel(f: Failure): string {
+  const shrinks = `${f.shrinks} shrink${f.shrinks === 1 ? '' : 's'}`;
+  return f.shrinkStopped === undefined ? `minimal failing case (${shrinks})` : `failing case (${shrinks}; shrinking stopped, ${f.shrinkStopped})`;
 }
 
 function targetLines(t: TargetResult, replay: string): string[] {
@@ -33,23 +83,23 @@ function targetLines(t: TargetResult, replay: string): string[] {
   const counts = `${t.cases} cases${t.skipped ? `, ${t.skipped} unsupported` : ''}`;
   const lines = [`${head}${t.verdict.toUpperCase().padEnd(8)}${counts}${against}${t.note ? ` — ${t.note}` : ''}`];
   for (const c of t.clauses) {
-    const worst = c.worst ? `worst ${formatUlps(c.worst.errorUlps)} ulps (bound ${formatUlps(c.worst.boundUlps)})` : '';
-    lines.push(`  ${c.clause.padEnd(10)}${c.verdict.padEnd(9)}${String(c.cases).padStart(4)} cases  ${worst}`.trimEnd());
+    const failing = c.verdict === 'fail' ? ', 1 failing' : '';
+    lines.push(`  ${c.clause.padEnd(10)}${c.verdict.padEnd(9)}${String(c.cases).padStart(4)} cases${failing}  ${clauseErrors(c)}`.trimEnd());
   }
   if (t.failure) {
     const f = t.failure;
     lines.push(`  failure: ${f.check ? describeFailure(f.check, t.dtype) : f.message}`);
-    lines.push(`  minimal failing case (${f.shrinks} shrinks): ${caseJson(f.minimalCase)}`);
-    if (t.fingerprint !== undefined) {
-      lines.push(`  fingerprint: ${t.fingerprint.length ? `matches ${t.fingerprint.join(', ')}` : 'matches none of the named variants'}`);
-    }
-    lines.push(`  replay: ${replay}${f.path ? ` (fast-check seed ${f.seed}, path ${f.path})` : ''}`);
+    if (f.firstMessage !== undefined) lines.push(`  first failure, before shrinking: ${f.firstMessage}`);
+    lines.push(`  ${failingCaseLabel(f)}: ${caseJson(f.minimalCase)}`);
+    const fingerprint = fingerprintWords(t);
+    if (fingerprint !== undefined) lines.push(`  fingerprint: ${fingerprint}`);
+    lines.push(`  replay: ${replay}`);
   }
   return lines;
 }
 
-/** The report as terminal text. `replay` is the command prefix that reruns this check. */
-export function formatReport(report: CheckReport, replay = 'optconf run'): string {
+/** The report as terminal text. `replay` is the command prefix that reruns this check (none: the in-process call). */
+export function formatReport(report: CheckReport, replay?: string): string {
   const lines = [`optconf: ${report.implementation} — seed ${report.seed}, ${report.runs} cases per optimizer and dtype`];
   for (const t of report.targets) lines.push(...targetLines(t, replayCommand(report, t, replay)));
   if (report.message) lines.push(report.message);

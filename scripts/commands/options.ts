@@ -25,6 +25,12 @@ export function shardArg(value: string): { index: number; count: number } {
   return { index, count };
 }
 
+/** fast-check's path to a shrunk case, as a report prints it: run index, then shrink steps, colon-separated. */
+export function pathArg(value: string): string {
+  if (!/^\d+(:\d+)*$/.test(value)) throw new InvalidArgumentError('must be a fast-check path, e.g. 3:0:1 (as a report prints it)');
+  return value;
+}
+
 /** Where a progress event stands: which bar (a new key starts a new bar), how far, and the bar's fields. */
 export interface BarPosition {
   readonly key: string;

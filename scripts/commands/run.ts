@@ -4,12 +4,12 @@ import { DTYPES } from '../../reference/dtype.ts';
 import { FAMILIES } from '../../reference/registry.ts';
 import { assertHtmlReplaceable, writeHtmlReport } from '../../conformance/report/html.ts';
 import { assertJunitReplaceable, writeJunitReport } from '../../conformance/report/junit.ts';
-import { assertJsonReplaceable, formatReport, writeJsonReport } from '../../conformance/report/report.ts';
+import { assertJsonReplaceable, formatReport, shellWord, writeJsonReport } from '../../conformance/report/report.ts';
 import { checkImplementation } from '../../conformance/check/runner.ts';
 import type { CheckReport } from '../../conformance/check/verdict.ts';
 import { DEFAULT_RUNS } from '../../conformance/limits.ts';
 import { specClauses } from '../traceability.ts';
-import { dtypeArg, integer, progress, shardArg } from './options.ts';
+import { dtypeArg, integer, pathArg, progress, shardArg } from './options.ts';
 import { outputFor, printText, writeOutput, writesStdout } from './output.ts';
 import { IMPL_HELP, implementationFor } from '../../conformance/adapters/builtin.ts';
 
@@ -23,6 +23,7 @@ export function register(program: Command): void {
     .option('--variant <name>', 'check against a named variant instead of the canonical step (see `optconf list`)')
     .option('--runs <n>', `cases per optimizer and dtype (default ${DEFAULT_RUNS})`, integer('--runs', 1))
     .option('--seed <s>', 'seed of the generated cases (default: random, printed)', integer('--seed', -(2 ** 31)))
+    .option('--path <p>', "replay one shrunk case exactly: a report's fast-check path, with its --seed, --runs, --optimizer and --dtype", pathArg)
     .option(
       '--shard <i/N>',
       'run shard i of N: case k of every target belongs to shard ((k − 1) mod N) + 1; join the --json reports with `optconf merge`',
@@ -37,6 +38,7 @@ export function register(program: Command): void {
       // Refuse a bad path or a user's file before a long run, not after it.
       let outputs: ReturnType<typeof reportOutputs>;
       try {
+        assertReplayable(opts);
         outputs = reportOutputs(opts);
       } catch (e) {
         console.error(`optconf run: ${(e as Error).message}`);
@@ -55,6 +57,7 @@ export function register(program: Command): void {
           seed: opts.seed,
           shard: opts.shard,
           profile: opts.profile,
+          path: opts.path,
           onProgress: bar.update,
           // Samples feed only the HTML plots; without --report they would only swell the JSON.
           samples: opts.report ? undefined : 0,
@@ -65,7 +68,7 @@ export function register(program: Command): void {
         process.exit(2);
       }
       bar.stop();
-      const replay = `optconf run --impl ${JSON.stringify(opts.impl)}`;
+      const replay = `optconf run --impl ${shellWord(opts.impl)}`;
       printText(formatReport(report, replay), Object.values(outputs));
       try {
         const { json, html, junit } = outputs;
@@ -79,6 +82,14 @@ export function register(program: Command): void {
       }
       process.exit(report.exitCode);
     });
+}
+
+/** PROTO-8: a path replays one case of one target: it needs the seed and the target, and is not sharded. */
+function assertReplayable(opts: { path?: string; seed?: number; optimizer?: string; dtype?: string; shard?: unknown }): void {
+  if (opts.path === undefined) return;
+  if (opts.seed === undefined || opts.optimizer === undefined || opts.dtype === undefined)
+    throw new Error('--path replays one target: give it with the --seed, --optimizer and --dtype of the report that printed it');
+  if (opts.shard !== undefined) throw new Error('--path replays one case; it cannot be sharded');
 }
 
 /** PROTO-8: the outputs of --json, --report and --junit, checked before the run; at most one of them on stdout. */

@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { caseArbitrary, summariseCase } from '../../conformance/check/arbitraries.ts';
 import { fastRound } from '../../conformance/check/arbitraries/magnitudes.ts';
 import type { Case } from '../../conformance/check/case.ts';
+import type { WireRange } from '../../conformance/protocol/messages.ts';
 import { DTYPES, exact, isRepresentable, maxFinite, roundDoubleToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper } from '../../reference/notation.ts';
 import { FAMILIES, findOptimizer, type Family } from '../../reference/registry.ts';
@@ -183,6 +184,34 @@ describe('conformance arbitraries', () => {
       }
       expect(seen > 0, `${family}: ${seen} mid-run states`).toBe(true);
     }
+  });
+
+  it('PROTO-4 · capability ranges hold everywhere, including per-step overrides, ends included or left out as declared', () => {
+    const inRange: [Family, Record<string, WireRange>, (name: string, x: number) => boolean][] = [
+      ['sgd', { lr: { exclusiveMinimum: 0, exclusiveMaximum: 1 } }, (n, x) => n !== 'lr' || (x > 0 && x < 1)],
+      // closed: 0 is allowed and among the usual choices, so it comes up
+      ['rmsprop', { lr: [0, 0.01], alpha: [0.9, 0.99] }, (n, x) => (n === 'lr' ? x >= 0 && x <= 0.01 : n !== 'alpha' || (x >= 0.9 && x <= Math.fround(0.99)))],
+      // no usual choice inside: values inside the range instead
+      ['adam', { lr: [2, 3], eps: { minimum: 1e-5, maximum: 1e-4 } }, (n, x) => (n === 'lr' ? x >= 2 && x <= 3 : n !== 'eps' || (x >= 1e-5 && x <= 1e-4))],
+    ];
+    for (const [family, ranges, ok] of inRange) {
+      const d = def(family);
+      const seen = new Set<number>();
+      for (const c of fc.sample(caseArbitrary(family, 'float32', { ranges }), { seed: SEED, numRuns: 200 })) {
+        hyperAt(c).forEach((h) => {
+          for (const [k, v] of Object.entries(h)) if (typeof v === 'number') expect(ok(k, v), `${family} ${k} = ${v}`).toBe(true);
+          expect(d.invalid(resolveHyper(d.hyper, h))).toBeUndefined();
+          seen.add(h.lr as number);
+        });
+      }
+      expect(seen.size, `${family}: more than one learning rate`).toBeGreaterThan(1);
+      if (family === 'rmsprop') expect(seen.has(0), 'a closed end is sent').toBe(true);
+    }
+    expect(() => caseArbitrary('adam', 'float32', { ranges: { momentum: [0, 1] } })).toThrow(/ranges: adam has no hyperparameter momentum/);
+    expect(() => caseArbitrary('adam', 'float32', { ranges: { amsgrad: [0, 1] } })).toThrow(/amsgrad is true or false/);
+    expect(() => caseArbitrary('sgd', 'float32', { ranges: { lr: { exclusiveMinimum: 1, exclusiveMaximum: 1 } } })).toThrow(/lr \(1, 1\) is empty/);
+    expect(() => caseArbitrary('sgd', 'float32', { fixed: { lr: 2 }, ranges: { lr: [0, 1] } })).toThrow(/pinned to 2, outside its range \[0, 1\]/);
+    expect(() => caseArbitrary('adam', 'float32', { ranges: { beta1: [1, 2] } })).toThrow(/beta1 \[1, 2\] holds no value/);
   });
 
   it('NOTE-3 · pins hold everywhere, including per-step overrides', () => {

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkImplementation } from '../../conformance/check/runner.ts';
 import type { CheckReport } from '../../conformance/check/verdict.ts';
+import type { Implementation } from '../../conformance/protocol/implementation.ts';
 import type { RunRequest } from '../../conformance/protocol/messages.ts';
 import { spawnImplementation, type ProcessLimits } from '../../conformance/protocol/process.ts';
 import { formatReport } from '../../conformance/report/report.ts';
@@ -20,8 +21,11 @@ import { ROOT } from '../../scripts/traceability.ts';
 const FAULTS = 'tests/fixtures/faults';
 const PYTHON = '/usr/bin/python3';
 const LIMITS: ProcessLimits = { startupMs: 1500, caseMs: 1000, maxReplyBytes: 1 << 20, maxStderrBytes: 64 * 1024, byeMs: 300 };
-/** Far below the default limits (30 s, 60 s): a runner that waited for one of those fails this. */
-const WITHIN_MS = 10_000;
+/**
+ * Far below the default limits (30 s, 60 s): a runner that waited for one of those fails this. A
+ * hang takes the longest: 1 s, then up to RESTARTS_PER_TARGET (5) fresh processes that hang 1 s each.
+ */
+const WITHIN_MS = 15_000;
 
 /** Whether a process is running (a zombie, dead but not yet reaped, is not). */
 function running(pid: number): boolean {
@@ -67,18 +71,56 @@ async function expectNothingLeft(pgid: number, noted: readonly number[]): Promis
   expect(left(), `processes of the implementation (group ${pgid}) still running`).toEqual([]);
 }
 
-/** Checks the adapter in-process with the small limits: the report, its text, how long it took; then that nothing it started is left. */
-async function checkFault(adapter: string, limits: ProcessLimits = LIMITS): Promise<{ report: CheckReport; text: string; ms: number }> {
+/** The run requests an adapter noted (its second argument, optconf_fault.py), by id. */
+function requestLog(): { path: string; requests: () => Map<string, RunRequest> } {
+  const path = join(mkdtempSync(join(tmpdir(), 'optconf-requests-')), 'requests');
+  const requests = () =>
+    new Map(
+      (existsSync(path) ? readFileSync(path, 'utf8').split('\n').filter(Boolean) : []).map((l) => {
+        const r = JSON.parse(l) as RunRequest;
+        return [r.id, r];
+      }),
+    );
+  return { path, requests };
+}
+
+/** Checks the adapter in-process with the small limits: the report, its text, how long it took, what it was asked; then that nothing it started is left. */
+async function checkFault(
+  adapter: string,
+  limits: ProcessLimits = LIMITS,
+  runs = 3,
+): Promise<{ report: CheckReport; text: string; ms: number; requests: Map<string, RunRequest> }> {
   const file = pidFile();
-  const impl = spawnImplementation([PYTHON, join(FAULTS, adapter), file.path], limits);
+  const log = requestLog();
+  const impl = spawnImplementation([PYTHON, join(FAULTS, adapter), file.path, log.path], limits);
   const pgid = impl.pid as number;
   const started = Date.now();
-  const report = await checkImplementation(impl, { runs: 3, seed: 7, startupTimeoutMs: LIMITS.startupMs });
+  const report = await checkImplementation(impl, { runs, seed: 7, startupTimeoutMs: LIMITS.startupMs });
   const ms = Date.now() - started;
   const noted = file.pids();
   expect(noted[0], 'the adapter notes itself first').toBe(pgid);
   await expectNothingLeft(pgid, noted);
-  return { report, text: `${formatReport(report)}\n${report.message ?? ''}`, ms };
+  return { report, text: `${formatReport(report)}\n${report.message ?? ''}`, ms, requests: log.requests() };
+}
+
+/**
+ * PROTO-8: the failing case reported is one the adapter was asked (the one its message names, when
+ * it names one), never a candidate left unasked; the check did not stop, and no fingerprint was
+ * taken of a failure that computed nothing.
+ */
+function expectAnsweredFailure(report: CheckReport, text: string, requests: ReadonlyMap<string, RunRequest>): RunRequest {
+  const f = report.targets[0]?.failure;
+  if (!f) return expect.fail(`no failure: ${text}`);
+  const c = f.minimalCase;
+  const body = (r: Pick<RunRequest, 'hyper' | 'params' | 'state' | 'steps'>) =>
+    JSON.stringify([r.hyper, r.params, r.state, r.steps.map((s) => (s.hyper === undefined ? { grad: s.grad } : s))]);
+  const named = /case (\S+)/.exec(f.message)?.[1];
+  const asked = [...requests.values()].find((r) => body(r) === body(c) && (named === undefined || r.id === named));
+  if (!asked) return expect.fail(`the failing case reported was never asked: ${text}`);
+  expect(f.protocol).toBe(true);
+  expect(report.targets[0].fingerprint, 'no fingerprint of a protocol failure').toBeUndefined();
+  expect(text).not.toMatch(/fingerprint|stopped answering/);
+  return asked;
 }
 
 type Row = readonly [adapter: string, exitCode: 0 | 1 | 2, message: RegExp];
@@ -128,7 +170,8 @@ describe('PROTO-8 · during the check, each fault fails its case (exit 1)', () =
     ['close-stdout.py', 1, /implementation closed its stdout/],
     ['grandchild-hang-mid-run.py', 1, /no reply to case \S+ within 1 s \(killed\)/],
     ['flood.py', 1, /reply exceeded 1048576 bytes without a newline \(output flood\)/],
-    ['second-reply.py', 1, /unrequested output: \{"op":"result"/],
+    // both replies arrive with the case: it fails, not healed by a restart
+    ['second-reply.py', 1, /failure: unrequested output: \{"op":"result"/],
     ['nan-token.py', 1, /non-JSON reply to case \S+ \(unexpected "nan"\): \{"op":"result"/],
     ['inf-token.py', 1, /non-JSON reply to case \S+ \(unexpected "inf"\): \{"op":"result"/],
     ['schema-mismatch.py', 1, /malformed reply: \/steps\/0\/params must be array/],
@@ -143,12 +186,82 @@ describe('PROTO-8 · during the check, each fault fails its case (exit 1)', () =
     ['unrounded-adam.py', 1, /step \d+ exp_avg_sq\[0\] = -?\d\S* is not a float32 value/],
   ]);
 
-  it('PROTO-1 · PROTO-8 · a stray line then honest replies: the stray line is the non-JSON reply, the honest one unrequested output', async () => {
-    const { report, text, ms } = await checkFault('stray-line.py');
+  it('PROTO-1 · PROTO-8 · a stray line then honest replies: the stray line is the non-JSON reply; shrinking goes on, each candidate on a fresh process', async () => {
+    const { report, text, ms, requests } = await checkFault('stray-line.py');
     expect(report.exitCode, text).toBe(1);
-    expect(text).toMatch(/non-JSON reply to case \S+ \(unexpected "debug"\): debug: starting step 1/);
-    expect(text).toMatch(/unrequested output: \{"op":"result"/);
+    expect(text).toMatch(/failure: non-JSON reply to case \S+ \(unexpected "debug"\): debug: starting step 1/);
+    expectAnsweredFailure(report, text, requests);
+    // the adapter prints its stray line at each process's first case: every restart gives a failure to shrink
+    expect(report.targets[0].failure!.shrinks).toBeGreaterThan(0);
     expect(ms).toBeLessThan(WITHIN_MS);
+  });
+
+  it('PROTO-8 · a case that hangs mid-run is killed, and shrinking goes on with a fresh process that is answered', async () => {
+    const { report, text, ms, requests } = await checkFault('hang-after-two-cases.py');
+    expect(report.exitCode, text).toBe(1);
+    expect(text).toMatch(/failure: no reply to case \S+ within 1 s \(killed\)/);
+    expectAnsweredFailure(report, text, requests);
+    // cases 1 and 2 of each fresh process are answered, so shrinking saw passing candidates too
+    expect(requests.size).toBeGreaterThan(3);
+    expect(ms).toBeLessThan(WITHIN_MS);
+  });
+
+  it('PROTO-8 · a crash on one kind of case: shrinking goes on, each crash on a fresh process, to a smaller case that still crashes', async () => {
+    const { report, text, ms, requests } = await checkFault('crash-on-two-steps.py');
+    expect(report.exitCode, text).toBe(1);
+    expect(text).toMatch(/failure: implementation exited with code 139; stderr ends: Segmentation fault in step_many \(simulated\)/);
+    const asked = expectAnsweredFailure(report, text, requests);
+    expect(asked.steps.length, 'the case reported is one that crashes it').toBeGreaterThanOrEqual(2);
+    expect(report.targets[0].failure!.shrinks, text).toBeGreaterThan(0);
+    expect(ms).toBeLessThan(WITHIN_MS);
+  });
+
+  it('PROTO-8 · a process that cannot be restarted: the original failing case and message, unshrunk', async () => {
+    const file = pidFile();
+    const process_ = spawnImplementation([PYTHON, join(FAULTS, 'crash-mid-run.py'), file.path], LIMITS);
+    // the same implementation without restart(): nothing more can be asked once it crashed
+    const impl: Implementation = { hello: () => process_.hello(), run: (r) => process_.run(r), close: () => process_.close() };
+    Object.defineProperty(impl, 'failure', { get: () => process_.failure });
+    const report = await checkImplementation(impl, { runs: 3, seed: 7, startupTimeoutMs: LIMITS.startupMs });
+    const text = formatReport(report);
+    expect(report.exitCode, text).toBe(1);
+    const f = report.targets[0].failure!;
+    expect(f.message).toMatch(/^implementation exited with code 139; stderr ends: Segmentation fault \(simulated\)$/);
+    expect(f.shrinks).toBe(0);
+    expect(f.path, 'the first generated case').toBe('0');
+    expect(text).toMatch(/failing case \(0 shrinks; shrinking stopped, \d+ smaller candidates not asked: .*cannot be restarted\)/);
+    expect(text).not.toMatch(/minimal failing case|fingerprint/);
+    await expectNothingLeft(process_.pid as number, file.pids());
+  });
+});
+
+describe('PROTO-4 · capability ranges: a learning rate refused outside (0, 1), as brain.js does', () => {
+  const lrs = (r: RunRequest) => [r.hyper.lr, ...r.steps.map((s) => s.hyper?.lr)].filter((x) => x !== undefined) as number[];
+
+  it('PROTO-4 · declared in the hello (exclusive ends): every case sent stays inside, and the honest adapter is conformant', async () => {
+    const { report, text, requests } = await checkFault('refuses-lr-declared.py', LIMITS, 40);
+    expect(report.exitCode, text).toBe(0);
+    expect(text).toMatch(/verdict: CONFORMANT/);
+    expect(requests.size).toBeGreaterThanOrEqual(40);
+    for (const r of requests.values()) for (const lr of lrs(r)) expect(lr > 0 && lr < 1, `lr ${lr} in ${r.id}`).toBe(true);
+  });
+
+  it('PROTO-4 · PROTO-7 · not declared: the refusals fail the check, and the fingerprint says it is undecided, not "matches none"', async () => {
+    const { report, text, requests } = await checkFault('refuses-lr.py', LIMITS, 40);
+    expect(report.exitCode, text).toBe(1);
+    expect(text).toMatch(/failure: implementation error: learning rate must be in \(0, 1\), got 0/);
+    const refused = [...requests.values()].filter((r) => lrs(r).some((lr) => !(lr > 0 && lr < 1)));
+    expect(refused.length, 'cases outside the range were sent').toBeGreaterThan(0);
+    const t = report.targets[0];
+    expect(t.fingerprint, text).toEqual([]);
+    expect(t.undecided?.refused, text).toBeGreaterThan(0);
+    expect(t.undecided!.refused).toBeLessThanOrEqual(t.undecided!.asked);
+    // with momentum and weight decay pinned to 0, every SGD variant computes plain SGD: none is ruled out
+    expect(t.undecided!.variants).toEqual(['sgd/lerp-momentum', 'sgd/decoupled-decay', 'sgd/lr-in-buffer']);
+    expect(text).toMatch(
+      /fingerprint: undecided: \d+ of \d+ variant cases answered error; sgd\/lerp-momentum, sgd\/decoupled-decay, sgd\/lr-in-buffer matched every other/,
+    );
+    expect(text).not.toMatch(/matches none/);
   });
 });
 

@@ -160,6 +160,36 @@ describe('PROTO-4 · PROTO-7 · the reference supports every family, variant and
   });
 });
 
+describe('PROTO-4 · capability ranges in the hello reply', () => {
+  const hello = (ranges: unknown) => ({
+    op: 'hello',
+    protocol: 'optconf/1',
+    implementation: 'x',
+    supports: [{ optimizer: 'sgd', dtypes: ['float32'], ranges }],
+  });
+  it('PROTO-4 · a pair or JSON Schema bounds validate; anything else is refused, naming the range', () => {
+    for (const ok of [
+      { lr: [0, 1] },
+      { lr: { exclusiveMinimum: 0, exclusiveMaximum: 1 } },
+      { lr: { minimum: 1e-6 } },
+      { lr: [0, 1], momentum: { maximum: 0.9 } },
+    ])
+      expect(checkHello(hello(ok)).ok, JSON.stringify(ok)).toBe(true);
+    const bad: [unknown, RegExp][] = [
+      [{ lr: [0] }, /a range is \[lo, hi\]/],
+      [{ lr: [0, 1, 2] }, /a range is \[lo, hi\]/],
+      [{ lr: ['0', 1] }, /\/supports\/0\/ranges\/lr\/0 must be number/],
+      [{ lr: {} }, /a range object has minimum or exclusiveMinimum/],
+      [{ lr: { minimum: 0, exclusiveMinimum: 0 } }, /a range object has minimum or exclusiveMinimum/],
+      [{ lr: { min: 0 } }, /a range object has minimum or exclusiveMinimum/],
+      [{ lr: 1 }, /a range object/],
+      [[0, 1], /ranges must be object/],
+    ];
+    for (const [ranges, message] of bad)
+      expect(checkHello(hello(ranges)), JSON.stringify(ranges)).toMatchObject({ ok: false, error: expect.stringMatching(message) });
+  });
+});
+
 describe('PROTO-5 · PROTO-6 · message schemas', () => {
   it('PROTO-5 · a run request needs every field, and no unknown ones', () => {
     const ok = JSON.parse(run({}));

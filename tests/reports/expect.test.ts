@@ -44,7 +44,7 @@ describe('PROTO-8 · expectConformant', () => {
       variant: 'eps-inside-sqrt',
       runs: 20,
       seed: 1,
-      replay: 'optconf run --impl "reference"',
+      replay: 'optconf run --impl reference',
     }).then(
       () => undefined,
       (e: unknown) => e,

@@ -54,7 +54,9 @@ describe('PROTO-8 · JUnit XML for CI', () => {
     const json = body.slice(body.indexOf('{'), body.lastIndexOf('}') + 1);
     expect(JSON.parse(json)).toEqual(adam.failure!.minimalCase);
     expect(body).toContain('fingerprint: matches adam/eps-inside-sqrt');
-    expect(body).toContain(`replay: optconf run --impl "./my-adam" --runs 20 --optimizer adam --dtype float32 --seed ${mixed.seed}`);
+    expect(body).toContain(
+      `replay: optconf run --impl "./my-adam" --runs 20 --optimizer adam --dtype float32 --seed ${mixed.seed} --path ${adam.failure!.path}`,
+    );
     for (const c of suites[0].testcase) expect(c.failure, c.name).toBeUndefined();
   });
 

@@ -3,15 +3,25 @@
  * refusal to overwrite a user's file before anything runs.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { XMLValidator } from 'fast-xml-parser';
 import { describe, expect, it } from 'vitest';
 import { HTML_MARK } from '../../conformance/report/html.ts';
+import { referenceImplementation } from '../../conformance/adapters/reference.ts';
+import { checkImplementation, type CheckOptions } from '../../conformance/check/runner.ts';
 import { JUNIT_MARK } from '../../conformance/report/junit.ts';
+import { formatReport } from '../../conformance/report/report.ts';
 import { ROOT } from '../../scripts/traceability.ts';
 import { optconf } from './cli.ts';
 import { scratch } from './helpers.ts';
+
+/** A target's block of the text report. */
+const targetBlock = (text: string, dtype: string) => new RegExp(`^adam ${dtype} [\\s\\S]*?(?=^\\S)`, 'm').exec(text)?.[0];
+
+/** A target's failure as the text report prints it (the clause counts differ: a replay asks only the failing case). */
+const failureLines = (text: string, dtype: string) =>
+  (targetBlock(text, dtype) ?? '').split('\n').filter((l) => /^ {2}(failure|first failure|minimal failing case|failing case|fingerprint):/.test(l));
 
 const run = ['run', '--impl', 'reference', '--optimizer', 'adam', '--dtype', 'float32', '--variant', 'eps-inside-sqrt', '--runs', '20', '--seed', '1'];
 
@@ -27,21 +37,39 @@ describe('PROTO-8 · optconf run writes the reports', () => {
     expect(page).toContain(HTML_MARK);
     // The CLI passes the clause titles from spec/.
     expect(page).toContain('Variant `adam/eps-inside-sqrt`');
-    expect(page).toContain('optconf run --impl &quot;reference&quot; --runs 20 --optimizer adam --dtype float32 --variant adam/eps-inside-sqrt --seed 1');
+    expect(page).toMatch(/optconf run --impl reference --runs 20 --optimizer adam --dtype float32 --variant adam\/eps-inside-sqrt --seed 1 --path \d+(:\d+)*</);
     const junit = readFileSync(xml, 'utf8');
     expect(junit).toContain(JUNIT_MARK);
     expect(XMLValidator.validate(junit)).toBe(true);
     expect(JSON.parse(readFileSync(json, 'utf8')).verdict).toBe('not-conformant');
   });
 
-  it('PROTO-8 · the replay line reruns the same check: same cases, same failure', () => {
+  it('PROTO-8 · every printed replay line runs as printed, in a shell and in process, and gives the same failure: message, case, shrinks, fingerprint', async () => {
     const first = optconf('run', '--impl', 'reference', '--optimizer', 'adam', '--variant', 'eps-hat', '--runs', '15', '--seed', '42');
-    const replay = /replay: optconf run --impl "reference" (.*?)(?: \(fast-check|$)/m.exec(first.stdout)?.[1];
-    expect(replay, first.stdout).toBeDefined();
-    const again = optconf('run', '--impl', 'reference', ...replay!.split(' '));
-    const failureOf = (text: string, dtype: string) => new RegExp(`^${'adam ' + dtype}[\\s\\S]*?minimal failing case.*$`, 'm').exec(text)?.[0];
-    const dtype = /--dtype (\w+)/.exec(replay!)![1];
-    expect(failureOf(again.stdout, dtype)).toBe(failureOf(first.stdout, dtype));
+    expect(first.status, first.stdout).toBe(1);
+    const lines = [...first.stdout.matchAll(/^ {2}replay: (.*)$/gm)].map((m) => m[1]);
+    expect(lines.length, first.stdout).toBeGreaterThan(1);
+    // `optconf` on the PATH, as an installed package puts it
+    const bin = scratch();
+    symlinkSync(join(ROOT, 'bin/optconf.js'), join(bin, 'optconf'));
+    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}` };
+    for (const line of lines) {
+      expect(line).toMatch(/^optconf run --impl reference .* --seed 42 --path \d+(:\d+)*$/);
+      const again = spawnSync('sh', ['-c', line], { cwd: ROOT, env, encoding: 'utf8', timeout: 120_000 });
+      const dtype = /--dtype (\w+)/.exec(line)![1];
+      expect(again.status, again.stderr).toBe(1);
+      expect(failureLines(again.stdout, dtype), line).toEqual(failureLines(first.stdout, dtype));
+    }
+    // the in-process check prints the call that replays it; run as printed, it fails the same way
+    const report = await checkImplementation(referenceImplementation, { optimizer: 'adam', variant: 'eps-hat', runs: 15, seed: 42 });
+    const text = formatReport(report);
+    for (const t of report.targets) {
+      const call = /^ {2}replay: checkImplementation\(impl, (\{.*\})\)$/m.exec(targetBlock(text, t.dtype)!)?.[1];
+      expect(call, text).toBeDefined();
+      const replayed = formatReport(await checkImplementation(referenceImplementation, JSON.parse(call!) as CheckOptions));
+      expect(failureLines(replayed, t.dtype)).toEqual(failureLines(text, t.dtype));
+      expect(failureLines(text, t.dtype), 'in process and on the command line alike').toEqual(failureLines(first.stdout, t.dtype));
+    }
   });
 
   it('PROTO-8 · a user’s file given as --report or --junit is refused before the check runs, and left as it was', () => {

@@ -7,7 +7,12 @@
 import fc from 'fast-check';
 import { FORMATS, roundDoubleToDtype, type Dtype } from '../../../reference/dtype.ts';
 import { findOptimizer, type Family } from '../../../reference/registry.ts';
-import type { WireHyper } from '../../protocol/messages.ts';
+import type { WireHyper, WireRanges } from '../../protocol/messages.ts';
+import { checkRanges, choicesWithin, intervalOf, type Interval } from './ranges.ts';
+
+/** PROTO-4: the wire ranges as intervals, by name. */
+export const intervals = (ranges: WireRanges = {}): Record<string, Interval> =>
+  Object.fromEntries(Object.entries(ranges).map(([name, r]) => [name, intervalOf(r)]));
 import { CROSS } from './magnitudes.ts';
 
 type Weighted<T> = readonly (readonly [T, number])[];
@@ -32,8 +37,16 @@ export function rateValue(nominal: number, dtype: Dtype): number {
   return sixteenBit(dtype) ? 1 - 2 ** -FORMATS[dtype].precision : Math.fround(1 - 2 ** -24);
 }
 
-const numbers = (dtype: Dtype, value: (x: number, d: Dtype) => number, choices: Weighted<number>): fc.Arbitrary<number> =>
-  weighted(choices.map(([x, w]) => [value(x, dtype), w] as const));
+/** PROTO-4: the choices as values sent (`value`), kept inside `range` when there is one. */
+const numbers = (
+  dtype: Dtype,
+  value: (x: number, d: Dtype) => number,
+  choices: Weighted<number>,
+  named?: { name: string; range?: Interval },
+): fc.Arbitrary<number> => {
+  const sent = choices.map(([x, w]) => [value(x, dtype), w] as const);
+  return weighted(named === undefined ? sent : choicesWithin(named.name, sent, named.range, (x) => value(x, dtype)));
+};
 
 /** Learning rates; float16 leaves out the large ones so a run cannot drift past 65504. */
 export function lrChoices(dtype: Dtype): Weighted<number> {
@@ -47,7 +60,7 @@ export function lrChoices(dtype: Dtype): Weighted<number> {
     [0, 1],
   ];
 }
-export const lrArb = (dtype: Dtype): fc.Arbitrary<number> => numbers(dtype, hyperValue, lrChoices(dtype));
+export const lrArb = (dtype: Dtype, range?: Interval): fc.Arbitrary<number> => numbers(dtype, hyperValue, lrChoices(dtype), { name: 'lr', range });
 
 /** ε per dtype: 1e-8 is below float16's smallest subnormal, so float16 starts at tfjs's 1e-4. */
 export function epsChoices(dtype: Dtype): Weighted<number> {
@@ -93,7 +106,7 @@ const radamBeta2 = (dtype: Dtype): Weighted<number> => [
 function perNameAdaptive(
   family: Family,
   dtype: Dtype,
-  common: { weightDecay: fc.Arbitrary<number>; eps: fc.Arbitrary<number> },
+  common: { weightDecay: fc.Arbitrary<number>; eps: fc.Arbitrary<number>; lr: fc.Arbitrary<number> },
 ): Record<string, fc.Arbitrary<number | boolean>> | undefined {
   const rate = (choices: Weighted<number>) => numbers(dtype, rateValue, choices);
   const value = (choices: Weighted<number>) => numbers(dtype, hyperValue, choices);
@@ -112,7 +125,7 @@ function perNameAdaptive(
   switch (family) {
     case 'adagrad':
       return {
-        lr: lrArb(dtype),
+        lr: common.lr,
         lr_decay: value([
           [0, 3],
           [0.1, 1],
@@ -166,7 +179,7 @@ function perNameAdaptive(
     case 'adamax':
       // β₂ below 0.999 lets |g′| + ε overtake β₂·u often: the maximum switches sides (ADAMAX-3)
       return {
-        lr: lrArb(dtype),
+        lr: common.lr,
         beta1,
         beta2: rate([
           [0.999, 3],
@@ -180,7 +193,7 @@ function perNameAdaptive(
       };
     case 'nadam':
       return {
-        lr: lrArb(dtype),
+        lr: common.lr,
         beta1,
         beta2,
         eps: common.eps,
@@ -194,7 +207,7 @@ function perNameAdaptive(
         ]),
       };
     case 'radam':
-      return { lr: lrArb(dtype), beta1, beta2: rate(radamBeta2(dtype)), eps: common.eps, weight_decay: common.weightDecay };
+      return { lr: common.lr, beta1, beta2: rate(radamBeta2(dtype)), eps: common.eps, weight_decay: common.weightDecay };
     case 'lion':
       return {
         lr: value([
@@ -228,34 +241,38 @@ function perNameAdaptive(
   }
 }
 
-/** One arbitrary per hyperparameter name, before the cross-constraints (Nesterov) are applied. */
-function perName(family: Family, dtype: Dtype): Record<string, fc.Arbitrary<number | boolean>> {
-  const momentum = numbers(dtype, rateValue, [
+/** One arbitrary per hyperparameter name, inside its range (PROTO-4), before the cross-constraints (Nesterov) are applied. */
+function perName(family: Family, dtype: Dtype, ranges: Readonly<Record<string, Interval>> = {}): Record<string, fc.Arbitrary<number | boolean>> {
+  const num = (name: string, value: (x: number, d: Dtype) => number, choices: Weighted<number>) =>
+    numbers(dtype, value, choices, { name, range: ranges[name] });
+  const lr = lrArb(dtype, ranges.lr);
+  const momentum = num('momentum', rateValue, [
     [0, 4],
     [0.9, 4],
     [0.5, 1],
     [0.99, noF16(dtype)],
   ]);
-  const weightDecay = numbers(dtype, hyperValue, [
+  const weightDecay = num('weight_decay', hyperValue, [
     [0, 4],
     [1e-2, 2],
     [1e-4, 1],
     [0.1, 1],
   ]);
-  const eps = numbers(dtype, hyperValue, epsChoices(dtype));
+  const eps = num('eps', hyperValue, epsChoices(dtype));
   const bool = (pTrue: number): fc.Arbitrary<boolean> =>
     weighted([
       [false, 3 - pTrue],
       [true, pTrue],
     ]);
-  const adaptive = perNameAdaptive(family, dtype, { weightDecay, eps });
+  // PROTO-4: the learning rate's range holds for these families too; their other ranges are not yet honoured
+  const adaptive = perNameAdaptive(family, dtype, { weightDecay, eps, lr });
   if (adaptive !== undefined) return adaptive;
   switch (family) {
     case 'sgd':
       return {
-        lr: lrArb(dtype),
+        lr,
         momentum,
-        dampening: numbers(dtype, hyperValue, [
+        dampening: num('dampening', hyperValue, [
           [0, 3],
           [0.1, 1],
           [0.5, 1],
@@ -267,8 +284,8 @@ function perName(family: Family, dtype: Dtype): Record<string, fc.Arbitrary<numb
       };
     case 'rmsprop':
       return {
-        lr: lrArb(dtype),
-        alpha: numbers(dtype, rateValue, [
+        lr,
+        alpha: num('alpha', rateValue, [
           [0.99, 3],
           [0.9, 1],
           [0.5, 1],
@@ -283,14 +300,14 @@ function perName(family: Family, dtype: Dtype): Record<string, fc.Arbitrary<numb
     case 'adam':
     case 'adamw':
       return {
-        lr: lrArb(dtype),
-        beta1: numbers(dtype, rateValue, [
+        lr,
+        beta1: num('beta1', rateValue, [
           [0.9, 4],
           [0, 1],
           [0.5, 1],
           [0.99, 1],
         ]),
-        beta2: numbers(dtype, rateValue, [
+        beta2: num('beta2', rateValue, [
           [0.999, 4],
           [0.99, 1],
           [0.9, 1],
@@ -303,7 +320,7 @@ function perName(family: Family, dtype: Dtype): Record<string, fc.Arbitrary<numb
       };
     default:
       return {
-        beta: numbers(dtype, rateValue, [
+        beta: num('beta', rateValue, [
           [0.98, 3],
           [0.9, 1],
           [0.99, 1],
@@ -362,10 +379,11 @@ function repairSgd(h: Record<string, number | boolean>, fixed: WireHyper, dtype:
   };
 }
 
-/** The case's hyperparameters: every name the family has, in the registry's order, pins as given. */
-export function hyperArb(family: Family, dtype: Dtype, fixed: WireHyper = {}): fc.Arbitrary<WireHyper> {
+/** The case's hyperparameters: every name the family has, in the registry's order, pins as given, the rest inside their ranges (PROTO-4). */
+export function hyperArb(family: Family, dtype: Dtype, fixed: WireHyper = {}, ranges: WireRanges = {}): fc.Arbitrary<WireHyper> {
   checkPins(family, fixed);
-  const arbs = perName(family, dtype);
+  checkRanges(family, ranges, fixed, (x) => hyperValue(x, dtype));
+  const arbs = perName(family, dtype, intervals(ranges));
   const record: Record<string, fc.Arbitrary<number | boolean>> = {};
   for (const [name, arb] of Object.entries(arbs)) {
     const pin = fixed[name];

@@ -8,6 +8,7 @@ import type { Dtype } from '../../../reference/dtype.ts';
 import type { WireHyper } from '../../protocol/messages.ts';
 import { lrArb, weighted } from './hyperparameters.ts';
 import { CROSS } from './magnitudes.ts';
+import type { Interval } from './ranges.ts';
 
 export type Profile = 'default' | 'long';
 
@@ -68,8 +69,8 @@ export function scheduleArb(canOverride: boolean): fc.Arbitrary<boolean> {
     : fc.constant(false);
 }
 
-/** One step's override: none (twice as likely) or a new learning rate from that step on. */
-export function overrideArb(scheduled: boolean, dtype: Dtype): fc.Arbitrary<WireHyper | undefined> {
+/** One step's override: none (twice as likely) or a new learning rate from that step on, inside its range (PROTO-4). */
+export function overrideArb(scheduled: boolean, dtype: Dtype, lrRange?: Interval): fc.Arbitrary<WireHyper | undefined> {
   if (!scheduled) return fc.constant(undefined);
-  return fc.oneof(CROSS, { weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: lrArb(dtype).map((lr): WireHyper => ({ lr })) });
+  return fc.oneof(CROSS, { weight: 2, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: lrArb(dtype, lrRange).map((lr): WireHyper => ({ lr })) });
 }
