@@ -41,7 +41,7 @@ function digits(c: bigint): number {
  * which doubles the correct digits each time, run until they cover √n's ⌈d/2⌉, then corrected by
  * comparing squares — so the result is exact whatever the estimate was, and fast when it is good.
  */
-function isqrt(n: bigint, d: number): bigint {
+export function isqrt(n: bigint, d: number): bigint {
   let x: bigint;
   let correct = 14;
   if (d <= 300) {
