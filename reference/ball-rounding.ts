@@ -43,7 +43,7 @@ export function roundBall(b: Ball, dtype: Dtype): number | undefined {
 function clearNarrow(b: Ball, dtype: Dtype): number | undefined {
   magnitude(b.mid);
   if (magE > 38 || magE < -60) return undefined;
-  const a = magM * 10 ** magE;
+  const a = magM * p10(magE);
   const r = b.rad === 0 ? 0 : b.rad * p10(b.mid.exponent) * UP;
   const slack = (a * 2 ** -48 + r) * UP;
   const v = roundDoubleToDtype(a, dtype);
@@ -123,14 +123,24 @@ function clearOfHalfPoints(mid: BigDecimal, rad: number, k: number): BigDecimal 
   if (!(rad < 2 ** 52)) return undefined;
   const unit = pow10(k);
   const q = mid.coefficient / unit;
-  const rest = mid.coefficient - q * unit;
   const kept = mid.digits - k;
   if (q === pow10(kept - 1)) return undefined;
-  const half = halfPow10(k);
-  const distance = rest > half ? rest - half : half - rest;
-  if (distance <= BigInt(Math.ceil(rad * UP))) return undefined;
-  if (rest < half) return BigDecimal.of(mid.sign, q, mid.exponent + k, kept);
+  const side = sideOfHalf(mid.coefficient - q * unit, k, rad);
+  if (side === 0) return undefined;
+  if (side < 0) return BigDecimal.of(mid.sign, q, mid.exponent + k, kept);
   // rounding up may carry into a new digit: 99…9 → 100…0
   const up = q + 1n;
   return up === pow10(kept) ? BigDecimal.of(mid.sign, pow10(kept - 1), mid.exponent + k + 1, kept) : BigDecimal.of(mid.sign, up, mid.exponent + k, kept);
+}
+
+/** −1 or 1 as rest is below or above 10^k/2 by more than rad, else 0: in doubles while both are exact integers (k ≤ 15), else in BigInts. */
+function sideOfHalf(rest: bigint, k: number, rad: number): number {
+  const r = Math.ceil(rad * UP);
+  if (k <= 15) {
+    const d = Number(rest) - 5 * p10(k - 1);
+    return d > r ? 1 : d < -r ? -1 : 0;
+  }
+  const d = rest - halfPow10(k);
+  const big = BigInt(r);
+  return d > big ? 1 : d < -big ? -1 : 0;
 }
