@@ -411,9 +411,10 @@ export let scaledDivisor = 1n;
  */
 export function binadeScaled(x: BigDecimal): number | undefined {
   const n = x.digits;
-  // log₂|x| from the leading 17 digits, then corrected by the quotient's length
-  const lead = n > 17 ? Number(x.coefficient / pow10(n - 17)) : Number(x.coefficient);
-  const log2 = Math.log2(lead) + (x.exponent + Math.max(0, n - 17)) * LOG2_10;
+  // log₂|x| from the coefficient as a double (its leading 17 digits beyond 300), then corrected by the quotient's length
+  const cut = n > 300 ? n - 17 : 0;
+  const lead = cut > 0 ? Number(x.coefficient / pow10(cut)) : Number(x.coefficient);
+  const log2 = Math.log2(lead) + (x.exponent + cut) * LOG2_10;
   if (!(log2 > -1000.5 && log2 < 1000.5)) return undefined;
   let e2 = Math.floor(log2);
   for (let tries = 0; tries < 3; tries++) {
