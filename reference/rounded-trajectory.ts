@@ -86,14 +86,25 @@ function decidePending(
   start: number,
   digits: number,
 ): RoundedStep[] {
-  for (const i of pending) {
-    let w = start;
+  // first every pending element together at 2W (most are exact ties whose digits outrun W, decided
+  // there), then each one left alone at 4W, 8W, … (alone at 2W too, if together a comparison was undecided)
+  let left = pending;
+  let alone = start;
+  if (pending.length > 1 && inShape(input)) {
+    const together = evaluate(def, pickedInput(input, pending), 2 * start);
+    if (together !== undefined) {
+      left = pending.filter((i, k) => !decideElement(out, together, k, i, request.dtypes, digits));
+      alone = 2 * start;
+    }
+  }
+  for (const i of left) {
+    let w = alone;
     let done = false;
     while (!done) {
       w *= 2;
       if (w > MAX_WORKING_PRECISION) throw new Error(undecidedMessage(out, i, MAX_WORKING_PRECISION));
-      const alone = evaluate(def, elementInput(input, i), w);
-      done = alone !== undefined && decideElement(out, alone, 0, i, request.dtypes, digits);
+      const balls = evaluate(def, elementInput(input, i), w);
+      done = balls !== undefined && decideElement(out, balls, 0, i, request.dtypes, digits);
     }
   }
   return out;
@@ -112,6 +123,18 @@ function evaluate(def: OptimizerDef, input: CaseInput, w: number): ExactStep<Bal
 /** Element i of a case as a case of its own (the hyperparameters and step counter unchanged). */
 export function elementInput(input: CaseInput, i: number): CaseInput {
   return rangeInput(input, i, i + 1);
+}
+
+/** The elements `indices` of a case (every array of its length: inShape) as a case of their own. */
+function pickedInput(input: CaseInput, indices: readonly number[]): CaseInput {
+  const pick = (a: readonly unknown[]) => indices.map((i) => a[i]);
+  const state = input.state === null ? null : Object.fromEntries(Object.entries(input.state).map(([k, v]) => [k, Array.isArray(v) ? pick(v) : v]));
+  return {
+    hyper: input.hyper,
+    params: pick(input.params) as number[],
+    state,
+    steps: input.steps.map((s) => ({ grad: pick(s.grad) as number[], hyper: s.hyper })),
+  };
 }
 
 /** Elements [from, to) of a case as a case of their own (the hyperparameters and step counter unchanged). */
