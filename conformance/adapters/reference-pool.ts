@@ -24,11 +24,12 @@ const MAX_SLICE_ELEMENTS = 16_384;
 const WORKER_FAILED = 'reference worker failed: ';
 
 /**
- * A worker's young generation (three semi-spaces' worth: 64 MB ones). The ball arithmetic allocates
+ * A worker's young generation (three semi-spaces' worth: 32 MB ones). The ball arithmetic allocates
  * some kilobytes per element-step that die young; at V8's default 16 MB semi-spaces the scavenges
- * took a quarter of the time, at 64 MB they take half as much (+15–25 % param-steps/s).
+ * took a quarter of the time (one thread: +12 % param-steps/s at 32 MB, +20 % at 64 MB; 64 MB put
+ * the 10⁶-element float64 step's server at 998 MiB, 32 MB at 880 MiB, against the 1 GiB target).
  */
-const YOUNG_GENERATION_MB = 192;
+const YOUNG_GENERATION_MB = 96;
 
 type SliceAnswer = { readonly id: number; readonly steps: WireStepOutput[] } | { readonly id: number; readonly error: string };
 
