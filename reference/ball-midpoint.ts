@@ -10,7 +10,7 @@
  * when it is the exact value on its operands, else 1 (digits dropped, a remainder not looked at),
  * or 2 where a dropped term adds to a cut.
  */
-import { BigDecimal, isqrt, pow10 } from './big-decimal.ts';
+import { BigDecimal, evenScaled, isqrt, pow10 } from './big-decimal.ts';
 
 /** The last cut result's error bound in units of its last digit (strictly below it: 1 means < 1 unit). */
 export let cutUnits = 0;
@@ -99,14 +99,7 @@ export function cutQuotient(x: BigDecimal, y: BigDecimal, p: number): BigDecimal
 
 /** NOTE-4: √x of a finite x > 0, cut to p digits: ⌊√⌋ of the radicand cut to 2p − 1 or 2p digits (⌊√⌊a⌋⌋ = ⌊√a⌋). */
 export function cutRoot(x: BigDecimal, p: number): BigDecimal {
-  let c = x.coefficient;
-  let e = x.exponent;
-  let d = x.digits;
-  if (e % 2 !== 0) {
-    c *= 10n;
-    e -= 1;
-    d += 1;
-  }
+  let [c, e, d] = evenScaled(x);
   // c·10^(2j) with 2p − 1 or 2p digits (j < 0: digits dropped, the floor taken)
   const j = Math.floor((2 * p - d) / 2);
   if (j > 0) c *= pow10(2 * j);

@@ -349,6 +349,11 @@ export function divide(x: BigDecimal, y: BigDecimal, p: number, keep = p): BigDe
   return rounded(sign, q, x.exponent - y.exponent - k, q * den !== num, p + 2, p, keep);
 }
 
+/** x's coefficient, exponent and digit count with the exponent made even (a root halves it): c·10 and e − 1 when e is odd. */
+export function evenScaled(x: BigDecimal): [bigint, number, number] {
+  return x.exponent % 2 === 0 ? [x.coefficient, x.exponent, x.digits] : [x.coefficient * 10n, x.exponent - 1, x.digits + 1];
+}
+
 /**
  * NOTE-6: √x of a finite x ≥ 0 (√−0 = −0), rounded to p digits: ⌊√⌋ of at least p + 2 digits,
  * "not a perfect square" the sticky bit — exact exactly when the root is, and then kept exact when
@@ -359,14 +364,7 @@ export function squareRoot(x: BigDecimal, p: number, keep = p): BigDecimal {
     inexact = false;
     return x;
   }
-  let c = x.coefficient;
-  let e = x.exponent;
-  let d = x.digits;
-  if (e % 2 !== 0) {
-    c *= 10n;
-    e -= 1;
-    d += 1;
-  }
+  let [c, e, d] = evenScaled(x);
   // at least 2·(p + 2) digits under the root, so the root has p + 2
   const missing = 2 * (p + 2) - d;
   if (missing > 0) {
