@@ -48,26 +48,11 @@ export interface RoundingRequest {
 export function roundedTrajectory(def: OptimizerDef, input: CaseInput, request: RoundingRequest): RoundedStep[] {
   const digits = request.digits ?? precision();
   const start = Math.max(digits, precision()) + GUARD_DIGITS;
-  const n = input.params.length;
-  let out: RoundedStep[] | undefined;
-  const pending: number[] = [];
-  // CHUNK_ELEMENTS at a time: a chunk's balls of every step die young (a whole slice's outlived the
-  // young generation, and the collector spent a third of the time copying them)
-  // a case whose arrays are not all of n elements is evaluated whole, for referenceTrajectory's message
-  const size = inShape(input) ? CHUNK_ELEMENTS : Math.max(n, 1);
-  for (let from = 0; from < Math.max(n, 1); from += size) {
-    const to = Math.min(n, from + size);
-    const chunk = from === 0 && to === n ? input : rangeInput(input, from, to);
-    const whole = evaluate(def, chunk, start);
-    out ??= allocate(whole ?? evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), n, request.dtypes);
-    if (whole === undefined) for (let i = from; i < to; i++) pending.push(i);
-    else pending.push(...decideAll(out, whole, request.dtypes, digits, from));
-  }
-  return decidePending(def, input, request, out as RoundedStep[], pending, start, digits);
+  const whole = evaluate(def, input, start);
+  const out = allocate(whole ?? evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), input.params.length, request.dtypes);
+  const pending = whole === undefined ? input.params.map((_, i) => i) : decideAll(out, whole, request.dtypes, digits);
+  return decidePending(def, input, request, out, pending, start, digits);
 }
-
-/** Elements evaluated together by `roundedTrajectory`: few enough that their balls die young. */
-const CHUNK_ELEMENTS = 256;
 
 /** Whether every gradient and state array of a case has as many elements as its params. */
 function inShape(input: CaseInput): boolean {
@@ -122,10 +107,10 @@ function evaluate(def: OptimizerDef, input: CaseInput, w: number): ExactStep<Bal
 
 /** Element i of a case as a case of its own (the hyperparameters and step counter unchanged). */
 export function elementInput(input: CaseInput, i: number): CaseInput {
-  return rangeInput(input, i, i + 1);
+  return pickedInput(input, [i]);
 }
 
-/** The elements `indices` of a case (every array of its length: inShape) as a case of their own. */
+/** The elements `indices` of a case as a case of their own (the hyperparameters and step counter unchanged). */
 function pickedInput(input: CaseInput, indices: readonly number[]): CaseInput {
   const pick = (a: readonly unknown[]) => indices.map((i) => a[i]);
   const state = input.state === null ? null : Object.fromEntries(Object.entries(input.state).map(([k, v]) => [k, Array.isArray(v) ? pick(v) : v]));
@@ -135,12 +120,6 @@ function pickedInput(input: CaseInput, indices: readonly number[]): CaseInput {
     state,
     steps: input.steps.map((s) => ({ grad: pick(s.grad) as number[], hyper: s.hyper })),
   };
-}
-
-/** Elements [from, to) of a case as a case of their own (the hyperparameters and step counter unchanged). */
-function rangeInput(input: CaseInput, from: number, to: number): CaseInput {
-  const state = input.state === null ? null : Object.fromEntries(Object.entries(input.state).map(([k, v]) => [k, Array.isArray(v) ? v.slice(from, to) : v]));
-  return { hyper: input.hyper, params: input.params.slice(from, to), state, steps: input.steps.map((s) => ({ grad: s.grad.slice(from, to), hyper: s.hyper })) };
 }
 
 function allocate(shape: ExactStep<Ball>[] | undefined, n: number, dtypes: readonly Dtype[]): RoundedStep[] {
@@ -156,14 +135,14 @@ function allocate(shape: ExactStep<Ball>[] | undefined, n: number, dtypes: reado
   });
 }
 
-/** Decides every output of every element (element i of `balls` is element from + i of `out`), output by output; the elements left undecided, in order. */
-function decideAll(out: RoundedStep[], balls: ExactStep<Ball>[], dtypes: readonly Dtype[], digits: number, from: number): number[] {
+/** Decides every output of every element, output by output; the elements left undecided, in order. */
+function decideAll(out: RoundedStep[], balls: ExactStep<Ball>[], dtypes: readonly Dtype[], digits: number): number[] {
   const pending = new Set<number>();
   balls.forEach((s, k) => {
     const outputs: [RoundedValues, Ball[]][] = [[out[k].params, s.params]];
     for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') outputs.push([out[k].state[name] as RoundedValues, v]);
     for (const [target, values] of outputs) {
-      for (let i = 0; i < values.length; i++) if (!decideOne(target, values[i], from + i, dtypes, digits)) pending.add(from + i);
+      for (let i = 0; i < values.length; i++) if (!decideOne(target, values[i], i, dtypes, digits)) pending.add(i);
     }
   });
   return [...pending].sort((a, b) => a - b);
