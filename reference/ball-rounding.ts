@@ -6,7 +6,7 @@
  * decides, ties to even. A quick test first sees whether the ball is clear of every boundary by a
  * margin that covers its own rounding errors; only when it is not are the ends rounded exactly.
  */
-import { BigDecimal, compare, exactSum, halfPow10, pow10, toDigits } from './big-decimal.ts';
+import { BigDecimal, binadeScaled, compare, exactSum, halfPow10, pow10, scaledDivisor, scaledQuotient, scaledRemainder, toDigits } from './big-decimal.ts';
 import type { Ball } from './ball.ts';
 import { FORMATS, roundDoubleToDtype, roundScaledToDtype, type Dtype } from './dtype.ts';
 import { UP, magE, magM, magnitude, p10 } from './radius.ts';
@@ -43,7 +43,7 @@ export function roundBall(b: Ball, dtype: Dtype): number | undefined {
 function clearNarrow(b: Ball, dtype: Dtype): number | undefined {
   magnitude(b.mid);
   if (magE > 38 || magE < -60) return undefined;
-  const a = magM * 10 ** magE;
+  const a = magM * p10(magE);
   const r = b.rad === 0 ? 0 : b.rad * p10(b.mid.exponent) * UP;
   const slack = (a * 2 ** -48 + r) * UP;
   const v = roundDoubleToDtype(a, dtype);
@@ -68,34 +68,37 @@ function exponentOf(v: number): number {
 }
 
 /**
- * float64's rounding v of the midpoint (JavaScript's correctly rounded decimal-string conversion),
- * when the ball is clear of the half-points around v: d = mid − v exactly, then |d| + r against
- * half the spacing on d's side (below a power of two the spacing halves), in doubles with a
- * 2^−46 margin for their roundings. Normal doubles only; undefined: not clear — the exact test decides.
+ * float64's rounding of a normal ball, when it is clear of the half-points around its value:
+ * |mid|/h = q + f exactly (binadeScaled: h = 2^(e2−53), half the spacing, q in [2^53, 2^54)), so the
+ * doubles lie at even q and the half-points at odd q. The radius in units of h, and the distances
+ * from q + f to the half-points on either side, in doubles with a 2^−40 margin for their roundings
+ * (f is within 2^−51 of the exact fraction). Undefined: not clear — the exact test decides.
  */
 function clearFloat64(b: Ball): number | undefined {
-  const v = b.mid.toNumber();
-  const av = Math.abs(v);
-  if (!(av >= 2 ** -1000 && av < 2 ** 1000)) return undefined;
-  const d = exactSum(b.mid, v < 0 ? 1 : -1, BigDecimal.exact(av));
-  const e2 = exponentOf(av);
-  const up = 2 ** (e2 - 52);
-  // half the spacing above |v|, and below it (halved again below a power of two)
-  const above = up / 2;
-  const below = 2 ** e2 === av ? up / 4 : up / 2;
-  let dist = 0;
-  if (d.coefficient !== 0n) {
-    magnitude(d);
-    dist = magM * p10(magE);
-  }
-  // where |mid| lies from |v|: outward (away from zero) or inward
-  const outward = d.coefficient !== 0n && d.sign < 0 === v < 0;
-  const r = b.rad === 0 ? 0 : b.rad * p10(b.mid.exponent);
-  const margin = 1 + 2 ** -46;
-  const clearAbove = ((outward ? dist : 0) + r) * margin < above;
-  const clearBelow = ((outward ? 0 : dist) + r) * margin < below;
-  return clearAbove && clearBelow ? v : undefined;
+  const mid = b.mid;
+  if (mid.exponent < -300 || mid.exponent > 300) return undefined;
+  const e2 = binadeScaled(mid);
+  if (e2 === undefined) return undefined;
+  // the radius's scale 10^e/h, and the divisor, in the double's range (else the exact test)
+  const scale = p10(mid.exponent) * 2 ** (53 - e2);
+  const divisor = Number(scaledDivisor);
+  if (!(scale > 1e-290 && scale < 1e290 && divisor < Infinity)) return undefined;
+  const q = scaledQuotient;
+  const f = Number(scaledRemainder) / divisor;
+  const even = (q & 1n) === 0n;
+  // the double: q itself when even, else q + 1 (f > 0 puts it past the half-point q; f = 0 is a tie, not clear)
+  const j = even ? q : q + 1n;
+  // distances to the half-points below and above, in units of h (below 2^e2·2^53 the spacing halves)
+  const below = even ? (q === TWO_53 ? 0.5 : 1) + f : f;
+  const above = even ? 1 - f : 2 - f;
+  const rh = b.rad === 0 ? 0 : b.rad * scale * UP;
+  const slack = 2 ** -40;
+  if (rh * (1 + slack) + slack >= Math.min(below, above)) return undefined;
+  const v = Number(j >> 1n) * 2 ** (e2 - 52);
+  return mid.sign < 0 ? -v : v;
 }
+
+const TWO_53 = 1n << 53n;
 
 /** NOTE-4: the exact value correctly rounded to `digits` significant digits (half-even) when the ball decides it. */
 export function ballDigits(b: Ball, digits: number): BigDecimal | undefined {
@@ -120,14 +123,24 @@ function clearOfHalfPoints(mid: BigDecimal, rad: number, k: number): BigDecimal 
   if (!(rad < 2 ** 52)) return undefined;
   const unit = pow10(k);
   const q = mid.coefficient / unit;
-  const rest = mid.coefficient - q * unit;
   const kept = mid.digits - k;
   if (q === pow10(kept - 1)) return undefined;
-  const half = halfPow10(k);
-  const distance = rest > half ? rest - half : half - rest;
-  if (distance <= BigInt(Math.ceil(rad * UP))) return undefined;
-  if (rest < half) return BigDecimal.of(mid.sign, q, mid.exponent + k, kept);
+  const side = sideOfHalf(mid.coefficient - q * unit, k, rad);
+  if (side === 0) return undefined;
+  if (side < 0) return BigDecimal.of(mid.sign, q, mid.exponent + k, kept);
   // rounding up may carry into a new digit: 99…9 → 100…0
   const up = q + 1n;
   return up === pow10(kept) ? BigDecimal.of(mid.sign, pow10(kept - 1), mid.exponent + k + 1, kept) : BigDecimal.of(mid.sign, up, mid.exponent + k, kept);
+}
+
+/** −1 or 1 as rest is below or above 10^k/2 by more than rad, else 0: in doubles while both are exact integers (k ≤ 15), else in BigInts. */
+function sideOfHalf(rest: bigint, k: number, rad: number): number {
+  const r = Math.ceil(rad * UP);
+  if (k <= 15) {
+    const d = Number(rest) - 5 * p10(k - 1);
+    return d > r ? 1 : d < -r ? -1 : 0;
+  }
+  const d = rest - halfPow10(k);
+  const big = BigInt(r);
+  return d > big ? 1 : d < -big ? -1 : 0;
 }

@@ -8,6 +8,7 @@
  * and exact ties are known to be exact. The generic family steps run on it unchanged.
  */
 import { add, BigDecimal, compare, divide, inexact, multiply, squareRoot } from './big-decimal.ts';
+import { cutProduct, cutQuotient, cutRoot, cutSum, cutUnits } from './ball-midpoint.ts';
 import { roundBall } from './ball-rounding.ts';
 import { Dec } from './decimal.ts';
 import { exactString } from './dtype.ts';
@@ -81,11 +82,14 @@ export class Ball implements Scalar<Ball> {
   /** |xy − mx·my| ≤ |mx|·ry + |my|·rx + rx·ry (three terms of up to eight roundings each: UP³). */
   times(y: Ball): Ball {
     if (!this.mid.finite || !y.mid.finite) return nonFinite(this, y, (a, b) => a.times(b));
+    // exact operands: a product known exact or rounded; else the product cut (ball-midpoint.ts)
     const exact = this.isExact && y.isExact;
-    const mid = zeroAt(multiply(this.mid, y.mid, W), this.mid.exponent + y.mid.exponent);
-    if (exact && !inexact) return new Ball(mid);
+    const product = exact ? multiply(this.mid, y.mid, W) : cutProduct(this.mid, y.mid, W);
+    const error = exact ? (inexact ? 0.5 : 0) : cutUnits;
+    const mid = zeroAt(product, this.mid.exponent + y.mid.exponent);
+    if (error === 0 && exact) return new Ball(mid);
     const ez = mid.exponent;
-    let rad = inexact ? 0.5 : 0;
+    let rad = error;
     if (y.rad !== 0 && this.mid.coefficient !== 0n) {
       magnitude(this.mid);
       rad += magM * y.rad * p10(magE + y.mid.exponent - ez);
@@ -106,8 +110,11 @@ export class Ball implements Scalar<Ball> {
     // a divisor within twice its radius of zero: unknown here (a higher precision shrinks the radius)
     if (!y.isExact && !below(y.rad, y.mid.exponent, y.mid, 0.5)) return new Ball(y.mid.isZero() ? y.mid : divide(this.mid, y.mid, W), Infinity);
     const exact = this.isExact && y.isExact;
-    const mid = zeroAt(divide(this.mid, y.mid, W, exact ? W + 3 : W), this.mid.exponent - y.mid.exponent);
-    if (exact && !inexact) return new Ball(mid);
+    // exact operands: a quotient known exact or rounded; else the quotient cut (ball-midpoint.ts)
+    const quotient = exact ? divide(this.mid, y.mid, W, W + 3) : cutQuotient(this.mid, y.mid, W);
+    const error = exact ? (inexact ? 0.5 : 0) : cutUnits;
+    const mid = zeroAt(quotient, this.mid.exponent - y.mid.exponent);
+    if (error === 0) return new Ball(mid);
     const ez = mid.exponent;
     magnitude(y.mid);
     const my = magM;
@@ -119,7 +126,7 @@ export class Ball implements Scalar<Ball> {
       num += magM * y.rad * p10(magE + y.mid.exponent - 2 * ey - ez);
     }
     if (this.rad !== 0) num += my * this.rad * p10(this.mid.exponent - ey - ez);
-    const rad = (num / (my * my * (1 - rho))) * UP * UP * UP + (inexact ? 0.5 : 0);
+    const rad = (num / (my * my * (1 - rho))) * UP * UP * UP + error;
     return new Ball(mid, rad * UP);
   }
 
@@ -136,10 +143,10 @@ export class Ball implements Scalar<Ball> {
     // a ball reaching zero may hold a negative value (NaN) or not: unknown here
     if (this.containsZero()) return new Ball(this.mid.abs().sqrt(), Infinity);
     if (this.mid.isNegative()) return new Ball(this.mid.sqrt());
-    const mid = squareRoot(this.mid, W);
+    const mid = cutRoot(this.mid, W);
     magnitude(this.mid);
     const [m, e] = magE % 2 === 0 ? [magM, magE] : [magM * 10, magE - 1];
-    const rad = (this.rad / Math.sqrt(m)) * p10(this.mid.exponent - e / 2 - mid.exponent) * UP + (inexact ? 0.5 : 0);
+    const rad = (this.rad / Math.sqrt(m)) * p10(this.mid.exponent - e / 2 - mid.exponent) * UP + cutUnits;
     return new Ball(mid, rad * UP);
   }
 
@@ -281,14 +288,17 @@ function lift(y: Ball | number): Ball {
   return y === 1 ? ONE : Ball.exact(y);
 }
 
-/** x ± y: exact while the sum fits W digits, else rounded to W digits with half a unit added (six roundings: UP). */
+/** x ± y: exact while the sum of exact operands fits W digits, else rounded or cut to W digits with its error added (six roundings: UP). */
 function sumOf(x: Ball, y: Ball, negate: boolean): Ball {
   if (!x.mid.finite || !y.mid.finite) return nonFinite(x, y, (a, b) => (negate ? a.minus(b) : a.plus(b)));
   const ySign = (y.mid.sign === 1) !== negate ? 1 : -1;
-  const mid = zeroAt(add(x.mid, ySign, y.mid, W), Math.min(x.mid.exponent, y.mid.exponent));
-  if (x.isExact && y.isExact && !inexact) return new Ball(mid);
+  const exact = x.isExact && y.isExact;
+  const sum = exact ? add(x.mid, ySign, y.mid, W) : cutSum(x.mid, ySign, y.mid, W);
+  const error = exact ? (inexact ? 0.5 : 0) : cutUnits;
+  const mid = zeroAt(sum, Math.min(x.mid.exponent, y.mid.exponent));
+  if (error === 0 && exact) return new Ball(mid);
   const ez = mid.exponent;
-  let rad = inexact ? 0.5 : 0;
+  let rad = error;
   if (x.rad !== 0) rad += x.rad * p10(x.mid.exponent - ez);
   if (y.rad !== 0) rad += y.rad * p10(y.mid.exponent - ez);
   return new Ball(mid, rad * UP);

@@ -41,7 +41,7 @@ function digits(c: bigint): number {
  * which doubles the correct digits each time, run until they cover √n's ⌈d/2⌉, then corrected by
  * comparing squares — so the result is exact whatever the estimate was, and fast when it is good.
  */
-function isqrt(n: bigint, d: number): bigint {
+export function isqrt(n: bigint, d: number): bigint {
   let x: bigint;
   let correct = 14;
   if (d <= 300) {
@@ -375,6 +375,11 @@ export function divide(x: BigDecimal, y: BigDecimal, p: number, keep = p): BigDe
   return rounded(sign, q, x.exponent - y.exponent - k, q * den !== num, p + 2, p, keep);
 }
 
+/** x's coefficient, exponent and digit count with the exponent made even (a root halves it): c·10 and e − 1 when e is odd. */
+export function evenScaled(x: BigDecimal): [bigint, number, number] {
+  return x.exponent % 2 === 0 ? [x.coefficient, x.exponent, x.digits] : [x.coefficient * 10n, x.exponent - 1, x.digits + 1];
+}
+
 /**
  * NOTE-6: √x of a finite x ≥ 0 (√−0 = −0), rounded to p digits: ⌊√⌋ of at least p + 2 digits,
  * "not a perfect square" the sticky bit — exact exactly when the root is, and then kept exact when
@@ -385,14 +390,7 @@ export function squareRoot(x: BigDecimal, p: number, keep = p): BigDecimal {
     inexact = false;
     return x;
   }
-  let c = x.coefficient;
-  let e = x.exponent;
-  let d = x.digits;
-  if (e % 2 !== 0) {
-    c *= 10n;
-    e -= 1;
-    d += 1;
-  }
+  let [c, e, d] = evenScaled(x);
   // at least 2·(p + 2) digits under the root, so the root has p + 2
   const missing = 2 * (p + 2) - d;
   if (missing > 0) {
@@ -424,3 +422,46 @@ export function compare(x: BigDecimal, y: BigDecimal): number {
   }
   return sx * magnitude;
 }
+
+/** binadeScaled's results: ⌊|x|·2^(53−e2)⌋, the remainder of that division and its divisor. */
+export let scaledQuotient = 0n;
+export let scaledRemainder = 0n;
+export let scaledDivisor = 1n;
+
+/**
+ * NOTE-5: the binade e2 = ⌊log₂|x|⌋ of a finite non-zero x, when −1000 ≤ e2 ≤ 1000 (else
+ * undefined), with |x|·2^(53−e2) = scaledQuotient + scaledRemainder/scaledDivisor exactly, the
+ * quotient in [2^53, 2^54): its top 53 bits are those of x's double, its last bit the half.
+ */
+export function binadeScaled(x: BigDecimal): number | undefined {
+  const n = x.digits;
+  // log₂|x| from the coefficient as a double (its leading 17 digits beyond 300), then corrected by the quotient's length
+  const cut = n > 300 ? n - 17 : 0;
+  const lead = cut > 0 ? Number(x.coefficient / pow10(cut)) : Number(x.coefficient);
+  const log2 = Math.log2(lead) + (x.exponent + cut) * LOG2_10;
+  if (!(log2 > -1000.5 && log2 < 1000.5)) return undefined;
+  let e2 = Math.floor(log2);
+  for (let tries = 0; tries < 3; tries++) {
+    const s = 53 - e2;
+    let num = x.coefficient;
+    let den = 1n;
+    if (x.exponent >= 0) num *= pow10(x.exponent);
+    else den = pow10(-x.exponent);
+    if (s >= 0) num <<= BigInt(s);
+    else den <<= BigInt(-s);
+    const q = num / den;
+    if (q < TWO_53) e2 -= 1;
+    else if (q >= TWO_54) e2 += 1;
+    else {
+      scaledQuotient = q;
+      scaledRemainder = num - q * den;
+      scaledDivisor = den;
+      return e2 >= -1000 && e2 <= 1000 ? e2 : undefined;
+    }
+  }
+  return undefined;
+}
+
+const LOG2_10 = Math.log2(10);
+const TWO_53 = 1n << 53n;
+const TWO_54 = 1n << 54n;

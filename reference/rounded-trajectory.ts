@@ -51,14 +51,45 @@ export function roundedTrajectory(def: OptimizerDef, input: CaseInput, request: 
   const whole = evaluate(def, input, start);
   const out = allocate(whole ?? evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), input.params.length, request.dtypes);
   const pending = whole === undefined ? input.params.map((_, i) => i) : decideAll(out, whole, request.dtypes, digits);
-  for (const i of pending) {
-    let w = start;
+  return decidePending(def, input, request, out, pending, start, digits);
+}
+
+/** Whether every gradient and state array of a case has as many elements as its params. */
+function inShape(input: CaseInput): boolean {
+  const n = input.params.length;
+  const state = input.state === null ? [] : Object.values(input.state);
+  return input.steps.every((s) => s.grad.length === n) && state.every((v) => !Array.isArray(v) || v.length === n);
+}
+
+/** Ziv's strategy for the elements left undecided: each alone at 2W, 4W, … digits, up to the cap. */
+function decidePending(
+  def: OptimizerDef,
+  input: CaseInput,
+  request: RoundingRequest,
+  out: RoundedStep[],
+  pending: readonly number[],
+  start: number,
+  digits: number,
+): RoundedStep[] {
+  // first every pending element together at 2W (most are exact ties whose digits outrun W, decided
+  // there), then each one left alone at 4W, 8W, … (alone at 2W too, if together a comparison was undecided)
+  let left = pending;
+  let alone = start;
+  if (pending.length > 1 && inShape(input)) {
+    const together = evaluate(def, pickedInput(input, pending), 2 * start);
+    if (together !== undefined) {
+      left = pending.filter((i, k) => !decideElement(out, together, k, i, request.dtypes, digits));
+      alone = 2 * start;
+    }
+  }
+  for (const i of left) {
+    let w = alone;
     let done = false;
     while (!done) {
       w *= 2;
       if (w > MAX_WORKING_PRECISION) throw new Error(undecidedMessage(out, i, MAX_WORKING_PRECISION));
-      const alone = evaluate(def, elementInput(input, i), w);
-      done = alone !== undefined && decideElement(out, alone, 0, i, request.dtypes, digits);
+      const balls = evaluate(def, elementInput(input, i), w);
+      done = balls !== undefined && decideElement(out, balls, 0, i, request.dtypes, digits);
     }
   }
   return out;
@@ -76,8 +107,19 @@ function evaluate(def: OptimizerDef, input: CaseInput, w: number): ExactStep<Bal
 
 /** Element i of a case as a case of its own (the hyperparameters and step counter unchanged). */
 export function elementInput(input: CaseInput, i: number): CaseInput {
-  const state = input.state === null ? null : Object.fromEntries(Object.entries(input.state).map(([k, v]) => [k, Array.isArray(v) ? [v[i]] : v]));
-  return { hyper: input.hyper, params: [input.params[i]], state, steps: input.steps.map((s) => ({ grad: [s.grad[i]], hyper: s.hyper })) };
+  return pickedInput(input, [i]);
+}
+
+/** The elements `indices` of a case as a case of their own (the hyperparameters and step counter unchanged). */
+function pickedInput(input: CaseInput, indices: readonly number[]): CaseInput {
+  const pick = (a: readonly unknown[]) => indices.map((i) => a[i]);
+  const state = input.state === null ? null : Object.fromEntries(Object.entries(input.state).map(([k, v]) => [k, Array.isArray(v) ? pick(v) : v]));
+  return {
+    hyper: input.hyper,
+    params: pick(input.params) as number[],
+    state,
+    steps: input.steps.map((s) => ({ grad: pick(s.grad) as number[], hyper: s.hyper })),
+  };
 }
 
 function allocate(shape: ExactStep<Ball>[] | undefined, n: number, dtypes: readonly Dtype[]): RoundedStep[] {
