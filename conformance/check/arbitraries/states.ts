@@ -45,12 +45,24 @@ export function stateNames(family: Family, h: WireHyper): string[] {
  * as PyTorch keeps it (float32), in the dtype — one value for every element.
  */
 export function muProductAt(h: WireHyper, step: number, dtype: Dtype): number {
-  const beta1 = h.beta1 as number;
-  const psi = h.momentum_decay as number;
-  let product = 1;
-  // a product that has underflowed to 0 stays 0: large step counts (PROTO-8's) end the loop early
-  for (let i = 1; i <= step && product !== 0; i++) product = Math.fround(product * Math.fround(beta1 * (1 - 0.5 * 0.96 ** (i * psi))));
-  return fastRound(product, dtype);
+  const { products, settled } = muProducts(h.beta1 as number, h.momentum_decay as number);
+  // μᵢ only grows with i, so a product that a step leaves unchanged (0, or the smallest subnormal
+  // that μᵢ > 1/2 rounds back to) stays there: large step counts (PROTO-8's) end the loop early
+  for (let i = products.length; i <= step && !settled.done; i++) {
+    const next = Math.fround(products[i - 1] * Math.fround((h.beta1 as number) * (1 - 0.5 * 0.96 ** (i * (h.momentum_decay as number)))));
+    if (next === products[i - 1] && (h.momentum_decay as number) >= 0) settled.done = true;
+    else products.push(next);
+  }
+  return fastRound(products[Math.min(step, products.length - 1)], dtype);
+}
+
+const MU_PRODUCTS = new Map<string, { products: number[]; settled: { done: boolean } }>();
+/** The products Π₀ = 1, Π₁, … computed so far for one (β₁, ψ): generation asks for many steps of few schedules. */
+function muProducts(beta1: number, psi: number): { products: number[]; settled: { done: boolean } } {
+  const key = `${beta1} ${psi}`;
+  let entry = MU_PRODUCTS.get(key);
+  if (entry === undefined) MU_PRODUCTS.set(key, (entry = { products: [1], settled: { done: false } }));
+  return entry;
 }
 
 export interface StateSpecs {
