@@ -423,26 +423,24 @@ export function goldenSpecs(): GoldenSpec[] {
       hyper: ADAM('float32'),
       state: (next, n) => adamState(next, n, 'float32', 1000),
     }),
-    basic({
-      name: 'adam-resume-past-100k-float64',
-      definition: 'adam',
-      seed: 311,
-      dtype: 'float64',
-      steps: 3,
-      description: 'Adam resumed at step 200,000 with β₁ = 1 − 2⁻¹⁶ and β₂ = 1 − 2⁻²⁰, where βᵗ still moves the bias corrections',
-      hyper: ADAM('float64', { beta1: 1 - 2 ** -16, beta2: 1 - 2 ** -20 }),
-      state: (next, n) => adamState(next, n, 'float64', 200_000),
-    }),
-    basic({
-      name: 'adam-resume-past-100k-float32',
-      definition: 'adam',
-      seed: 312,
-      dtype: 'float32',
-      steps: 3,
-      description: 'Adam resumed at step 200,000 with β₁ = 1 − 2⁻¹⁶ and β₂ = 1 − 2⁻²⁰ (float32)',
-      hyper: ADAM('float32', { beta1: 1 - 2 ** -16, beta2: 1 - 2 ** -20 }),
-      state: (next, n) => adamState(next, n, 'float32', 200_000),
-    }),
+    // NOTE-1, PROTO-8: resumed past step 100,000 with β near 1, where βᵗ still moves the bias corrections
+    ...(
+      [
+        ['float64', 311],
+        ['float32', 312],
+      ] as const
+    ).map(([dtype, seed]) =>
+      basic({
+        name: `adam-resume-past-100k-${dtype}`,
+        definition: 'adam',
+        seed,
+        dtype,
+        steps: 3,
+        description: `Adam resumed at step 200,000 with β₁ = 1 − 2⁻¹⁶ and β₂ = 1 − 2⁻²⁰, where βᵗ still moves the bias corrections (${dtype})`,
+        hyper: ADAM(dtype, { beta1: 1 - 2 ** -16, beta2: 1 - 2 ** -20 }),
+        state: (next, n) => adamState(next, n, dtype, 200_000),
+      }),
+    ),
     basic({
       name: 'adam-lr-schedule-float32',
       definition: 'adam',
