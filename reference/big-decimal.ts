@@ -78,7 +78,7 @@ export class BigDecimal implements Scalar<BigDecimal> {
   approxMantissa = NaN;
   approxExponent = 0;
 
-  /** False for NaN and the infinities. */
+  /** NOTE-7: false for NaN and the infinities (decimal.js's isFinite). */
   get finite(): boolean {
     return this.nonFinite === undefined;
   }
@@ -227,11 +227,6 @@ export class BigDecimal implements Scalar<BigDecimal> {
 
   isZero(): boolean {
     return !this.nonFinite && this.coefficient === 0n;
-  }
-
-  /** NOTE-7: whether the value is a number, not NaN or ±∞ (decimal.js's isFinite). */
-  isFinite(): boolean {
-    return this.nonFinite === undefined;
   }
 
   /** True for −0 too, as decimal.js's isNeg. */

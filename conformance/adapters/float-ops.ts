@@ -3,7 +3,7 @@
  * rounding to a dtype, the dtype's elementwise ops, the context of one element's step, and the parts
  * every family shares — L2 decay, the descent and the moving average.
  */
-import { FORMATS, type Dtype } from '../../reference/dtype.ts';
+import { roundDoubleToDtype, type Dtype } from '../../reference/dtype.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Rounding
@@ -11,33 +11,14 @@ import { FORMATS, type Dtype } from '../../reference/dtype.ts';
 export type Round = (x: number) => number;
 
 /**
- * Round a double to a dtype, half-even, with gradual underflow and overflow to ±Infinity: the same
- * function as `roundDoubleToDtype`, but in double arithmetic (that one goes through decimal.js and
- * is far too slow for a rounding after every op of a 100k-element case). Tested against it.
+ * Round a double to a dtype, half-even, with gradual underflow and overflow to ±Infinity: the
+ * reference's `roundDoubleToDtype` (NOTE-5, in double arithmetic), with float64 and float32 taken
+ * without a lookup since every op of a large case rounds.
  */
 export function dtypeRounder(dtype: Dtype): Round {
   if (dtype === 'float64') return (x) => x;
   if (dtype === 'float32') return Math.fround;
-  const { precision: p, emin, emax } = FORMATS[dtype];
-  // |x| at or above the midpoint between the largest finite value and 2^(emax+1) rounds to ∞
-  // (the largest finite significand is odd, so the tie goes up).
-  const overflow = (2 - 2 ** -p) * 2 ** emax;
-  const TWO52 = 2 ** 52;
-  return (x) => {
-    if (x === 0 || !Number.isFinite(x)) return x;
-    const ax = Math.abs(x);
-    if (ax >= overflow) return x > 0 ? Infinity : -Infinity;
-    let e = Math.floor(Math.log2(ax));
-    // Math.log2 may be off by one next to a power of two.
-    if (2 ** e > ax) e -= 1;
-    else if (2 ** (e + 1) <= ax) e += 1;
-    const quantum = 2 ** (Math.max(e, emin) - p + 1);
-    const scaled = ax / quantum; // exact: a power-of-two scaling, < 2^p
-    // Adding 2^52 leaves a spacing of 1, so the double addition rounds to an integer, ties to even.
-    const n = scaled + TWO52 - TWO52;
-    const y = n * quantum;
-    return x < 0 ? -y : y;
-  };
+  return (x) => roundDoubleToDtype(x, dtype);
 }
 
 /** The elementwise ops of a dtype: each rounds its exact (double-evaluated) result once. */

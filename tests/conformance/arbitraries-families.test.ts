@@ -6,7 +6,6 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { caseArbitrary } from '../../conformance/check/arbitraries.ts';
 import type { Case } from '../../conformance/check/case.ts';
-import { muProductAt } from '../../conformance/check/arbitraries/states.ts';
 import type { Family } from '../../reference/registry.ts';
 
 const sample = (family: Family, dtype: 'float32' | 'float64' = 'float32', numRuns = 300): Case[] =>
@@ -52,7 +51,13 @@ describe('the arbitraries aim at the hard regions of issue 12’s families', () 
       expect(new Set(pi).size, 'NADAM-3: one value').toBe(1);
       // worked here from NADAM-2: Π₁ = μ₁
       if (c.state!.step === 1) expect(pi[0]).toBe(Math.fround(Math.fround(num(c, 'beta1') * (1 - 0.5 * 0.96 ** num(c, 'momentum_decay')))));
-      expect(pi[0]).toBe(muProductAt(c.hyper, c.state!.step, 'float32'));
+      // NADAM-2 worked here step by step, as PyTorch keeps it (float32), where the run is short enough
+      if (c.state!.step <= 5000) {
+        let product = 1;
+        for (let i = 1; i <= c.state!.step; i++)
+          product = Math.fround(product * Math.fround(num(c, 'beta1') * (1 - 0.5 * 0.96 ** (i * num(c, 'momentum_decay')))));
+        expect(pi[0]).toBe(product);
+      }
     }
   });
   it('ADADELTA-3 · Adadelta: fresh cases whose gradients sit near √ε, where the first steps are ε-dominated', () => {
