@@ -1,20 +1,25 @@
-/** `optconf list`: families with their hyperparameters, named variants (with summaries) and the spec's clauses. */
+/** `optconf list`: families with their hyperparameters, named variants and known defects (with summaries) and the spec's clauses. */
 import type { Command } from 'commander';
-import { FAMILIES, OPTIMIZERS } from '../../reference/registry.ts';
+import { type DefectDef, defectsOf, FAMILIES, KNOWN_DEFECTS, OPTIMIZERS } from '../../reference/registry.ts';
 import { specClauses } from '../traceability.ts';
+
+/** Where a defect was reported and fixed (DEFECT-1…), as the catalog says. */
+const upstream = (d: DefectDef) => (d.fixedIn !== undefined ? `fixed by ${d.upstream} in ${d.fixedIn}` : d.upstream);
 
 function familyLines(): string[] {
   const lines = ['Optimizers (optconf run --optimizer FAMILY [--variant NAME]):'];
+  // the name column fits the longest name, canonical, variant or known defect
+  const width = Math.max(...[...OPTIMIZERS, ...KNOWN_DEFECTS].map((d) => d.name.length)) + 2;
+  const row = (name: string, role: string, text: string) => `  ${name.padEnd(width)}${role.padEnd(10)}${text}`;
   for (const family of FAMILIES) {
     const defs = OPTIMIZERS.filter((o) => o.family === family);
     const canonical = defs.find((o) => o.name === family)!;
     const hyper = canonical.hyper.map((h) => (h.default === undefined ? h.name : `${h.name}=${h.default}`)).join(', ');
     lines.push('', `${family}  (${hyper})`);
-    for (const def of defs) {
-      const role = def.name === family ? 'canonical' : 'variant';
-      lines.push(`  ${def.name.padEnd(24)}${role.padEnd(10)}${def.summary}`);
-      lines.push(`  ${''.padEnd(34)}clauses: ${def.clauses.join(' ')}`);
-    }
+    for (const def of defs)
+      lines.push(row(def.name, def.name === family ? 'canonical' : 'variant', def.summary), row('', '', `clauses: ${def.clauses.join(' ')}`));
+    // DEFECT-1…: never run, only matched against a failure, so they are listed apart from the variants
+    for (const d of defectsOf(family)) lines.push(row(d.name, 'defect', d.summary), row('', '', `clauses: ${d.clauses.join(' ')}; ${upstream(d)}`));
   }
   return lines;
 }

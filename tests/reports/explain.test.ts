@@ -91,4 +91,21 @@ describe('PROTO-7 · optconf list', () => {
     expect(optconf('list', 'optimizers').stdout).not.toContain('Clauses (optconf explain ID)');
     expect(optconf('list', 'bogus').status).toBe(2);
   });
+
+  it('DEFECT-1 · DEFECT-2 · DEFECT-3 · DEFECT-4 · lists the known defects under their families, apart from the variants, every name in its own column', () => {
+    const out = optconf('list', 'optimizers').stdout;
+    for (const [family, id, clause] of [
+      ['radam', 'torch-1.13/radam-foreach-eps', 'DEFECT-1'],
+      ['nadam', 'torch-1.13/nadam-mu-product', 'DEFECT-2'],
+      ['adagrad', 'torch-1.13/adagrad-foreach-lr-float32', 'DEFECT-3'],
+      ['adadelta', 'tfjs-4.22/adadelta-stale-denominator', 'DEFECT-4'],
+    ]) {
+      const section = out.split(/\n\n/).find((s) => s.startsWith(`${family}  (`))!;
+      expect(section, family).toMatch(new RegExp(`^ {2}${id.replace(/[./]/g, '\\$&')} +defect +\\S`, 'm'));
+      expect(section, family).toContain(`clauses: ${clause};`);
+    }
+    expect(out).toContain('fixed by pytorch/pytorch#92551 in 2.0.0');
+    // a name never runs into its role: every row has two spaces at least between them
+    for (const line of out.split('\n').filter((l) => /^ {2}\S.* (canonical|variant|defect) /.test(l))) expect(line).toMatch(/^ {2}\S+ {2,}(canonical|variant|defect) /);
+  });
 });
