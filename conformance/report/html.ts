@@ -6,7 +6,7 @@
  * fetch: it opens the same offline, attached to a CI run or mailed.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { OPTIMIZERS } from '../../reference/registry.ts';
+import { describeDefect, KNOWN_DEFECTS, OPTIMIZERS } from '../../reference/registry.ts';
 import { describeFailure, formatUlps, margin, type OutputCheck } from '../check/compare.ts';
 import { REPORT_FORMAT, assertReplaceable, failingCaseLabel, fingerprintWords, formatRatio, replayCommand } from './report.ts';
 import type { CheckReport, TargetResult, TargetSample } from '../check/verdict.ts';
@@ -247,7 +247,13 @@ function fingerprintText(t: TargetResult): string {
     return t.failure?.protocol ? 'not computed (a protocol failure: nothing was computed to compare)' : 'not computed';
   }
   if (t.fingerprint.length === 0) return fingerprintWords(t) as string;
-  return `matches ${t.fingerprint.map((name) => `${name} (${OPTIMIZERS.find((o) => o.name === name)?.summary ?? 'a named variant'})`).join('; ')}`;
+  return `matches ${t.fingerprint.map((name) => `${name} (${summaryOf(name)})`).join('; ')}`;
+}
+
+/** What a fingerprint entry computes: a named variant's summary, or a known defect's (DEFECT-1…, named as `describeDefect` names it). */
+function summaryOf(name: string): string {
+  const defect = KNOWN_DEFECTS.find((d) => describeDefect(d) === name);
+  return defect?.summary ?? OPTIMIZERS.find((o) => o.name === name)?.summary ?? 'a named variant';
 }
 
 const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

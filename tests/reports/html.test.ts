@@ -13,6 +13,7 @@ import { writeJsonReport } from '../../conformance/report/report.ts';
 import { checkImplementation } from '../../conformance/check/runner.ts';
 import type { CheckReport } from '../../conformance/check/verdict.ts';
 import { findOptimizer } from '../../reference/registry.ts';
+import { MUTANTS } from '../../conformance/adapters/mutants.ts';
 import { againstVariant, fingerprinted, scratch } from './helpers.ts';
 
 let failing: CheckReport;
@@ -60,6 +61,16 @@ describe('PREC-1 · the HTML report', () => {
       `optconf run --impl "python3 my_adam.py" --runs 20 --optimizer adam --dtype float32 --seed ${mixed.seed} --path ${adam.failure!.path}`,
     ]);
     expect(textOf(html, 'fingerprint')[0]).toMatch(/^matches adam\/eps-inside-sqrt \(ε inside the square root/);
+  });
+
+  it('DEFECT-2 · a failure that matches a known defect is named as one, with what the defect computes, not as "a named variant"', async () => {
+    const m = MUTANTS.find((x) => x.name === 'nadam/mu-product-twice')!;
+    const report = await checkImplementation(m.impl(), { optimizer: 'nadam', dtype: m.dtype, runs: 20, seed: 3 });
+    const [text] = textOf(renderHtmlReport(report), 'fingerprint');
+    expect(text).toMatch(
+      /known defect torch-1\.13\/nadam-mu-product \(fixed by pytorch\/pytorch#92699\) \(PyTorch 1\.13 NAdam single-tensor: μₜ counted twice/,
+    );
+    expect(text).not.toContain('a named variant');
   });
 
   it('ADAM-8 · against a variant the replay names it and the fingerprint says why it was not computed', () => {
