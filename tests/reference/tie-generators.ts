@@ -9,7 +9,8 @@
  * Notation for a dtype of p significand bits: 1 − 2^−(p+1) is the tie between 1 − 2^−p and 1
  * (→ 1, the even one); odd = 1 + 2^(1−p) has an odd significand, so odd + 2^−p is the tie between
  * odd and 1 + 2^(2−p) (→ the even 1 + 2^(2−p)), and a value just below it rounds to odd, which a
- * 50-digit evaluation that sees the tie gets wrong; tiny = 2^(emin−p+1), half of it the tie
+ * 50-digit evaluation that sees the tie gets wrong (the near ties here lie 2^−200 or closer to
+ * their tie, relative, below 50 digits in every dtype); tiny = 2^(emin−p+1), half of it the tie
  * between 0 and tiny (→ +0).
  */
 import { FORMATS, minSubnormal, roundDoubleToDtype, type Dtype } from '../../reference/dtype.ts';
@@ -43,8 +44,8 @@ function oneElement(hyper: Record<string, unknown>, grads: number[], param = 1, 
  * (√1 + 1) or ε = 3 inside it (√(1 + 3)) makes it ½. Exact ties: θ = 1 − lr·d = 1 − 2^−(p+1);
  * ADAGRAD-2 at t = 2 with lr_decay = 1 halves lr, from sum₁ = 3 and g′ = 0.5 + 0.5·θ = 1 (L2):
  * sum = 4, d = ½, 2^−(p−1)/2·½; initial_accumulator_value = 3 with g = 1 gives d = ½ from the
- * first step, so lr = tiny halves θ = tiny. Near tie: ε = 2^−140 makes d = −1/(1 + 2^−140)
- * (−1/√(1 + 2^−140) inside), odd + 2^−p·|d| just below the tie. Cancellations: θ = lr = 1,
+ * first step, so lr = tiny halves θ = tiny. Near tie: ε = 2^−200 makes d = −1/(1 + 2^−200)
+ * (−1/√(1 + 2^−200) inside), odd + 2^−p·|d| just below the tie. Cancellations: θ = lr = 1,
  * ε = 2^−200: 1 − 1/(1 + 2^−200) ≈ 2^−200; and θ = lr/(1 + lr_decay) = ⅓ rounded to the dtype,
  * the step size an inexact quotient.
  */
@@ -61,7 +62,7 @@ const adagrad: TieGenerators = {
   },
   nearTies: (_d, dtype) => {
     const { p, odd } = dtypeParts(dtype);
-    return [oneElement({ lr: 2 ** -p, eps: 2 ** -140 }, [-1], odd)];
+    return [oneElement({ lr: 2 ** -p, eps: 2 ** -200 }, [-1], odd)];
   },
   cancellations: (_d, dtype) => [
     oneElement({ lr: 1, eps: 2 ** -200 }, [1]),
@@ -73,7 +74,7 @@ const adagrad: TieGenerators = {
  * ADADELTA-1 … ADADELTA-5. From u = 0 with ρ = ε = ¼ and g′ = 1 (g = 0.5 plus 0.5·θ, L2):
  * v = ¾, Δ = √¼/√(¾ + ¼) = ½ exactly; from a state u = ¾, v = 6.5 with ρ = ½: v = 3.75,
  * Δ = √1/√4 = ½. So θ − 2^−p·Δ = 1 − 2^−(p+1), and lr = tiny halves θ = tiny. Near tie: ρ = ¾,
- * ε = 2^−140, g = −1: Δ = −2^−70/√(¼ + 2^−140) = −2^−69·(1 − 2^−139 + …), and lr = 2^(69−p) puts
+ * ε = 2^−400, g = −1: Δ = −2^−200/√(¼ + 2^−400) = −2^−199·(1 − 2^−399 + …), and lr = 2^(199−p) puts
  * odd + lr·|Δ| just below the tie. Cancellation: θ = g = s, lr = ε = 1, ρ = ¼: θ − s/√(1 + ¾s²)
  * ≈ ⅜s³, the leading terms cancelling (2^−600 relative in float64).
  */
@@ -88,7 +89,7 @@ const adadelta: TieGenerators = {
   },
   nearTies: (_d, dtype) => {
     const { p, odd } = dtypeParts(dtype);
-    return [oneElement({ lr: 2 ** (69 - p), rho: 0.75, eps: 2 ** -140 }, [-1], odd)];
+    return [oneElement({ lr: 2 ** (199 - p), rho: 0.75, eps: 2 ** -400 }, [-1], odd)];
   },
   cancellations: (_d, dtype) => {
     const s = { float64: 2 ** -300, float32: 2 ** -40, bfloat16: 2 ** -40, float16: 2 ** -7 }[dtype];
@@ -102,7 +103,7 @@ const adadelta: TieGenerators = {
  * maximum wins) and θ₂ = θ₁ − 2^−(p+1), the tie between 1 − 2^−p and 1 − 2^(1−p) (→ the even
  * 1 − 2^(1−p)). β₁ = ½, ε = 1, g = 1: m/u = ½/2 in the norm (ADAMAX-3) and ½/(1 + 1) after it
  * (ADAMAX-5), so lr = tiny halves θ = tiny. Near tie with the default β's: the step size
- * lr/(1 − β₁) is an inexact quotient, the direction (1 − β₁)·(−1)/(1 + 2^−140). Cancellation: θ = lr
+ * lr/(1 − β₁) is an inexact quotient, the direction (1 − β₁)·(−1)/(1 + 2^−200). Cancellation: θ = lr
  * = 1, ε = 2^−200, the default β₁: 1 − 1/(1 + 2^−200) through that quotient.
  */
 const adamax: TieGenerators = {
@@ -116,7 +117,7 @@ const adamax: TieGenerators = {
   },
   nearTies: (_d, dtype) => {
     const { p, odd } = dtypeParts(dtype);
-    return [oneElement({ lr: 2 ** -p, eps: 2 ** -140 }, [-1], odd)];
+    return [oneElement({ lr: 2 ** -p, eps: 2 ** -200 }, [-1], odd)];
   },
   cancellations: () => [oneElement({ lr: 1, eps: 2 ** -200 }, [1])],
 };
@@ -131,8 +132,8 @@ const muZero = { beta1: 0, momentum_decay: 0 };
  * θ − lr·(½/½)·1 − lr·(½/¾)·½ = θ − (4/3)·lr, a tie with lr = 3·2^−(p+3) (each quotient exact:
  * lr·½/¾ = 2^−(p+2)). The schedule with ψ = 0: μ = β₁·(1 − ½·0.96⁰) = ¼ at β₁ = ½,
  * θ − lr·(¾/¾) − lr·(¼/(15/16))·½ = θ − (17/15)·lr; lr = 15·2^−p and θ = 1 + 9·2^(1−p) leave
- * 1 + 2^−p, the tie between 1 and odd. Near ties: ε = 2^−140 divides the same updates by
- * 1 + 2^−140 (the last one then lands just above the tie 1 + 2^−p: correct is odd, the tie's even
+ * 1 + 2^−p, the tie between 1 and odd. Near ties: ε = 2^−200 divides the same updates by
+ * 1 + 2^−200 (the last one then lands just above the tie 1 + 2^−p: correct is odd, the tie's even
  * side 1). Cancellations: θ = lr = 1 at β₁ = 0, ε = 2^−200; and, in float64, θ the first update
  * with the default β₁ and ψ rounded to a double, 53 bits cancelled through the irrational μ's (a
  * narrow dtype's θ would cancel only its p bits, and the oracle's 0.96^(t·ψ) costs about 1 s a case).
@@ -150,9 +151,9 @@ const nadam: TieGenerators = {
     const { p, odd } = dtypeParts(dtype);
     const momentum =
       d.name === 'nadam/no-schedule'
-        ? oneElement({ lr: 3 * 2 ** -(p + 2), beta1: 0.5, beta2: 0.5, eps: 2 ** -140 }, [-1], odd)
-        : oneElement({ lr: 15 * 2 ** -p, beta1: 0.5, beta2: 0.5, eps: 2 ** -140, momentum_decay: 0 }, [1], 1 + 9 * 2 ** (1 - p));
-    return [oneElement({ lr: 2 ** -p, ...muZero, eps: 2 ** -140 }, [-1], odd), momentum];
+        ? oneElement({ lr: 3 * 2 ** -(p + 2), beta1: 0.5, beta2: 0.5, eps: 2 ** -200 }, [-1], odd)
+        : oneElement({ lr: 15 * 2 ** -p, beta1: 0.5, beta2: 0.5, eps: 2 ** -200, momentum_decay: 0 }, [1], 1 + 9 * 2 ** (1 - p));
+    return [oneElement({ lr: 2 ** -p, ...muZero, eps: 2 ** -200 }, [-1], odd), momentum];
   },
   cancellations: (d, dtype) => [
     oneElement({ lr: 1, ...muZero, eps: 2 ** -200 }, [1]),
