@@ -13,10 +13,11 @@ import type { Case } from '../../conformance/check/case.ts';
 import { checkCase } from '../../conformance/check/compare.ts';
 import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
 import { DTYPES, FORMATS, minSubnormal, roundDoubleToDtype, type Dtype } from '../../reference/dtype.ts';
-import { OPTIMIZERS, findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
+import { FAMILIES, OPTIMIZERS, findOptimizer, type Family, type OptimizerDef } from '../../reference/registry.ts';
 import { roundedTrajectory, type RoundedStep, type RoundedValues } from '../../reference/rounded-trajectory.ts';
 import type { CaseInput } from '../../reference/trajectory.ts';
 import { oracleTrajectory, type OracleValue } from './oracle.ts';
+import { TIE_GENERATORS } from './tie-generators.ts';
 
 const SEED = 20261210;
 /**
@@ -25,9 +26,6 @@ const SEED = 20261210;
  * bfloat16: params after step 3). To be mended in reference/ball.ts.
  */
 const CAP_REACHED: ReadonlySet<string> = new Set(['radam']);
-
-/** Families added by issue 12 whose tie, near-tie and cancellation generators are still to be written. */
-const TIE_GENERATORS_PENDING: readonly string[] = ['adagrad', 'adadelta', 'adamax', 'nadam', 'radam', 'lion'];
 
 const def = (name: string): OptimizerDef => OPTIMIZERS.find((o) => o.name === name) as OptimizerDef;
 
@@ -112,8 +110,8 @@ function exactTieCases(d: OptimizerDef, dtype: Dtype): CaseInput[] {
     case 'ewma':
       return [one({ beta: 0.5 }, [[1 - 2 ** -p]]), one({ beta: 0.5 }, [[0]], [tiny]), one({ beta: 0.5 }, [[2], [next]], [0])];
     default:
-      // the six families of issue 12 have no generator here yet: TIE_GENERATORS_PENDING
-      return [];
+      // the six families of issue 12: tie-generators.ts
+      return TIE_GENERATORS[d.family]?.exactTies(d, dtype) ?? [];
   }
 }
 
@@ -147,8 +145,8 @@ function nearTieCases(d: OptimizerDef, dtype: Dtype): CaseInput[] {
     case 'ewma':
       return [one({ beta: 0.5 }, [[1 - 2 ** (1 - p)]], [1 + 2 ** (1 - p)])];
     default:
-      // the six families of issue 12 have no generator here yet: TIE_GENERATORS_PENDING
-      return [];
+      // the six families of issue 12: tie-generators.ts
+      return TIE_GENERATORS[d.family]?.nearTies(d, dtype) ?? [];
   }
 }
 
@@ -186,8 +184,8 @@ function cancellationCases(d: OptimizerDef, dtype: Dtype): CaseInput[] {
     case 'ewma':
       return [one({ beta: 0.5 }, [[-1]], [1])];
     default:
-      // the six families of issue 12 have no generator here yet: TIE_GENERATORS_PENDING
-      return [];
+      // the six families of issue 12: tie-generators.ts
+      return TIE_GENERATORS[d.family]?.cancellations(d, dtype) ?? [];
   }
 }
 
@@ -229,39 +227,89 @@ describe('NOTE-5: correct rounding of the issue-10 cases', () => {
   });
 });
 
-describe('NOTE-5: exact ties, near ties and cancellations for every family, variant and dtype', () => {
-  const kinds = [
-    { kind: 'exact ties', cases: exactTieCases, exactTies: true },
-    { kind: 'near ties', cases: nearTieCases, exactTies: false },
-    { kind: 'cancellations', cases: cancellationCases, exactTies: false },
-  ];
-  for (const { kind, cases, exactTies } of kinds) {
-    it(`NOTE-5: ${kind} round as decimal.js at 1,200 digits says, ties to even`, () => {
-      const seen: Record<string, number> = {};
-      for (const d of OPTIMIZERS.filter((o) => !TIE_GENERATORS_PENDING.includes(o.family))) {
-        for (const dtype of DTYPES) {
-          const inputs = cases(d, dtype).filter((c) => representable(c, dtype));
-          expect(inputs.length, `${d.name} ${dtype}: no ${kind} case`).toBeGreaterThan(0);
-          for (const input of inputs) {
-            const oracle = expectOracle(d, input, [dtype], exactTies, `${kind} ${d.name} ${dtype} ${JSON.stringify(input.hyper)}`);
-            seen[`${d.family} ${dtype}`] = (seen[`${d.family} ${dtype}`] ?? 0) + oracle.reduce((n, o) => n + (exactTies ? o.ties : o.nearTies), 0);
-          }
-        }
-      }
-      // the generators must reach what they are named for: ties in every family and dtype, near ties
-      // wherever ÷ or √ can land within 1e-45 of a tie (SGD and the EWMA are exact: + − × only)
-      for (const [key, n] of Object.entries(seen)) {
-        if (kind === 'exact ties' || (kind === 'near ties' && !/^(sgd|ewma) /.test(key))) expect(n, `${kind}: none in ${key}`).toBeGreaterThan(0);
-      }
-    });
-  }
-});
+const KINDS = [
+  { kind: 'exact ties', cases: exactTieCases, exactTies: true },
+  { kind: 'near ties', cases: nearTieCases, exactTies: false },
+  { kind: 'cancellations', cases: cancellationCases, exactTies: false },
+] as const;
+type Kind = (typeof KINDS)[number];
 
-describe('NOTE-5: the families without tie generators are the ones named', () => {
-  it('NOTE-5: every family outside TIE_GENERATORS_PENDING has exact-tie cases; those inside have none yet (the random differential test below covers them)', () => {
+/**
+ * Generated cases that reach the precision cap (an error, NOTE-4) although every operation is exact
+ * — reference bugs, by `name kind #i`, with the reason. NOTE-4 says only a value within 10^−19990
+ * of a boundary, or a tie reached through an intermediate with no finite decimal expansion, reaches
+ * the cap.
+ */
+const GENERATED_CAP_REACHED: ReadonlyMap<string, string> = new Map([
+  // hyper {lr: 15·2^−p, beta1: 0.5, beta2: 0.5, eps: 0, momentum_decay: 0}, params [1 + 9·2^(1−p)], grad [1]:
+  // θ − (17/15)·lr = 1 + 2^−p exactly, a tie, but reference/ball.ts `powerOf` gives 0.96^(t·ψ) a
+  // radius whatever the exponent, so μ = ½·(1 − ½·0.96⁰) = ¼ is never exact
+  ['nadam exact ties #2', 'NADAM-2: 0.96^0 (any integer t·ψ) is exact, but the ball gives it a radius'],
+]);
+
+/**
+ * Runs one kind of generated case for every definition of `families` in every dtype against the
+ * oracle, and asserts the generators reach what they are named for: an exact tie in every family
+ * and dtype, and a near tie (within 1e-45) in every family but SGD and the EWMA, whose generated
+ * near ties are exact values a few bits from a tie (Lion's reaches 1e-45 with λ = 2^−200).
+ */
+function expectGenerated(families: readonly Family[], { kind, cases, exactTies }: Kind): void {
+  const seen: Record<string, number> = {};
+  for (const d of OPTIMIZERS.filter((o) => families.includes(o.family))) {
+    for (const dtype of DTYPES) {
+      const key = `${d.family} ${dtype}`;
+      seen[key] ??= 0;
+      const inputs = cases(d, dtype).filter((c) => representable(c, dtype));
+      expect(inputs.length, `${d.name} ${dtype}: no ${kind} case`).toBeGreaterThan(0);
+      inputs.forEach((input, i) => {
+        const known = GENERATED_CAP_REACHED.has(`${d.name} ${kind} #${i}`);
+        const what = `${d.name} ${dtype} ${kind} #${i}`;
+        let oracle: OracleValue[];
+        try {
+          oracle = expectOracle(d, input, [dtype], exactTies, `${what} ${JSON.stringify(input)}`);
+        } catch (e) {
+          // NOTE-4 allows an error naming the cap, never a wrong value; GENERATED_CAP_REACHED names where it still happens
+          if (known && /precision cap/.test((e as Error).message)) return;
+          throw e;
+        }
+        const counted = oracle.reduce((n, o) => n + (exactTies ? o.ties : o.nearTies), 0);
+        // tie-generators.ts derives each case on its own: every one reaches what it is named for
+        if (d.family in TIE_GENERATORS && kind !== 'cancellations') expect(counted, `${what}: none of its outputs is one of the ${kind}`).toBeGreaterThan(0);
+        seen[key] += counted;
+      });
+    }
+  }
+  for (const [key, n] of Object.entries(seen)) {
+    if (kind === 'exact ties' || (kind === 'near ties' && !/^(sgd|ewma) /.test(key))) expect(n, `${kind}: none in ${key}`).toBeGreaterThan(0);
+  }
+}
+
+/** Every kind of generated case of one family, the kinds one after the other. */
+const expectEveryKind = (family: Family) => KINDS.forEach((k) => expectGenerated([family], k));
+
+describe('NOTE-5: exact ties, near ties and cancellations for every family, variant and dtype', () => {
+  const original: Family[] = ['sgd', 'rmsprop', 'adam', 'adamw', 'ewma'];
+  for (const k of KINDS) {
+    it(`NOTE-5: ${k.kind} round as decimal.js at 1,200 digits says, ties to even (sgd, rmsprop, adam, adamw, ewma)`, () => expectGenerated(original, k));
+  }
+
+  it('NOTE-4, NOTE-5, ADAGRAD-1, ADAGRAD-2, ADAGRAD-3, ADAGRAD-4, ADAGRAD-5: adagrad and its variant — exact ties, near ties and cancellations as the oracle says', () =>
+    expectEveryKind('adagrad'));
+  it('NOTE-4, NOTE-5, ADADELTA-1, ADADELTA-2, ADADELTA-3, ADADELTA-4, ADADELTA-5: adadelta — exact ties, near ties and cancellations as the oracle says', () =>
+    expectEveryKind('adadelta'));
+  it('NOTE-4, NOTE-5, ADAMAX-1, ADAMAX-2, ADAMAX-3, ADAMAX-4, ADAMAX-5: adamax and its variant — exact ties, near ties and cancellations as the oracle says', () =>
+    expectEveryKind('adamax'));
+  it('NOTE-4, NOTE-5, NADAM-1, NADAM-2, NADAM-3, NADAM-4, NADAM-5, NADAM-6: nadam and its variant — exact ties, near ties and cancellations as the oracle says', () =>
+    expectEveryKind('nadam'));
+  it('NOTE-4, NOTE-5, RADAM-1, RADAM-2, RADAM-3, RADAM-4, RADAM-5, RADAM-6, RADAM-8: radam and its variants — exact ties, near ties and cancellations as the oracle says', () =>
+    expectEveryKind('radam'));
+  it('NOTE-4, NOTE-5, LION-1, LION-2, LION-3, LION-4: lion — exact ties, near ties and cancellations as the oracle says', () => expectEveryKind('lion'));
+
+  it('NOTE-5: every family has generated exact ties, near ties and cancellations for every definition and dtype', () => {
+    expect([...original, ...Object.keys(TIE_GENERATORS)].sort()).toEqual([...FAMILIES].sort());
     for (const d of OPTIMIZERS) {
-      const some = DTYPES.some((dtype) => exactTieCases(d, dtype).length > 0);
-      expect(some, d.name).toBe(!TIE_GENERATORS_PENDING.includes(d.family));
+      for (const dtype of DTYPES)
+        for (const k of KINDS) expect(k.cases(d, dtype).filter((c) => representable(c, dtype)).length, `${d.name} ${dtype} ${k.kind}`).toBeGreaterThan(0);
     }
   });
 });
