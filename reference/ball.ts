@@ -37,6 +37,9 @@ export class Undecided extends Error {
 }
 
 /** NOTE-4, NOTE-6: an exact value known to lie within rad·10^(mid.exponent) of `mid`. */
+/** NADAM-2: whole exponents up to this are multiplied out exactly (0.96 has 53 significant digits: k·53 digits at most). */
+const EXACT_POWER_LIMIT = 64;
+
 export class Ball implements Scalar<Ball> {
   /** the radius in units of the midpoint's last digit: 0 exact, Infinity unknown (NaN, from ∞·0, is unknown too) */
   readonly rad: number;
@@ -222,6 +225,13 @@ export class Ball implements Scalar<Ball> {
    */
   powerOf(base: number): Ball {
     if (!this.mid.finite) return new Ball(this.mid.powerOf(base), this.isExact ? 0 : Infinity);
+    // a whole exponent (t·ψ with ψ = 0, or 1, …) gives an exact power: a tie through it must be decided, not capped
+    const k = this.isExact ? this.mid.toNumber() : NaN;
+    if (Number.isInteger(k) && k >= 0 && k <= EXACT_POWER_LIMIT) {
+      let power = Ball.exact(1);
+      for (let i = 0; i < k; i++) power = power.times(Ball.exact(base));
+      return power;
+    }
     const D = decimalAt(W);
     const mid = BigDecimal.fromDecimal(new D(exactString(base)).pow(new D(this.mid.toString())));
     if (!mid.finite || mid.coefficient === 0n) return new Ball(mid, Infinity);

@@ -235,19 +235,6 @@ const KINDS = [
 type Kind = (typeof KINDS)[number];
 
 /**
- * Generated cases that reach the precision cap (an error, NOTE-4) although every operation is exact
- * — reference bugs, by `name kind #i`, with the reason. NOTE-4 says only a value within 10^−19990
- * of a boundary, or a tie reached through an intermediate with no finite decimal expansion, reaches
- * the cap.
- */
-const GENERATED_CAP_REACHED: ReadonlyMap<string, string> = new Map([
-  // hyper {lr: 15·2^−p, beta1: 0.5, beta2: 0.5, eps: 0, momentum_decay: 0}, params [1 + 9·2^(1−p)], grad [1]:
-  // θ − (17/15)·lr = 1 + 2^−p exactly, a tie, but reference/ball.ts `powerOf` gives 0.96^(t·ψ) a
-  // radius whatever the exponent, so μ = ½·(1 − ½·0.96⁰) = ¼ is never exact
-  ['nadam exact ties #2', 'NADAM-2: 0.96^0 (any integer t·ψ) is exact, but the ball gives it a radius'],
-]);
-
-/**
  * Runs one kind of generated case for every definition of `families` in every dtype against the
  * oracle, and asserts the generators reach what they are named for: an exact tie in every family
  * and dtype, and a near tie (within 1e-45) in every family but SGD and the EWMA, whose generated
@@ -262,16 +249,9 @@ function expectGenerated(families: readonly Family[], { kind, cases, exactTies }
       const inputs = cases(d, dtype).filter((c) => representable(c, dtype));
       expect(inputs.length, `${d.name} ${dtype}: no ${kind} case`).toBeGreaterThan(0);
       inputs.forEach((input, i) => {
-        const known = GENERATED_CAP_REACHED.has(`${d.name} ${kind} #${i}`);
         const what = `${d.name} ${dtype} ${kind} #${i}`;
-        let oracle: OracleValue[];
-        try {
-          oracle = expectOracle(d, input, [dtype], exactTies, `${what} ${JSON.stringify(input)}`);
-        } catch (e) {
-          // NOTE-4 allows an error naming the cap, never a wrong value; GENERATED_CAP_REACHED names where it still happens
-          if (known && /precision cap/.test((e as Error).message)) return;
-          throw e;
-        }
+        // NOTE-4: every operation here is exact or decided, so none may reach the cap (0.96^0 once did, NADAM-2)
+        const oracle = expectOracle(d, input, [dtype], exactTies, `${what} ${JSON.stringify(input)}`);
         const counted = oracle.reduce((n, o) => n + (exactTies ? o.ties : o.nearTies), 0);
         // tie-generators.ts derives each case on its own: every one reaches what it is named for
         if (d.family in TIE_GENERATORS && kind !== 'cancellations') expect(counted, `${what}: none of its outputs is one of the ${kind}`).toBeGreaterThan(0);
