@@ -11,7 +11,7 @@ import { referenceImplementation } from './reference.ts';
 
 export const BUILTIN: Readonly<Record<string, { readonly summary: string; make(): Implementation }>> = {
   reference: { summary: 'the decimal.js reference itself, outputs correctly rounded', make: () => referenceImplementation },
-  tfjs: { summary: 'TensorFlow.js 4.22 CPU backend: sgd, momentum, adam, rmsprop (float32)', make: () => tfjsImplementation() },
+  tfjs: { summary: 'TensorFlow.js 4.22 CPU backend: sgd, momentum, adam, rmsprop, adagrad, adadelta, adamax (float32)', make: () => tfjsImplementation() },
   float: { summary: 'honest float kernels in PyTorch’s order, every dtype (conformance/adapters/float.ts)', make: () => floatImplementation() },
 };
 
