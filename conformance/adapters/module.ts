@@ -129,9 +129,10 @@ function initialState(def: OptimizerDef, request: RunRequest, names: readonly st
 function wrongArray(value: unknown, what: string, dtype: ModuleDtype, size: number): string | undefined {
   const Arr = ARRAY_TYPES[dtype];
   if (value instanceof Arr && value.length === size) return undefined;
+  const kind = (value as object | null)?.constructor?.name ?? '';
   const got =
     ArrayBuffer.isView(value) || Array.isArray(value)
-      ? `a ${(value as object).constructor.name} of ${(value as ArrayLike<number>).length} elements`
+      ? `${/^[AEIOU]/.test(kind) ? 'an' : 'a'} ${kind} of ${(value as ArrayLike<number>).length} elements`
       : value === null
         ? 'null'
         : typeof value;
