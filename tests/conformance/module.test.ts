@@ -5,6 +5,8 @@
  * `moduleImplementation`, exported by index.ts). The honest ones are conformant, the one-bug copies
  * fail with the fingerprint their bug deserves, and whatever a module does wrong is named.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -226,5 +228,32 @@ describe('loadOptimizerModule and moduleImplementation (the in-process API)', ()
     ];
     for (const [module, message] of refusals)
       expect(() => moduleImplementation(module, { name: 'mine.mjs' }), message).toThrow(`mine.mjs${message.startsWith('exports') ? ' ' : ': '}${message}`);
+  });
+});
+
+/** The first fenced block of `lang` after `heading` in conformance/adapters/README.md, written to a temporary file. */
+function readmeExample(heading: string, lang: string, file: string): string {
+  const readme = readFileSync(join(ROOT, 'conformance/adapters/README.md'), 'utf8');
+  const after = readme.slice(readme.indexOf(`\n${heading}\n`));
+  const block = new RegExp('```' + lang + '\\n([\\s\\S]*?)```').exec(after);
+  if (!block) throw new Error(`no ${lang} block after ${heading}`);
+  const path = join(mkdtempSync(join(tmpdir(), 'optconf-readme-')), file);
+  writeFileSync(path, block[1]);
+  return path;
+}
+
+describe('conformance/adapters/README.md: its examples run as written', () => {
+  it('PROTO-2, PROTO-3, PROTO-6: the "Writing an adapter" loop is a complete adapter (float64 SGD conformant), its helpers defined', () => {
+    const adapter = readmeExample('## Writing an adapter', 'python', 'my_adapter.py');
+    const r = optconf('run', '--impl', `/usr/bin/python3 ${adapter}`, '--runs', String(RUNS), '--seed', '1');
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^sgd float64\s+PASS/m);
+  });
+
+  it('ADAM-1, ADAM-5, ADAM-6: the "Your own JavaScript optimizer" example module is conformant in float32 and float64', async () => {
+    const module = readmeExample('## Your own JavaScript optimizer', 'js', 'my-adam.mjs');
+    const report = await checkImplementation(await loadOptimizerModule(module), { runs: RUNS, seed: 3 });
+    expect(report.verdict, formatReport(report)).toBe('conformant');
+    expect(report.targets.map((t) => t.dtype).sort()).toEqual(['float32', 'float64']);
   });
 });
