@@ -142,50 +142,67 @@ function wrongArray(value: unknown, what: string, dtype: ModuleDtype, size: numb
 /** The reply's copy of the params and state after a step, or why the module left them wrong. */
 function stepOutput(
   params: unknown,
+  returned: boolean,
   state: ModuleState,
-  names: readonly string[],
   before: number,
+  c: CaseInputs,
   request: RunRequest,
 ): { ok: WireStepOutput; params: FloatArray } | { error: string } {
   const dtype = request.dtype as ModuleDtype;
   const size = request.params.length;
-  const bad = wrongArray(params, 'params', dtype, size) ?? names.map((n) => wrongArray(state[n], `state.${n}`, dtype, size)).find((e) => e !== undefined);
+  const bad =
+    wrongArray(params, returned ? 'the returned params' : 'params', dtype, size) ??
+    c.names.map((n) => wrongArray(state[n], `state.${n}`, dtype, size)).find((e) => e !== undefined);
   if (bad !== undefined) return { error: bad };
   if (state.step !== before + 1)
     return { error: `state.step went from ${before} to ${String(state.step)}; step() must add one (it counts the steps taken, NOTE-1)` };
   const typed = request.params instanceof Float64Array;
   const wireState: Record<string, unknown> = { step: state.step };
-  for (const n of names) wireState[n] = wireOutput(Float64Array.from(state[n] as FloatArray), typed);
+  for (const n of c.names) wireState[n] = wireOutput(Float64Array.from(state[n] as FloatArray), typed);
   const p = params as FloatArray;
   return { ok: { params: wireOutput(Float64Array.from(p), typed), state: wireState as WireState }, params: p };
+}
+
+/** What a case gives the module: the hyperparameters of every step, the state names, and copies of the params and state. */
+interface CaseInputs {
+  readonly hypers: readonly FloatHyper[];
+  readonly names: readonly string[];
+  readonly state: ModuleState;
+  readonly params: FloatArray;
+}
+
+/** PROTO-5: the case decoded into fresh typed arrays, or the reply that refuses it (unsupported, or an error in the request). */
+function caseInputs(m: OptimizerModule, request: RunRequest): CaseInputs | RunReply {
+  const id = request.id;
+  const def = findOptimizer(m.family)!;
+  try {
+    const hypers = hyperPerStep(def, request);
+    const reason = unsupportedReason(m, request, hypers);
+    if (reason !== undefined) return { op: 'unsupported', id, reason };
+    const names = def.stateNames(resolveHyper(def.hyper, hypers[0]));
+    const state = initialState(def, request, names, hypers[0]);
+    const params = ARRAY_TYPES[request.dtype as ModuleDtype].from(decodeArray(request.params, 'params', dtypeRounder(request.dtype)));
+    return { hypers, names, state, params };
+  } catch (e) {
+    return { op: 'error', id, message: (e as Error).message };
+  }
 }
 
 /** PROTO-6: one case through the module; anything the module does wrong is an `error` reply naming it. */
 async function runModule(m: OptimizerModule, who: string, request: RunRequest): Promise<RunReply> {
   const id = request.id;
-  const def = findOptimizer(m.family)!;
-  let hypers: FloatHyper[];
-  let state: ModuleState;
-  let params: FloatArray;
-  let names: readonly string[];
-  try {
-    hypers = hyperPerStep(def, request);
-    const reason = unsupportedReason(m, request, hypers);
-    if (reason !== undefined) return { op: 'unsupported', id, reason };
-    names = def.stateNames(resolveHyper(def.hyper, hypers[0]));
-    state = initialState(def, request, names, hypers[0]);
-    params = ARRAY_TYPES[request.dtype as ModuleDtype].from(decodeArray(request.params, 'params', dtypeRounder(request.dtype)));
-  } catch (e) {
-    return { op: 'error', id, message: (e as Error).message };
-  }
+  const c = caseInputs(m, request);
+  if ('op' in c) return c;
   const fail = (message: string): RunReply => ({ op: 'error', id, message: `${who}: ${message}` });
   let optimizer: ModuleOptimizer;
   try {
-    optimizer = await m.create({ ...hypers[0] }, request.dtype as ModuleDtype);
+    optimizer = await m.create({ ...c.hypers[0] }, request.dtype as ModuleDtype);
   } catch (e) {
     return fail(`create() threw: ${describeThrown(e)}`);
   }
   if (typeof optimizer?.step !== 'function') return fail('create() must return an object with a step(params, grads, state, hyper) function');
+  const { state } = c;
+  let params = c.params;
   const steps: WireStepOutput[] = [];
   for (const [k, s] of request.steps.entries()) {
     if (s.grad.length !== params.length) return { op: 'error', id, message: `steps[${k}].grad has ${s.grad.length} elements, params has ${params.length}` };
@@ -193,12 +210,12 @@ async function runModule(m: OptimizerModule, who: string, request: RunRequest): 
     const before = state.step;
     let returned: FloatArray | void;
     try {
-      returned = await optimizer.step(params, grads, state, Object.freeze({ ...hypers[k] }));
+      returned = await optimizer.step(params, grads, state, Object.freeze({ ...c.hypers[k] }));
     } catch (e) {
       return fail(`step() threw at steps[${k}]: ${describeThrown(e)}`);
     }
-    const out = stepOutput(returned === undefined ? params : returned, state, names, before, request);
-    if ('error' in out) return fail(`after steps[${k}], ${returned === undefined ? '' : 'the returned '}${out.error}`);
+    const out = stepOutput(returned === undefined ? params : returned, returned !== undefined, state, before, c, request);
+    if ('error' in out) return fail(`after steps[${k}], ${out.error}`);
     params = out.params;
     steps.push(out.ok);
   }
