@@ -1,6 +1,6 @@
 /**
- * optconf's public API (the package entry point): check an optimizer in-process or in another
- * process against the reference, assert conformance in a test, and render the reports.
+ * optconf's public API (the package entry point): check an optimizer in-process (your own
+ * JavaScript module too) or in another process against the reference, assert conformance in a test, and render the reports.
  */
 export { checkImplementation, targetSeed, type CheckOptions } from './conformance/check/runner.ts';
 export { DEFAULT_RUNS, SAMPLES_PER_TARGET } from './conformance/limits.ts';
@@ -25,6 +25,15 @@ export {
   type SpawnOptions,
 } from './conformance/protocol/process.ts';
 export { referenceImplementation } from './conformance/adapters/reference.ts';
+export {
+  loadOptimizerModule,
+  moduleImplementation,
+  type FloatArray,
+  type ModuleDtype,
+  type ModuleOptimizer,
+  type ModuleState,
+  type OptimizerModule,
+} from './conformance/adapters/module.ts';
 export type { Implementation } from './conformance/protocol/implementation.ts';
 export { serve, type ServeOptions } from './conformance/protocol/serve.ts';
 export { PROTOCOL } from './conformance/protocol/messages.ts';

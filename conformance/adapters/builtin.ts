@@ -1,9 +1,11 @@
 /**
  * Implementations bundled with optconf, usable by name wherever a command is expected
  * (`optconf run --impl tfjs`): the reference, TensorFlow.js's CPU optimizers, and the honest float
- * kernels the mutants are made from. Anything else is a command run without a shell.
+ * kernels the mutants are made from; `module:PATH`, a user's JavaScript optimizer module
+ * (module.ts). Anything else is a command run without a shell.
  */
 import { floatImplementation } from './float.ts';
+import { loadOptimizerModule, MODULE_PREFIX } from './module.ts';
 import { tfjsImplementation } from './tfjs.ts';
 import type { Implementation } from '../protocol/implementation.ts';
 import { spawnImplementation, splitCommand, type SpawnOptions } from '../protocol/process.ts';
@@ -11,14 +13,20 @@ import { referenceImplementation } from './reference.ts';
 
 export const BUILTIN: Readonly<Record<string, { readonly summary: string; make(): Implementation }>> = {
   reference: { summary: 'the decimal.js reference itself, outputs correctly rounded', make: () => referenceImplementation },
-  tfjs: { summary: 'TensorFlow.js 4.22 CPU backend: sgd, momentum, adam, rmsprop (float32)', make: () => tfjsImplementation() },
+  tfjs: { summary: 'TensorFlow.js 4.22 CPU backend: sgd, momentum, adam, rmsprop, adagrad, adadelta, adamax (float32)', make: () => tfjsImplementation() },
   float: { summary: 'honest float kernels in PyTorch’s order, every dtype (conformance/adapters/float.ts)', make: () => floatImplementation() },
 };
 
-/** A bundled implementation by name, or the command's process (`options` apply to a process only: bundled ones have no wire). */
-export function implementationFor(command: string, options: SpawnOptions = {}): Implementation {
-  const builtin = BUILTIN[command.trim()];
+/**
+ * A bundled implementation by name, a user's module (`module:./my-adam.mjs`, imported and checked
+ * here, so a missing file or export is a one-line error before any case), or the command's process
+ * (`options` apply to a process only: the others have no wire).
+ */
+export async function implementationFor(command: string, options: SpawnOptions = {}): Promise<Implementation> {
+  const trimmed = command.trim();
+  if (trimmed.startsWith(MODULE_PREFIX)) return loadOptimizerModule(trimmed.slice(MODULE_PREFIX.length));
+  const builtin = BUILTIN[trimmed];
   return builtin ? builtin.make() : spawnImplementation(splitCommand(command), undefined, options);
 }
 
-export const IMPL_HELP = `the implementation: a command and its arguments (run without a shell), or a bundled one: ${Object.keys(BUILTIN).join(', ')}`;
+export const IMPL_HELP = `the implementation: a command and its arguments (run without a shell), ${MODULE_PREFIX}PATH (a JavaScript optimizer module, see conformance/adapters/README.md), or a bundled one: ${Object.keys(BUILTIN).join(', ')}`;

@@ -43,7 +43,7 @@ export function register(program: Command): void {
       const bar = progress();
       let report: CheckReport;
       try {
-        const impl = implementationFor(opts.impl);
+        const impl = await implementationFor(opts.impl);
         report = await verifyGolden(impl, {
           dir: opts.dir,
           optimizer: opts.optimizer,

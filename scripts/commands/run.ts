@@ -48,7 +48,7 @@ export function register(program: Command): void {
       const bar = progress();
       let report: CheckReport;
       try {
-        const impl = implementationFor(opts.impl, { jsonArrays: opts.jsonArrays === true });
+        const impl = await implementationFor(opts.impl, { jsonArrays: opts.jsonArrays === true });
         report = await checkImplementation(impl, {
           optimizer: opts.optimizer,
           dtype: opts.dtype,
