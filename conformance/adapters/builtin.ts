@@ -8,7 +8,8 @@ import { floatImplementation } from './float.ts';
 import { loadOptimizerModule, MODULE_PREFIX } from './module.ts';
 import { tfjsImplementation } from './tfjs.ts';
 import type { Implementation } from '../protocol/implementation.ts';
-import { spawnImplementation, splitCommand, type SpawnOptions } from '../protocol/process.ts';
+import { fileURLToPath } from 'node:url';
+import { spawnImplementation, splitCommand, type ProcessLimits, type SpawnOptions } from '../protocol/process.ts';
 import { referenceImplementation } from './reference.ts';
 
 export const BUILTIN: Readonly<Record<string, { readonly summary: string; make(): Implementation }>> = {
@@ -17,16 +18,24 @@ export const BUILTIN: Readonly<Record<string, { readonly summary: string; make()
   float: { summary: 'honest float kernels in PyTorch’s order, every dtype (conformance/adapters/float.ts)', make: () => floatImplementation() },
 };
 
+/** The `optconf` command, to start a module's own process (`optconf serve module:PATH`). */
+const OPTCONF_BIN = fileURLToPath(new URL('../../bin/optconf.js', import.meta.url));
+
 /**
- * A bundled implementation by name, a user's module (`module:./my-adam.mjs`, imported and checked
- * here, so a missing file or export is a one-line error before any case), or the command's process
- * (`options` apply to a process only: the others have no wire).
+ * A bundled implementation by name, a user's module (`module:./my-adam.mjs`), or the command's
+ * process (`options` apply to a process only: the bundled ones have no wire). A module is imported
+ * and checked here first, so a missing file or export is a one-line error before any case, and then
+ * runs in its own `optconf serve` process: a step that never returns, exits or floods the output is
+ * then a failure within the process limits (PROTO-8), not a hang of the runner.
  */
-export async function implementationFor(command: string, options: SpawnOptions = {}): Promise<Implementation> {
+export async function implementationFor(command: string, options: SpawnOptions = {}, limits: Partial<ProcessLimits> = {}): Promise<Implementation> {
   const trimmed = command.trim();
-  if (trimmed.startsWith(MODULE_PREFIX)) return loadOptimizerModule(trimmed.slice(MODULE_PREFIX.length));
+  if (trimmed.startsWith(MODULE_PREFIX)) {
+    await loadOptimizerModule(trimmed.slice(MODULE_PREFIX.length));
+    return spawnImplementation([process.execPath, OPTCONF_BIN, 'serve', trimmed], limits, options);
+  }
   const builtin = BUILTIN[trimmed];
-  return builtin ? builtin.make() : spawnImplementation(splitCommand(command), undefined, options);
+  return builtin ? builtin.make() : spawnImplementation(splitCommand(command), limits, options);
 }
 
 export const IMPL_HELP = `the implementation: a command and its arguments (run without a shell), ${MODULE_PREFIX}PATH (a JavaScript optimizer module, see conformance/adapters/README.md), or a bundled one: ${Object.keys(BUILTIN).join(', ')}`;

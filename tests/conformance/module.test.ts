@@ -14,6 +14,7 @@ import { checkImplementation, formatReport, loadOptimizerModule, moduleImplement
 import type { RunReply, RunRequest, WireStepOutput } from '../../conformance/protocol/messages.ts';
 import { ROOT } from '../../scripts/traceability.ts';
 import { optconf } from '../reports/cli.ts';
+import { implementationFor } from '../../conformance/adapters/builtin.ts';
 
 const BYO = 'tests/fixtures/byo';
 const RUNS = 30;
@@ -78,6 +79,19 @@ describe('optconf run --impl module:PATH (the command line)', () => {
     expect(noExport.stderr).toContain(
       `module:${BYO}/my-adam-no-export.mjs exports no family, dtypes: expected export default { family, dtypes, create(hyper, dtype) }`,
     );
+  });
+});
+
+describe('optconf run --impl module:PATH runs the module in its own process', () => {
+  it('PROTO-8: a step that never returns is killed at the case limit and named, not a hang of the runner', async () => {
+    const impl = await implementationFor(`module:${BYO}/my-adam-hangs.mjs`, {}, { caseMs: 1000, startupMs: 20_000 });
+    expect((await impl.hello()).implementation).toBe(`module:${BYO}/my-adam-hangs.mjs`);
+    // its first step returns, its second never does
+    await expect(impl.run(adamRequest(1))).resolves.toMatchObject({ op: 'result' });
+    const started = Date.now();
+    expect(errorOf(await impl.run(adamRequest(2)))).toMatch(/no reply to case \S+ within 1 s \(killed\)/);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    await impl.close?.();
   });
 });
 
