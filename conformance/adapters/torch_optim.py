@@ -1,21 +1,43 @@
 #!/usr/bin/env python3
-"""An optconf/1 implementation for torch.optim (SGD, Adam, AdamW, RMSprop).
+"""An optconf/1 implementation for torch.optim, or for any torch.optim.Optimizer subclass of yours.
 
 The runner starts this file as a command, writes one JSON message per line to its stdin and
 reads one JSON reply per line from its stdout (spec/protocol.md). Everything else -- warnings,
 tracebacks, progress -- goes to stderr, which the runner keeps as a log.
 
-    python3 torch_optim.py             # torch.optim's default single-tensor code path
+    python3 torch_optim.py             # torch.optim's SGD, RMSprop, Adam, AdamW, Adagrad, Adadelta,
+                                       # Adamax, NAdam and RAdam, on the default single-tensor path
     python3 torch_optim.py --foreach   # the foreach (multi-tensor) code path instead
+    python3 torch_optim.py --class MODULE:CLASS --family FAMILY [--variant NAME]
+                           [--state-map OURS=THEIRS ...] [--hyper-map OURS=THEIRS ...]
+
+--class checks your own optimizer: MODULE is a dotted module on PYTHONPATH (mypkg.optim) or a
+path to a .py file; CLASS is constructed as CLASS(params, lr=..., betas=(beta1, beta2), ...)
+with PyTorch's keyword names for FAMILY (spec/protocol.md#PROTO-7). At start-up the adapter
+reads the constructor's signature: a hyperparameter it does not take is declared pinned at the
+family's default in the hello reply (`fixed`, PROTO-4), so the runner never varies it. It then
+runs a few steps in each dtype: the dtypes that run are the ones declared, and what the class
+stored in optimizer.state tells how to load a state -- the step counter as an int, a float or a
+tensor of some dtype, one-number states (NAdam's mu_product) as 0-dim tensors. State and
+hyperparameter names default to PyTorch's; --state-map exp_avg=m (optconf's name = yours) and
+--hyper-map maps them. A case from a given state that cannot be loaded (no counter where the
+step count matters, state keys optconf cannot supply) is answered `unsupported`. --variant NAME
+says the class computes that named variant, so cases asking for it are run. A module, class,
+family or map entry that is wrong ends the process at start-up: one line on stderr, exit 2.
 
 Copy this file as the starting point for an adapter of your own: `main` is the hello/run/bye
 loop, `run_case` is the only part that knows about torch. Standard library and torch only.
 
-Written against PyTorch 1.13 (CPU). The state it loads mirrors what 1.13 itself keeps: Adam and
-AdamW count steps in a float32 scalar tensor, RMSprop in a Python int, SGD not at all. A float32
-counter stops counting at 2**24 (16777217 rounds to 16777216), after which Adam's bias corrections
-use a stale t: visibly wrong in float64 with beta near 1, and a wrong state.step in every dtype. So
-Adam and AdamW cases that would count past 2**24 are answered `unsupported` (spec/notation.md NOTE-1).
+Written against PyTorch 1.13 (CPU). The families are one table (FAMILIES: hyperparameters,
+defaults, state names) and torch.optim's classes another (TORCH_OPTIM: how each holds its state,
+a Layout), read from torch/optim/*.py of 1.13.1: Adam, AdamW, Adagrad, Adamax, NAdam and RAdam
+count steps in a float32 scalar tensor, RMSprop and Adadelta in a Python int, SGD not at all;
+NAdam keeps mu_product as a float32 0-dim tensor in every dtype (PREC-12). A float32 counter stops
+counting at 2**24 (16777217 rounds to 16777216), after which bias corrections use a stale t and
+state.step is wrong, so cases that would count past it are answered `unsupported` (NOTE-1); the
+same for any floating counter of a class of yours at its own limit. PyTorch 1.13's known defects
+(spec/defects.md: RAdam foreach without eps, NAdam single-tensor's mu product, Adagrad foreach's
+float32 step size) are left as they are: finding and naming them is optconf's job.
 """
 
 import argparse
@@ -241,7 +263,7 @@ class Layout:
         self.hyper_keys = {"beta1": ("betas", 0), "beta2": ("betas", 1), **(hyper_keys or {})}
         self.state_keys = state_keys or {}
         self.foreign = []  # state keys the class keeps that no protocol name maps to
-        self.probed_keys = set()  # the keys of its state after the start-up probe (--class)
+        self.missing = []  # class keys of protocol state names it does not keep (--class)
         self.returns_state = True
 
     def counter_kind(self):
@@ -392,8 +414,9 @@ def load_state(optimizer, p, target, wire_state, in_force, dtype):
     if layout.counter is None and target.spec.counts:
         raise Unsupported(f"{target.name} keeps no step counter optconf can set, so a case from step {step} cannot be loaded")
     if layout.foreign or not layout.returns_state:
-        held = layout.foreign or [n for n in names if layout.state_key(n) not in layout.probed_keys]
-        raise Unsupported(f"{target.name} keeps state optconf cannot supply ({', '.join(held)}; see --state-map), "
+        what = f"keeps {', '.join(layout.foreign)}, which optconf cannot supply" if layout.foreign else \
+            f"keeps no {', '.join(layout.missing)}"
+        raise Unsupported(f"{target.name} {what} (see --state-map), "
                           f"so a case from step {step} cannot be loaded")
 
     state = dict(optimizer.state.get(p, {}))  # what the class made in its constructor (Adagrad's sum)
@@ -635,16 +658,15 @@ def learn_layout(target, state):
         layout.counter = counter.dtype
     elif isinstance(counter, (int, float)) and not isinstance(counter, bool):
         layout.counter = type(counter)
-    in_force = {**target.spec.hyper, **target.fixed, **target.spec.probe}
+    in_force = {**target.spec.hyper, **target.spec.probe, **target.fixed}
     names = target.spec.state_names(in_force)
     for name in names:
         value = state.get(layout.state_key(name))
         if isinstance(value, torch.Tensor) and value.dim() == 0:  # one number per parameter, as NAdam's μ product
             layout.scalars[name] = value.dtype
     mapped = {layout.state_key(n) for n, _ in target.spec.states} | {layout.state_key("step")}
-    layout.probed_keys = set(state)
     layout.foreign = sorted(str(k) for k, v in state.items() if k not in mapped and v is not None)
-    missing = [layout.state_key(n) for n in names if layout.state_key(n) not in state]
+    missing = layout.missing = [layout.state_key(n) for n in names if layout.state_key(n) not in state]
     if missing:
         layout.returns_state = False
         log(f"torch_optim: {target.name} keeps no {', '.join(missing)} (its state: {', '.join(map(str, state)) or 'none'}); "
@@ -698,9 +720,13 @@ def handle(msg):
         return {"op": "error", "id": mid, "message": f"{type(e).__name__}: {e}"}
 
 
+USAGE = ("usage: torch_optim.py [--foreach] [--class MODULE:CLASS --family FAMILY [--variant NAME] "
+         "[--state-map OURS=THEIRS ...] [--hyper-map OURS=THEIRS ...]]")
+
+
 class OneLineParser(argparse.ArgumentParser):
     def error(self, message):
-        raise StartupError(message)
+        raise StartupError(f"{message} ({USAGE})")
 
 
 def parse_args(argv):
