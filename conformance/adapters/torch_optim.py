@@ -372,7 +372,7 @@ def arguments(target, hyper, where):
         else:
             raise ValueError(f"{where}.{name} must be a number or a boolean, got {json.dumps(value)}")
         if name in target.fixed and args[name] != target.fixed[name]:
-            raise Unsupported(f"{target.name} takes no {name}: it is pinned at {target.fixed[name]}")
+            raise Unsupported(f"{target.name} takes no {name}: it is pinned at {json.dumps(target.fixed[name])}")
     return args
 
 
@@ -405,20 +405,17 @@ def load_state(optimizer, p, target, wire_state, in_force, dtype):
         else:
             raise ValueError(f"state.{name} is missing (state.step = {step})")
 
-    if layout.counter is None and step == 0:
-        # A class without a counter tells its first step by an empty state (SGD's buffer is set
-        # to the first gradient): load nothing, unless the step count mattered.
-        if target.spec.counts and any(bool(a.ne(fresh_value(target, k, in_force)).any()) for k, a in arrays.items()):
-            raise Unsupported(f"{target.name} keeps no step counter optconf can set, so a step-0 state with values cannot be loaded")
+    fresh = all(bool(a.eq(fresh_value(target, k, in_force)).all() and not a.signbit().any()) for k, a in arrays.items())
+    if step == 0 and (fresh or (layout.counter is None and not target.spec.counts)):
+        # A fresh optimizer (NOTE-2): nothing to load. SGD's buffer has no effect at t = 0 (PROTO-5):
+        # its first step sets it to the gradient, as a class without a counter knows it by an empty state.
         return
-    if layout.counter is None and target.spec.counts:
-        raise Unsupported(f"{target.name} keeps no step counter optconf can set, so a case from step {step} cannot be loaded")
     if layout.foreign or not layout.returns_state:
         what = f"keeps {', '.join(layout.foreign)}, which optconf cannot supply" if layout.foreign else \
             f"keeps no {', '.join(layout.missing)}"
-        raise Unsupported(f"{target.name} {what} (see --state-map), "
-                          f"so a case from step {step} cannot be loaded")
-
+        raise Unsupported(f"{target.name} {what} (see --state-map), so a case from step {step} cannot be loaded")
+    if layout.counter is None and target.spec.counts:
+        raise Unsupported(f"{target.name} keeps no step counter optconf can set, so a case from step {step} cannot be loaded")
     state = dict(optimizer.state.get(p, {}))  # what the class made in its constructor (Adagrad's sum)
     for name, values in arrays.items():
         key = layout.state_key(name)
@@ -629,10 +626,10 @@ def class_target(args):
         variant = args.variant.split("/", 1)[1] if args.variant.startswith(args.family + "/") else args.variant
         if variant not in family.variants:
             raise StartupError(f"--variant {args.variant!r}: {args.family} has no such variant ({', '.join(family.variants) or 'none'})")
-    cls = import_class(args.cls)
     names = {**family.hyper, **family.variants.get(variant, {})}
     hyper_keys = parse_map(args.hyper_map, "--hyper-map", list(names))
     state_keys = parse_map(args.state_map, "--state-map", ["step"] + [n for n, _ in family.states])
+    cls = import_class(args.cls)
     layout = Layout(counter=None, hyper_keys=hyper_keys, state_keys=state_keys)
     keywords = constructor_keywords(cls)
     fixed = {}
