@@ -254,10 +254,12 @@ describe('NOTE-1 · torch.optim.Adam 1.13 counts steps in float32, which stops a
     });
     expect(await torch.run(request('adam', 2 ** 24 - 2, 2))).toMatchObject({ op: 'result' });
     // RMSprop and Adadelta count in a Python int: they go on
-    for (const optimizer of ['rmsprop', 'adadelta']) {
-      const state = optimizer === 'rmsprop' ? { square_avg: [0.25] } : { square_avg: [0.25], acc_delta: [0.25] };
-      expect(await torch.run({ ...request(optimizer, 2 ** 24 - 2, 3), state: { step: 2 ** 24 - 2, ...state } })).toMatchObject({ op: 'result' });
-    }
+    const intCounted: [string, Record<string, number[]>][] = [
+      ['rmsprop', { square_avg: [0.25] }],
+      ['adadelta', { square_avg: [0.25], acc_delta: [0.25] }],
+    ];
+    for (const [optimizer, arrays] of intCounted)
+      expect(await torch.run({ ...request(optimizer, 2 ** 24 - 2, 3), state: { step: 2 ** 24 - 2, ...arrays } }), optimizer).toMatchObject({ op: 'result' });
     for (const optimizer of ['adam', 'adamw', 'adagrad', 'adamax', 'nadam', 'radam'])
       expect(await torch.run(request(optimizer, 2 ** 24 - 2, 3)), optimizer).toMatchObject({
         op: 'unsupported',
