@@ -52,7 +52,11 @@ import math
 import os
 import sys
 
-import torch
+try:
+    import torch
+except ImportError as e:  # the wrong interpreter, most often: say which, in one line
+    print(f"torch_optim.py: PyTorch cannot be imported by {sys.executable}: {e}", file=sys.stderr)
+    sys.exit(2)
 
 PROTOCOL = "optconf/1"
 

@@ -63,6 +63,20 @@ describe('torch_optim.py --class: hand-written optimizers are conformant', () =>
 });
 
 describe('torch_optim.py --class: one-bug copies fail, and the report names what they compute', () => {
+  it('ADAM-8 · declared with --variant eps-inside-sqrt, the ε-inside-the-root copy is conformant to adam/eps-inside-sqrt', async () => {
+    const argv = byPath('my_adam_bugs.py', 'MyAdamEpsInsideSqrt', 'adam', '--variant', 'adam/eps-inside-sqrt');
+    const report = await checkImplementation(spawnImplementation(argv), {
+      optimizer: 'adam',
+      variant: 'eps-inside-sqrt',
+      dtype: 'float32',
+      runs: RUNS,
+      seed: SEED,
+    });
+    expect(report.verdict, formatReport(report)).toBe('conformant');
+    expect(report.implementation).toContain('(adam/eps-inside-sqrt)');
+    expect(report.targets[0].against).toBe('adam/eps-inside-sqrt');
+  });
+
   const bugs = [
     ['ADAM-8', 'my_adam_bugs.py', 'MyAdamEpsInsideSqrt', 'adam', ['adam/eps-inside-sqrt']],
     ['ADAM-7', 'my_adam_bugs.py', 'MyAdamNoBiasCorrection', 'adam', ['adam/no-bias-correction']],
