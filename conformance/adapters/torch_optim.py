@@ -333,8 +333,8 @@ class Target:
             key = self.layout.hyper_key(name)
             if isinstance(key, tuple):
                 keyword, index = key
-                pair = list(kwargs.get(keyword) or [defaults[n] for n, k in self.layout.hyper_keys.items()
-                                                    if isinstance(k, tuple) and k[0] == keyword])
+                members = sorted((k[1], n) for n, k in self.layout.hyper_keys.items() if isinstance(k, tuple) and k[0] == keyword)
+                pair = list(kwargs.get(keyword) or [defaults[n] for _, n in members])
                 pair[index] = value
                 kwargs[keyword] = tuple(pair)
             else:
@@ -458,10 +458,8 @@ def read_state(optimizer, p, target, names, step, encode, dtype):
 
 
 def check_asked(target, msg):
-    """Unsupported unless the case asks for what this target runs: its family, variant and dtype."""
+    """Unsupported unless the case asks for what this target runs: its variant and dtype."""
     family = msg["optimizer"]
-    if family != target.family:
-        raise Unsupported(f"{target.name} runs {target.family}, not {family!r}")
     variant = msg.get("variant")
     asked = None if variant in (None, "", family) else variant.split("/", 1)[-1] if isinstance(variant, str) else variant
     if asked != target.variant and asked is not None:
@@ -472,7 +470,7 @@ def check_asked(target, msg):
 
 
 def run_case(msg):
-    target = TARGETS.get(msg["optimizer"]) or next(iter(TARGETS.values()))
+    target = TARGETS[msg["optimizer"]]  # handle() answered `unsupported` to any other family
     check_asked(target, msg)
     dtype = DTYPES[msg["dtype"]]
 
@@ -632,6 +630,8 @@ def class_target(args):
             raise StartupError(f"--variant {args.variant!r}: {args.family} has no such variant ({', '.join(family.variants) or 'none'})")
     names = {**family.hyper, **family.variants.get(variant, {})}
     hyper_keys = parse_map(args.hyper_map, "--hyper-map", list(names))
+    if len({"beta1", "beta2"} & set(hyper_keys)) == 1:  # one of PyTorch's pair: the other has no place
+        raise StartupError("--hyper-map: map both beta1 and beta2 (your class takes them apart), or neither (it takes betas)")
     state_keys = parse_map(args.state_map, "--state-map", ["step"] + [n for n, _ in family.states])
     cls = import_class(args.cls)
     layout = Layout(counter=None, hyper_keys=hyper_keys, state_keys=state_keys)

@@ -62,6 +62,31 @@ describe('torch_optim.py --class: hand-written optimizers are conformant', () =>
   });
 });
 
+describe('torch_optim.py --class: names mapped', () => {
+  it('PROTO-4 · RMSPROP-1 · RMSPROP-2 · RMSPROP-4 · an RMSprop under Keras’s names (--hyper-map alpha=rho eps=epsilon, --state-map square_avg=ms) with no decay, momentum or centring: those pinned, from given states too, conformant', async () => {
+    const argv = byPath('my_rmsprop.py', 'MyRMSprop', 'rmsprop', '--hyper-map', 'alpha=rho', 'eps=epsilon', '--state-map', 'square_avg=ms');
+    const impl = spawnImplementation(argv);
+    const hello = await impl.hello();
+    await impl.close?.();
+    expect(hello.supports).toEqual([
+      { optimizer: 'rmsprop', dtypes: ['float64', 'float32', 'bfloat16'], fixed: { weight_decay: 0, momentum: 0, centered: false } },
+    ]);
+    const report = await checkImplementation(spawnImplementation(argv), { optimizer: 'rmsprop', dtype: 'float64', runs: RUNS, seed: SEED });
+    expect(report.verdict, formatReport(report)).toBe('conformant');
+    const target = report.targets[0];
+    expect(target.skipped, 'cases from a given state were loaded (no counter: RMSprop does not count)').toBe(0);
+    const verdicts = Object.fromEntries(target.clauses.map((c) => [c.clause, c.verdict]));
+    expect(verdicts).toEqual({
+      'RMSPROP-1': 'pass',
+      'RMSPROP-2': 'pass',
+      'RMSPROP-3': 'untested',
+      'RMSPROP-4': 'pass',
+      'RMSPROP-5': 'untested',
+      'RMSPROP-6': 'untested',
+    });
+  });
+});
+
 describe('torch_optim.py --class: one-bug copies fail, and the report names what they compute', () => {
   it('ADAM-8 · declared with --variant eps-inside-sqrt, the ε-inside-the-root copy is conformant to adam/eps-inside-sqrt', async () => {
     const argv = byPath('my_adam_bugs.py', 'MyAdamEpsInsideSqrt', 'adam', '--variant', 'adam/eps-inside-sqrt');
