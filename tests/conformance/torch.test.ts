@@ -1,7 +1,9 @@
 /**
  * PyTorch 1.13 (Debian's python3-torch, installed by .ci/run) checked through its adapter:
- * torch.optim SGD, Adam, AdamW and RMSprop in float32 and float64 are conformant. The adapter
- * reads and writes base64 arrays (PROTO-9), so these checks go that way; one goes through JSON.
+ * torch.optim's nine families in float32 and float64, on the single-tensor and the foreach path,
+ * are conformant except for PyTorch 1.13's known defects (spec/defects.md), which the report
+ * names. The adapter reads and writes base64 arrays (PROTO-9), so these checks go that way; one
+ * goes through JSON.
  */
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
@@ -9,32 +11,83 @@ import { spawnImplementation } from '../../conformance/protocol/process.ts';
 import type { RunRequest } from '../../conformance/protocol/messages.ts';
 import { formatReport } from '../../conformance/report/report.ts';
 import { checkImplementation } from '../../conformance/check/runner.ts';
+import type { CheckReport } from '../../conformance/check/verdict.ts';
 import { lineChunks } from '../../conformance/protocol/stream-json.ts';
 import { encodeRequestArrays } from '../../conformance/protocol/tensor-arrays.ts';
 import { decodeWireArray } from '../../conformance/protocol/wire.ts';
 import { referenceRun } from '../../conformance/adapters/reference.ts';
 
 const TORCH = ['/usr/bin/python3', 'conformance/adapters/torch_optim.py'];
-const targets = [
+/** torch.optim's nine families and the clauses of their canonical steps. */
+const families = [
   ['sgd', 'SGD-1 · SGD-2 · SGD-3 · SGD-4'],
+  ['rmsprop', 'RMSPROP-1 · RMSPROP-2 · RMSPROP-3 · RMSPROP-4 · RMSPROP-5 · RMSPROP-6'],
   ['adam', 'ADAM-1 · ADAM-2 · ADAM-3 · ADAM-4 · ADAM-5 · ADAM-6'],
   ['adamw', 'ADAMW-1 · ADAMW-2'],
-  ['rmsprop', 'RMSPROP-1 · RMSPROP-2 · RMSPROP-3 · RMSPROP-4 · RMSPROP-5 · RMSPROP-6'],
+  ['adagrad', 'ADAGRAD-1 · ADAGRAD-2 · ADAGRAD-3 · ADAGRAD-4'],
+  ['adadelta', 'ADADELTA-1 · ADADELTA-2 · ADADELTA-3 · ADADELTA-4 · ADADELTA-5'],
+  ['adamax', 'ADAMAX-1 · ADAMAX-2 · ADAMAX-3 · ADAMAX-4'],
+  ['nadam', 'NADAM-1 · NADAM-2 · NADAM-3 · NADAM-4 · NADAM-5'],
+  ['radam', 'RADAM-1 · RADAM-2 · RADAM-3 · RADAM-4 · RADAM-5'],
 ] as const;
+const paths = { 'single-tensor': [], foreach: ['--foreach'] } as const;
+type Path = keyof typeof paths;
+const dtypes = ['float32', 'float64'] as const;
 
-describe('torch.optim 1.13 is conformant (float32, float64)', () => {
-  for (const [optimizer, clauses] of targets) {
-    for (const dtype of ['float32', 'float64'] as const) {
-      it(`${clauses} · torch.optim ${optimizer} ${dtype}`, async () => {
-        const report = await checkImplementation(spawnImplementation(TORCH), { optimizer, dtype, runs: 40, seed: 1125 });
-        expect(report.verdict, formatReport(report)).toBe('conformant');
-        const target = report.targets[0];
-        expect(target.cases - target.skipped, 'cases actually checked').toBeGreaterThan(30);
-        // Every clause was exercised (momentum, dampening, Nesterov, L2, AMSGrad, centered…), none left untested.
-        for (const c of target.clauses) expect(c.verdict, `${c.clause} on torch ${optimizer} ${dtype}`).toBe('pass');
-      });
-    }
-  }
+/**
+ * What PyTorch 1.13 computes instead of the canonical step, as spec/defects.md's table names it
+ * (clause, id, fix): by path, family and dtype. Every other target is conformant. DEFECT-3 shows
+ * only in float64 (in float32 the roundings are within PREC-3's charge); with this seed it shows.
+ */
+const defects: Record<string, { clause: string; fingerprint: string }> = {
+  'foreach radam float32': { clause: 'DEFECT-1', fingerprint: 'known defect torch-1.13/radam-foreach-eps (fixed by pytorch/pytorch#92551)' },
+  'foreach radam float64': { clause: 'DEFECT-1', fingerprint: 'known defect torch-1.13/radam-foreach-eps (fixed by pytorch/pytorch#92551)' },
+  'single-tensor nadam float32': { clause: 'DEFECT-2', fingerprint: 'known defect torch-1.13/nadam-mu-product (fixed by pytorch/pytorch#92699)' },
+  'single-tensor nadam float64': { clause: 'DEFECT-2', fingerprint: 'known defect torch-1.13/nadam-mu-product (fixed by pytorch/pytorch#92699)' },
+  'foreach adagrad float64': {
+    clause: 'DEFECT-3',
+    fingerprint: 'known defect torch-1.13/adagrad-foreach-lr-float32 (no fix identified; PyTorch 2.x computes it in double)',
+  },
+};
+
+/**
+ * One check per path and dtype, every family in one session (one torch start-up, not nine). The
+ * tests of a path and dtype come together: the first starts the check and waits for it (hence its
+ * longer timeout), the others read the same report.
+ */
+const RUNS = 40;
+const CHECK_TIMEOUT_MS = 180_000;
+const reports = new Map<string, Promise<CheckReport>>();
+const reportOf = (path: Path, dtype: (typeof dtypes)[number]): Promise<CheckReport> => {
+  const key = `${path} ${dtype}`;
+  if (!reports.has(key)) reports.set(key, checkImplementation(spawnImplementation([...TORCH, ...paths[path]]), { dtype, runs: RUNS, seed: 1125 }));
+  return reports.get(key)!;
+};
+
+describe('torch.optim 1.13 (float32, float64; single-tensor and foreach) is conformant but for its known defects, found by name', () => {
+  for (const path of Object.keys(paths) as Path[])
+    for (const dtype of dtypes)
+      for (const [optimizer, clauses] of families) {
+        const defect = defects[`${path} ${optimizer} ${dtype}`];
+        const title = defect
+          ? `${defect.clause} · ${clauses} · torch.optim ${optimizer} ${dtype} (${path}) fails as the ${defect.fingerprint}`
+          : `${clauses} · torch.optim ${optimizer} ${dtype} (${path}) is conformant`;
+        it(title, { timeout: CHECK_TIMEOUT_MS }, async () => {
+          const report = await reportOf(path, dtype);
+          const target = report.targets.find((t) => t.optimizer === optimizer);
+          if (target === undefined) return expect.fail(`no ${optimizer} target in:\n${formatReport(report)}`);
+          expect(target.cases - target.skipped, 'cases actually checked').toBeGreaterThan(defect ? 0 : RUNS - 10);
+          if (defect) {
+            expect(target.verdict, formatReport(report)).toBe('fail');
+            expect(target.fingerprint, formatReport(report)).toEqual([defect.fingerprint]);
+            expect(formatReport(report)).toContain(`fingerprint: matches ${defect.fingerprint}`);
+            return;
+          }
+          expect(target.verdict, formatReport(report)).toBe('pass');
+          // Every clause was exercised (momentum, dampening, Nesterov, L2, AMSGrad, centered, lr_decay…), none left untested.
+          for (const c of target.clauses) expect(c.verdict, `${c.clause} on torch ${optimizer} ${dtype} (${path})`).toBe('pass');
+        });
+      }
 });
 
 describe('PROTO-9 · torch_optim.py and base64 arrays', () => {
@@ -170,7 +223,7 @@ describe('NOTE-7 · non-finite values: the reference propagates them as torch.op
 });
 
 describe('NOTE-1 · torch.optim.Adam 1.13 counts steps in float32, which stops at 2²⁴', () => {
-  it('NOTE-1 · ADAM-4 · its counter stays at 2²⁴, so torch_optim.py answers `unsupported` to an Adam or AdamW case that counts past it', async () => {
+  it('NOTE-1 · ADAM-4 · its counter stays at 2²⁴, so torch_optim.py answers `unsupported` to a case of a float32-counting family (Adam, AdamW, Adagrad, Adamax, NAdam, RAdam) that counts past it', async () => {
     const script = [
       'import torch',
       'p = torch.ones(1, requires_grad=True)',
@@ -199,8 +252,15 @@ describe('NOTE-1 · torch.optim.Adam 1.13 counts steps in float32, which stops a
       steps: Array.from({ length: steps }, () => ({ grad: [0.5] })),
     });
     expect(await torch.run(request('adam', 2 ** 24 - 2, 2))).toMatchObject({ op: 'result' });
-    for (const optimizer of ['adam', 'adamw'])
-      expect(await torch.run(request(optimizer, 2 ** 24 - 2, 3))).toMatchObject({
+    // RMSprop and Adadelta count in a Python int: they go on
+    const intCounted: [string, Record<string, number[]>][] = [
+      ['rmsprop', { square_avg: [0.25] }],
+      ['adadelta', { square_avg: [0.25], acc_delta: [0.25] }],
+    ];
+    for (const [optimizer, arrays] of intCounted)
+      expect(await torch.run({ ...request(optimizer, 2 ** 24 - 2, 3), state: { step: 2 ** 24 - 2, ...arrays } }), optimizer).toMatchObject({ op: 'result' });
+    for (const optimizer of ['adam', 'adamw', 'adagrad', 'adamax', 'nadam', 'radam'])
+      expect(await torch.run(request(optimizer, 2 ** 24 - 2, 3)), optimizer).toMatchObject({
         op: 'unsupported',
         reason: expect.stringMatching(/float32 tensor, which stops at 2\*\*24 = 16777216; this case reaches step 16777217/),
       });
