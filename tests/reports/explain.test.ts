@@ -106,6 +106,7 @@ describe('PROTO-7 · optconf list', () => {
     }
     expect(out).toContain('fixed by pytorch/pytorch#92551 in 2.0.0');
     // a name never runs into its role: every row has two spaces at least between them
-    for (const line of out.split('\n').filter((l) => /^ {2}\S.* (canonical|variant|defect) /.test(l))) expect(line).toMatch(/^ {2}\S+ {2,}(canonical|variant|defect) /);
+    for (const line of out.split('\n').filter((l) => /^ {2}\S.* (canonical|variant|defect) /.test(l)))
+      expect(line).toMatch(/^ {2}\S+ {2,}(canonical|variant|defect) /);
   });
 });
