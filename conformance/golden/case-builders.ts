@@ -69,6 +69,8 @@ export interface Basic {
   readonly schedule?: (k: number) => WireHyper | undefined;
   /** the dtypes checked, when not the input dtype and every wider one (long runs keep files small) */
   readonly dtypes?: readonly Dtype[];
+  /** GOLD-8: the known defects whose reference fails the case, with their dtypes */
+  readonly knownDefects?: GoldenSpec['knownDefects'];
 }
 
 export function basic(b: Basic): GoldenSpec {
@@ -85,5 +87,6 @@ export function basic(b: Basic): GoldenSpec {
     params,
     state,
     steps: gradSteps(next, b.steps ?? 5, n, b.dtype, b.gradScale ?? 1, b.schedule),
+    ...(b.knownDefects ? { knownDefects: b.knownDefects } : {}),
   };
 }

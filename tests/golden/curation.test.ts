@@ -183,14 +183,27 @@ describe('GOLD-8 · the curation rule, on every golden file and dtype', () => {
     expect(survivors).toEqual([]);
   }, 120_000);
 
-  it('GOLD-8 · every known defect (DEFECT-1…4), computed by the reference from its parts, fails at least one canonical golden file of its family', async () => {
-    expect(KNOWN_DEFECTS.length, 'the catalog').toBeGreaterThanOrEqual(4);
-    const survivors: string[] = [];
+  it('GOLD-8 · every known defect (DEFECT-1…4), computed by the reference from its parts, fails the canonical files of its family that declare it, in exactly the dtypes they name, and no others', async () => {
+    const wrong: string[] = [];
     for (const d of KNOWN_DEFECTS) {
-      const canonical = files.filter((g) => g.case.optimizer === d.family && g.case.variant === undefined).map((g) => g.name);
-      if (!(await failsSomeFile(() => defectImplementation(d), d.family, {}, canonical))) survivors.push(d.name);
+      const declaring = files.filter((g) => g.known_defects?.[d.name] !== undefined);
+      expect(declaring.length, `no golden file declares ${d.name}`).toBeGreaterThan(0);
+      for (const g of files.filter((x) => x.case.optimizer === d.family && x.case.variant === undefined)) {
+        for (const dtype of g.dtypes) {
+          const report = await verifyGolden(defectImplementation(d), { files: [`${g.name}.json`], dtype });
+          const fails = report.verdict === 'not-conformant';
+          if (fails !== (g.known_defects?.[d.name]?.includes(dtype) ?? false))
+            wrong.push(`${g.name} ${dtype}: ${d.name} ${fails ? 'fails it, undeclared' : 'passes it, declared'}`);
+        }
+      }
     }
-    expect(survivors).toEqual([]);
+    for (const g of files)
+      for (const id of Object.keys(g.known_defects ?? {}))
+        expect(
+          KNOWN_DEFECTS.some((d) => d.name === id && d.family === g.case.optimizer),
+          `${g.name}: ${id} is not a known defect of ${g.case.optimizer}`,
+        ).toBe(true);
+    expect(wrong).toEqual([]);
   });
 });
 
@@ -199,9 +212,9 @@ describe('GOLD-8 · the curation rule, on every golden file and dtype', () => {
  * one at a time, fewest values first, and the search stops at the first that rejects it — the
  * verdict of the whole family's check, without running every file once one has failed.
  */
-async function failsSomeFile(impl: () => Implementation, family: string, options: GoldenVerifyOptions, only?: readonly string[]): Promise<boolean> {
+async function failsSomeFile(impl: () => Implementation, family: string, options: GoldenVerifyOptions): Promise<boolean> {
   const size = (g: GoldenFile) => g.case.steps.length * g.case.params.length * g.dtypes.length;
-  const candidates = files.filter((g) => g.case.optimizer === family && (only === undefined || only.includes(g.name))).sort((a, b) => size(a) - size(b));
+  const candidates = files.filter((g) => g.case.optimizer === family).sort((a, b) => size(a) - size(b));
   for (const g of candidates) {
     const report = await verifyGolden(impl(), { ...options, optimizer: family, files: [`${g.name}.json`] });
     if (report.verdict === 'not-conformant') return true;
