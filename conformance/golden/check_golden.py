@@ -168,21 +168,13 @@ def run(case, dtype):
     return out
 
 
-def hyper_at(case, k):
-    """NOTE-3: the hyperparameters in force at step k (0-based): the case's, with every override up to it."""
-    hyper = dict(case["hyper"])
-    for s in case["steps"][: k + 1]:
-        hyper.update(s.get("hyper", {}))
-    return hyper
-
-
-def run_step(golden, k, dtype):
-    """GOLD-7: step k alone through torch.optim, from the state before it (step 1: the case's inputs)."""
+def run_step(golden, k, dtype, hyper):
+    """GOLD-7: step k alone through torch.optim, from the state before it (step 1: the case's inputs), under `hyper` (NOTE-3)."""
     case = golden["case"]
     family = case["optimizer"]
     before = golden["expected"][k]["dtypes"][DTYPE_NAMES[dtype]]["step_wise"]["before"] if k else case
     p = tensor(before["params"], dtype).requires_grad_(True)
-    optimizer = TORCH[family]([p], **torch_kwargs(hyper_at(case, k)), **mode_kwargs(family))
+    optimizer = TORCH[family]([p], **torch_kwargs(hyper), **mode_kwargs(family))
     if before["state"] is not None:
         load_state(optimizer, p, family, before["state"], dtype)
     p.grad = tensor(case["steps"][k]["grad"], dtype)
@@ -220,10 +212,20 @@ def known_defect(golden, dtype):
 
 
 def within(got, exact, value, allowed):
+    """GOLD-4's rule, exactly: |got - exact| <= allowed with every number at its exact value."""
     if allowed == "Infinity":
         return True
     if allowed == 0 or not math.isfinite(got):
         return got == number(value)
+    # Decided in doubles where that is certain: float(exact) is within ulp(x)/2 of the exact value and
+    # the difference is rounded by at most 2^-53 of itself, so `slack` covers both with room.
+    x = float(exact)
+    d = abs(got - x)
+    slack = d * 2.0 ** -52 + math.ulp(x)
+    if d + slack < allowed:
+        return True
+    if d - slack > allowed:
+        return False
     return abs(Fraction(got) - Fraction(exact)) <= Fraction(allowed)
 
 
@@ -249,8 +251,10 @@ def check_file(golden, dtype):
             if problem:
                 return problem
         return None
+    hyper = dict(golden["case"]["hyper"])
     for k, expected in enumerate(golden["expected"]):
-        params, state = run_step(golden, k, torch_dtype)
+        hyper.update(golden["case"]["steps"][k].get("hyper", {}))  # NOTE-3: in force from this step on
+        params, state = run_step(golden, k, torch_dtype, dict(hyper))
         problem = compare(expected["step"], step_wise_expectation(expected, k, dtype), params, state)
         if problem:
             return f"{problem} (step-wise)"
