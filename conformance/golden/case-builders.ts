@@ -90,3 +90,12 @@ export function basic(b: Basic): GoldenSpec {
     ...(b.knownDefects ? { knownDefects: b.knownDefects } : {}),
   };
 }
+
+/** torch.optim.Adam's defaults (lr 1e-3, β 0.9 and 0.999, ε 1e-8) as sent with a case of `dtype`, with `extra` over them. */
+export const ADAM = (dtype: Dtype, extra: WireHyper = {}): WireHyper => ({
+  lr: hv(1e-3, dtype),
+  beta1: hv(0.9, dtype),
+  beta2: hv(0.999, dtype),
+  eps: hv(1e-8, dtype),
+  ...extra,
+});

@@ -14,7 +14,7 @@ import { mulberry32 } from '../../reference/random.ts';
 import type { Case } from '../check/case.ts';
 import type { GoldenSpec } from './format.ts';
 import type { WireHyper } from '../protocol/messages.ts';
-import { basic, f32, hv, positive, vector, type Basic } from './case-builders.ts';
+import { ADAM, basic, f32, hv, positive, vector, type Basic } from './case-builders.ts';
 
 /** The spec with element `i`'s gradient zero at the steps listed (all steps when none). */
 function zeroGradient(spec: GoldenSpec, i: number, steps?: readonly number[]): GoldenSpec {
@@ -43,13 +43,8 @@ const NADAM_MU = 'torch-1.13/nadam-mu-product';
 const ADAGRAD_LR = 'torch-1.13/adagrad-foreach-lr-float32';
 const ADADELTA_STALE = 'tfjs-4.22/adadelta-stale-denominator';
 
-const ADAM_LIKE = (dtype: Dtype, extra: WireHyper = {}): WireHyper => ({
-  lr: hv(2e-3, dtype),
-  beta1: hv(0.9, dtype),
-  beta2: hv(0.999, dtype),
-  eps: hv(1e-8, dtype),
-  ...extra,
-});
+/** Adamax's and NAdam's defaults: Adam's with lr 2e-3. */
+const ADAM_LIKE = (dtype: Dtype, extra: WireHyper = {}): WireHyper => ADAM(dtype, { lr: hv(2e-3, dtype), ...extra });
 
 function adagradSpecs(): GoldenSpec[] {
   return [

@@ -13,7 +13,7 @@ import { SPREADSHEET_DATA } from '../../reference/training.ts';
 import type { Case } from '../check/case.ts';
 import { GOLDEN_PRECISION, definitionOf, type GoldenSpec } from './format.ts';
 import type { WireHyper } from '../protocol/messages.ts';
-import { CHECKED, basic, f32, hv, positive, vector, type Rng } from './case-builders.ts';
+import { ADAM, CHECKED, basic, f32, hv, positive, vector, type Rng } from './case-builders.ts';
 import { adaptiveSpecs } from './cases-adaptive.ts';
 
 // ---------------------------------------------------------------------------------------------
@@ -70,13 +70,6 @@ function spreadsheet(
 // ---------------------------------------------------------------------------------------------
 // The set
 
-const ADAM = (dtype: Dtype, extra: WireHyper = {}): WireHyper => ({
-  lr: hv(1e-3, dtype),
-  beta1: hv(0.9, dtype),
-  beta2: hv(0.999, dtype),
-  eps: hv(1e-8, dtype),
-  ...extra,
-});
 const adamState = (next: Rng, n: number, dtype: Dtype, step: number): Case['state'] => ({
   step,
   exp_avg: vector(next, n, dtype, 0.5),
