@@ -30,7 +30,7 @@ checked is failed by it, as any other wrong output is; its FAIL line ends with
 "-- known defect <id> (<upstream>)" and the summary counts them. They are not passes.
 
 Prints one line per failure and a summary `N passed, M failed (K skipped)`; exits 1 on any
-failure, hash mismatch or unknown format.
+failure, hash mismatch or unknown format, 2 when --files names a file the manifest does not list.
 """
 
 import argparse
@@ -276,6 +276,10 @@ def main(argv):
     with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
         manifest = json.load(f)
     only = set(args.files.split(",")) if args.files else None
+    unknown = sorted((only or set()) - {entry["file"] for entry in manifest["files"]})
+    if unknown:
+        print(f"check_golden.py: not in {os.path.join(folder, 'manifest.json')}: {', '.join(unknown)}", file=sys.stderr)
+        return 2
     passed = failed = skipped = unsupported = 0
     defects = {}
     for entry in manifest["files"]:

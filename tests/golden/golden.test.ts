@@ -453,7 +453,10 @@ describe('GOLD-6 · checking implementations against the golden files', () => {
     }
   }
 
-  it('GOLD-7 · check_golden.py also refuses a format it does not know', () => {
+  it('GOLD-7 · check_golden.py refuses a format it does not know, and a file name the manifest does not list', () => {
+    const typo = checkGoldenPy(['--files', 'adam-float32.json,adam-flaot32.json']);
+    expect(typo.status, typo.out).toBe(2);
+    expect(typo.out).toMatch(/not in .*manifest\.json: adam-flaot32\.json/);
     const dir = tempCopy();
     const path = join(dir, 'sgd-nesterov-float32.json');
     const text = readFileSync(path, 'utf8').replace('"format": "optconf-golden/2"', '"format": "optconf-golden/1"');
