@@ -144,10 +144,14 @@ export function resolveDefinition(request: Pick<RunRequest, 'optimizer' | 'varia
 
 /**
  * The steps of a checked request (checkReferenceRequest), computed SLICE_ELEMENTS elements at a
- * time; `onSlice` hears how many elements are done after each slice.
+ * time; `onSlice` hears how many elements are done after each slice. `def` is the request's
+ * definition unless another is given (a known defect, DEFECT-1…, which is never requested by name).
  */
-export function computeSteps(request: RunRequest, onSlice: (done: number) => void = () => undefined): WireStepOutput[] {
-  const def = resolveDefinition(request);
+export function computeSteps(
+  request: RunRequest,
+  onSlice: (done: number) => void = () => undefined,
+  def: OptimizerDef = resolveDefinition(request),
+): WireStepOutput[] {
   const n = request.params.length;
   let steps: StepArrays[] = [];
   for (let from = 0; from < n; from += SLICE_ELEMENTS) {

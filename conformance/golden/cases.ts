@@ -5,7 +5,7 @@
  * the same on every machine.
  */
 import { Dec, setPrecision, precision } from '../../reference/decimal.ts';
-import { exact, roundDoubleToDtype, roundToDtype, type Dtype } from '../../reference/dtype.ts';
+import { exact, roundToDtype, type Dtype } from '../../reference/dtype.ts';
 import { analyticGradient } from '../../reference/gradients.ts';
 import { freshState, resolveHyper, type ElementState } from '../../reference/notation.ts';
 import { mulberry32 } from '../../reference/random.ts';
@@ -13,84 +13,8 @@ import { SPREADSHEET_DATA } from '../../reference/training.ts';
 import type { Case } from '../check/case.ts';
 import { GOLDEN_PRECISION, definitionOf, type GoldenSpec } from './format.ts';
 import type { WireHyper } from '../protocol/messages.ts';
-
-const f32 = Math.fround;
-type Rng = () => number;
-
-/** A value uniform in [−scale, scale), with all the significand bits of the dtype, rounded into it. */
-function draw(next: Rng, dtype: Dtype, scale: number): number {
-  // 53 random bits for float64; fewer are rounded away for the narrower dtypes.
-  const u = (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53;
-  return roundDoubleToDtype((u * 2 - 1) * scale, dtype);
-}
-
-const vector = (next: Rng, n: number, dtype: Dtype, scale: number): number[] => Array.from({ length: n }, () => draw(next, dtype, scale));
-
-/** Positive values in [lo, hi), rounded into the dtype (losses for the ewma family, second moments). */
-const positive = (next: Rng, n: number, dtype: Dtype, lo: number, hi: number): number[] =>
-  Array.from({ length: n }, () => roundDoubleToDtype(lo + ((next() >>> 0) / 2 ** 32) * (hi - lo), dtype));
-
-function gradSteps(
-  next: Rng,
-  steps: number,
-  n: number,
-  dtype: Dtype,
-  scale: number,
-  hyper: (k: number) => WireHyper | undefined = () => undefined,
-): Case['steps'] {
-  return Array.from({ length: steps }, (_, k) => {
-    const h = hyper(k);
-    return { grad: vector(next, n, dtype, scale), ...(h ? { hyper: h } : {}) };
-  });
-}
-
-/** A hyperparameter as sent with a case of `dtype`: float32-exact, and a value of a 16-bit dtype (PROTO-3). */
-function hv(x: number, dtype: Dtype): number {
-  const v = f32(x);
-  return dtype === 'bfloat16' || dtype === 'float16' ? roundDoubleToDtype(v, dtype) : v;
-}
-
-const CHECKED: Record<Dtype, Dtype[]> = {
-  float64: ['float64'],
-  float32: ['float32', 'float64'],
-  bfloat16: ['bfloat16', 'float32', 'float64'],
-  float16: ['float16', 'float32', 'float64'],
-};
-
-interface Basic {
-  readonly name: string;
-  readonly definition: string;
-  readonly description: string;
-  readonly seed: number;
-  /** the dtype the inputs are drawn in; expected values are given for it and every wider dtype */
-  readonly dtype: Dtype;
-  readonly hyper: WireHyper;
-  readonly n?: number;
-  readonly steps?: number;
-  readonly paramScale?: number;
-  readonly gradScale?: number;
-  readonly state?: (next: Rng, n: number) => Case['state'];
-  readonly schedule?: (k: number) => WireHyper | undefined;
-  /** the dtypes checked, when not the input dtype and every wider one (long runs keep files small) */
-  readonly dtypes?: readonly Dtype[];
-}
-
-function basic(b: Basic): GoldenSpec {
-  const next = mulberry32(b.seed);
-  const n = b.n ?? 4;
-  const params = vector(next, n, b.dtype, b.paramScale ?? 1);
-  const state = b.state ? b.state(next, n) : null;
-  return {
-    name: b.name,
-    description: b.description,
-    definition: b.definition,
-    dtypes: b.dtypes ?? CHECKED[b.dtype],
-    hyper: b.hyper,
-    params,
-    state,
-    steps: gradSteps(next, b.steps ?? 5, n, b.dtype, b.gradScale ?? 1, b.schedule),
-  };
-}
+import { ADAM, CHECKED, basic, f32, hv, positive, vector, type Rng } from './case-builders.ts';
+import { adaptiveSpecs } from './cases-adaptive.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The notes' worked problem
@@ -146,13 +70,6 @@ function spreadsheet(
 // ---------------------------------------------------------------------------------------------
 // The set
 
-const ADAM = (dtype: Dtype, extra: WireHyper = {}): WireHyper => ({
-  lr: hv(1e-3, dtype),
-  beta1: hv(0.9, dtype),
-  beta2: hv(0.999, dtype),
-  eps: hv(1e-8, dtype),
-  ...extra,
-});
 const adamState = (next: Rng, n: number, dtype: Dtype, step: number): Case['state'] => ({
   step,
   exp_avg: vector(next, n, dtype, 0.5),
@@ -592,6 +509,8 @@ export function goldenSpecs(): GoldenSpec[] {
       params: [0, 0],
     },
     large(),
+    // --- Adagrad, Adadelta, Adamax, NAdam, RAdam, Lion (issue 12)
+    ...adaptiveSpecs(),
   ];
   return specs;
 }

@@ -47,6 +47,11 @@ export interface GoldenSpec {
   readonly steps: Case['steps'];
   /** clauses exercised beyond the definition's (e.g. GRAD-6 for the worked problem's gradients) */
   readonly extraClauses?: readonly string[];
+  /**
+   * GOLD-8: the known defects (spec/defects.md) whose reference fails this case, each with the
+   * dtypes it fails in — declared by the curator, held to the truth by tests/golden/curation.test.ts
+   */
+  readonly knownDefects?: Readonly<Record<string, readonly Dtype[]>>;
 }
 
 export interface GoldenDtypeOutput {
@@ -95,6 +100,8 @@ export interface GoldenFile {
   readonly name: string;
   readonly description: string;
   readonly clauses: string[];
+  /** GOLD-8: known defect id → the dtypes of this file its reference fails (present only when some does) */
+  readonly known_defects?: Record<string, Dtype[]>;
   readonly reference: { implementation: string; precision: number; digits: number; allowed_digits: number; order_factor: number };
   readonly case: {
     optimizer: string;
@@ -231,6 +238,7 @@ export function buildGoldenFile(spec: GoldenSpec): GoldenFile {
       name: spec.name,
       description: spec.description,
       clauses,
+      ...(spec.knownDefects !== undefined ? { known_defects: knownDefectsOf(spec) } : {}),
       reference: {
         implementation: REFERENCE_NAME,
         precision: GOLDEN_PRECISION,
@@ -253,6 +261,18 @@ export function buildGoldenFile(spec: GoldenSpec): GoldenFile {
   } finally {
     setPrecision(saved);
   }
+}
+
+/** GOLD-8: a case's declared known defects, by id, each with dtypes of the file in the file's order (throws on one it does not list). */
+function knownDefectsOf(spec: GoldenSpec): Record<string, Dtype[]> {
+  const out: Record<string, Dtype[]> = {};
+  for (const id of Object.keys(spec.knownDefects ?? {}).sort()) {
+    const dtypes = spec.knownDefects![id];
+    const stray = dtypes.find((d) => !spec.dtypes.includes(d));
+    if (stray !== undefined) throw new Error(`${spec.name}: known defect ${id} in ${stray}, a dtype the file does not list`);
+    out[id] = spec.dtypes.filter((d) => dtypes.includes(d));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

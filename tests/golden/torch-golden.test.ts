@@ -1,0 +1,135 @@
+/**
+ * torch.optim 1.13 against the golden files (spec/golden-format.md, GOLD-6, GOLD-8): through its
+ * optconf/1 adapter, and through check_golden.py (Python and torch only) on both code paths, both
+ * forms and every dtype it runs — passing every file but those that declare a known defect of the
+ * path, which it fails and names — and check_golden.py's refusals and failures on edited files.
+ * Apart from golden.test.ts so the two run side by side.
+ */
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { serializeGolden, type GoldenFile } from '../../conformance/golden/format.ts';
+import { GOLDEN_DIR } from '../../conformance/golden/store.ts';
+import { verifyGolden } from '../../conformance/golden/verify.ts';
+import { spawnImplementation } from '../../conformance/protocol/process.ts';
+import { formatReport } from '../../conformance/report/report.ts';
+import { goldenCopies, load, manifest, rehash } from './golden-files.ts';
+
+const { tempCopy, removeTemps } = goldenCopies();
+afterAll(removeTemps);
+
+describe('GOLD-6 · GOLD-8 · torch.optim 1.13 against the golden files', () => {
+  it('GOLD-6 · torch.optim through its optconf/1 adapter is conformant but for the single-tensor path’s known defect; its variants are skipped as unsupported', async () => {
+    const report = await verifyGolden(spawnImplementation(['/usr/bin/python3', 'conformance/adapters/torch_optim.py']));
+    // DEFECT-2: single-tensor NAdam fails where a NAdam file declares it (once the adapter runs NAdam); nothing else may fail
+    const explained = torchDefectFailures('single');
+    const unexplained = report.targets.filter(
+      (t) => t.verdict === 'fail' && ![...explained.keys()].some((k) => k.startsWith(`${t.optimizer}-`) && k.endsWith(` ${t.dtype}`)),
+    );
+    expect(unexplained, formatReport(report)).toEqual([]);
+    expect(
+      report.targets.filter((t) => t.against === 'adam/eps-inside-sqrt').every((t) => t.verdict === 'skipped'),
+      'variant files skipped',
+    ).toBe(true);
+    expect(report.targets.filter((t) => t.verdict === 'pass').length, 'targets passed').toBeGreaterThan(8);
+  });
+
+  for (const mode of ['single', 'foreach'] as const) {
+    for (const form of ['step-wise', 'trajectory'] as const) {
+      it(`GOLD-4 · GOLD-7 · GOLD-8 · check_golden.py passes torch.optim ${mode} ${form} in every dtype it runs, failing exactly the files that declare this path's known defects, by name`, () => {
+        const r = checkGoldenPy(['--mode', mode, '--form', form, '--dtypes', 'float64,float32,bfloat16,float16']);
+        const want = torchDefectFailures(mode);
+        expect(want.size > 0, `${mode}: some file catches a defect of this path`).toBe(true);
+        expect(r.status, r.out).toBe(1);
+        expect(r.failures, r.out).toEqual(want);
+        expect(r.out).toMatch(new RegExp(`cpu ${mode} ${form}: \\d+ passed, ${want.size} failed`));
+        expect(r.passed, 'file × dtype checks passed').toBeGreaterThan(60);
+      });
+    }
+  }
+
+  it('GOLD-7 · check_golden.py refuses a format it does not know, and a file name the manifest does not list', () => {
+    const typo = checkGoldenPy(['--files', 'adam-float32.json,adam-flaot32.json']);
+    expect(typo.status, typo.out).toBe(2);
+    expect(typo.out).toMatch(/not in .*manifest\.json: adam-flaot32\.json/);
+    const dir = tempCopy();
+    const path = join(dir, 'sgd-nesterov-float32.json');
+    const text = readFileSync(path, 'utf8').replace('"format": "optconf-golden/2"', '"format": "optconf-golden/1"');
+    writeFileSync(path, text);
+    rehash(dir, 'sgd-nesterov-float32.json', text);
+    const old = checkGoldenPy([dir, '--files', 'sgd-nesterov-float32.json']);
+    expect(old.status, old.out).toBe(1);
+    expect(old.out).toMatch(/FAIL sgd-nesterov-float32\.json: format 'optconf-golden\/1' is not optconf-golden\/2/);
+  });
+
+  it('GOLD-7 · check_golden.py step-wise fails on a changed step-wise expectation that the trajectory form does not read', () => {
+    const dir = tempCopy();
+    const path = join(dir, 'sgd-nesterov-float32.json');
+    const g = JSON.parse(readFileSync(path, 'utf8')) as GoldenFile;
+    const sw = g.expected[2].dtypes.float32.step_wise!;
+    const x = Number(sw.params.expected[1]);
+    sw.params.expected[1] = String(x + Math.abs(x) * 1e-3 + 1e-3);
+    const text = serializeGolden(g);
+    writeFileSync(path, text);
+    rehash(dir, 'sgd-nesterov-float32.json', text);
+    const stepWise = spawnSync('/usr/bin/python3', [join(GOLDEN_DIR, 'check_golden.py'), dir, '--files', 'sgd-nesterov-float32.json'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(stepWise.status, stepWise.stdout + stepWise.stderr).toBe(1);
+    expect(stepWise.stdout).toMatch(/FAIL sgd-nesterov-float32\.json float32: step 3 params\[1\].*\(step-wise\)/);
+    const trajectory = spawnSync(
+      '/usr/bin/python3',
+      [join(GOLDEN_DIR, 'check_golden.py'), dir, '--form', 'trajectory', '--files', 'sgd-nesterov-float32.json'],
+      {
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
+    expect(trajectory.status, trajectory.stdout + trajectory.stderr).toBe(0);
+  });
+
+  it('GOLD-4 · check_golden.py fails on a changed expected value (manifest re-hashed), naming the file', () => {
+    const dir = tempCopy();
+    const path = join(dir, 'sgd-nesterov-float32.json');
+    const g = JSON.parse(readFileSync(path, 'utf8')) as GoldenFile;
+    // Move the step-1 expectation of params[0] by a thousandth: far outside its allowed error.
+    const x = Number(g.expected[0].params[0]);
+    g.expected[0].params[0] = String(x + Math.abs(x) * 1e-3 + 1e-3);
+    const text = serializeGolden(g);
+    writeFileSync(path, text);
+    rehash(dir, 'sgd-nesterov-float32.json', text);
+    const r = checkGoldenPy([dir, '--files', 'sgd-nesterov-float32.json']);
+    expect(r.status, r.out).toBe(1);
+    expect(r.out).toMatch(/FAIL sgd-nesterov-float32\.json float32: step 1 params\[0\]/);
+  });
+});
+
+/** check_golden.py's run: exit status, output, checks passed, and each failure (`file dtype`) with the known defect it names ('' for none). */
+function checkGoldenPy(args: readonly string[]): { status: number | null; out: string; passed: number; failures: Map<string, string> } {
+  const r = spawnSync('/usr/bin/python3', [join(GOLDEN_DIR, 'check_golden.py'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  const failures = new Map<string, string>();
+  for (const m of r.stdout.matchAll(/^FAIL (\S+) (\w+): .*?(?: -- known defect (\S+) \(.*\))?$/gm)) failures.set(`${m[1]} ${m[2]}`, m[3] ?? '');
+  return { status: r.status, out: r.stdout + r.stderr, passed: Number(/(\d+) passed/.exec(r.stdout)?.[1] ?? -1), failures };
+}
+
+/**
+ * DEFECT-1, DEFECT-2, DEFECT-3: the defects of each torch 1.13 code path (spec/defects.md) — NAdam's
+ * μ product single-tensor; RAdam's missing ε and Adagrad's float32 step size on the foreach path.
+ */
+const TORCH_PATH_DEFECTS = {
+  single: ['torch-1.13/nadam-mu-product'],
+  foreach: ['torch-1.13/radam-foreach-eps', 'torch-1.13/adagrad-foreach-lr-float32'],
+} as const;
+
+/** The `file dtype` checks torch 1.13 must fail on a code path: those whose golden file declares one of its defects (GOLD-8), with the defect. */
+function torchDefectFailures(mode: keyof typeof TORCH_PATH_DEFECTS): Map<string, string> {
+  const want = new Map<string, string>();
+  for (const { file } of manifest.files) {
+    const g = load(file);
+    for (const [id, dtypes] of Object.entries(g.known_defects ?? {}))
+      if ((TORCH_PATH_DEFECTS[mode] as readonly string[]).includes(id)) for (const d of dtypes) want.set(`${file} ${d}`, id);
+  }
+  return want;
+}
