@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Dec } from '../../reference/decimal.ts';
 import { DTYPES, exact, ulp, type Dtype } from '../../reference/dtype.ts';
-import { FAMILIES, findOptimizer, type Family } from '../../reference/registry.ts';
+import { describeDefect, FAMILIES, findOptimizer, KNOWN_DEFECTS, type Family } from '../../reference/registry.ts';
 import { describeFailure, margin, type OutputCheck } from '../check/compare.ts';
 import { goldenCase, hyperAt, sha256, singleStepCase, validateGolden, type GoldenBefore, type GoldenDtypeOutput, type GoldenFile } from './format.ts';
 import { GOLDEN_DIR, MANIFEST } from './store.ts';
@@ -268,6 +268,17 @@ function planJobs(files: readonly LoadedGolden[], hello: HelloReply, options: Go
   return { jobs, pinned };
 }
 
+/**
+ * GOLD-8: the known defects a file says it catches in `dtype`, as a hint after a failure
+ * (`; the file catches known defect … in float64`): a checker cannot tell which one it met.
+ */
+function declaredDefects(g: GoldenFile, dtype: Dtype): string {
+  const ids = Object.entries(g.known_defects ?? {})
+    .filter(([, dtypes]) => dtypes.includes(dtype))
+    .map(([id]) => KNOWN_DEFECTS.find((d) => d.name === id));
+  return ids.map((d) => (d ? `; the file catches ${describeDefect(d)} in ${dtype}` : '')).join('');
+}
+
 /** What the golden cases of one definition in one dtype gave: the first failure is the one reported. */
 class Tally {
   cases = 0;
@@ -297,7 +308,7 @@ class Tally {
     const verdict = targetVerdict({ failed: this.failure !== undefined, cases: this.cases, skipped: this.skipped });
     if (verdict === 'fail' && this.failure) {
       const { job, check } = this.failure;
-      const message = `${job.file} (${job.form}): ${check.failure ? describeFailure(check.failure, this.dtype) : check.message}`;
+      const message = `${job.file} (${job.form}): ${check.failure ? describeFailure(check.failure, this.dtype) : check.message}${declaredDefects(job.golden, this.dtype)}`;
       const k = check.failure ? check.failure.step - job.golden.expected[0].step : 0;
       const minimalCase = job.form === 'step-wise' ? stepWiseCase(job.golden, Math.max(k, 0), this.dtype) : goldenCase(job.golden, this.dtype);
       const failure = { message, minimalCase, check: check.failure, seed: 0, shrinks: 0 };

@@ -22,12 +22,17 @@ afterAll(removeTemps);
 describe('GOLD-6 · GOLD-8 · torch.optim 1.13 against the golden files', () => {
   it('GOLD-6 · torch.optim through its optconf/1 adapter is conformant but for the single-tensor path’s known defect; its variants are skipped as unsupported', async () => {
     const report = await verifyGolden(spawnImplementation(['/usr/bin/python3', 'conformance/adapters/torch_optim.py']));
-    // DEFECT-2: single-tensor NAdam fails where a NAdam file declares it (once the adapter runs NAdam); nothing else may fail
+    // DEFECT-2: single-tensor NAdam fails where a NAdam file declares it; nothing else may fail
     const explained = torchDefectFailures('single');
     const unexplained = report.targets.filter(
       (t) => t.verdict === 'fail' && ![...explained.keys()].some((k) => k.startsWith(`${t.optimizer}-`) && k.endsWith(` ${t.dtype}`)),
     );
     expect(unexplained, formatReport(report)).toEqual([]);
+    // the adapter runs NAdam, so its defect shows, and the failure says which defect the file catches
+    const nadam = report.targets.filter((t) => t.optimizer === 'nadam' && t.verdict === 'fail');
+    expect(nadam.length, formatReport(report)).toBeGreaterThan(0);
+    for (const t of nadam)
+      expect(t.failure?.message).toContain(`the file catches known defect torch-1.13/nadam-mu-product (fixed by pytorch/pytorch#92699) in ${t.dtype}`);
     expect(
       report.targets.filter((t) => t.against === 'adam/eps-inside-sqrt').every((t) => t.verdict === 'skipped'),
       'variant files skipped',
