@@ -11,7 +11,7 @@ import { ballDigits, roundBall } from './ball-rounding.ts';
 import { precision } from './decimal.ts';
 import type { BigDecimal } from './big-decimal.ts';
 import { ulp, type Dtype } from './dtype.ts';
-import { UP, p10 } from './radius.ts';
+import { UP, p2 } from './radius.ts';
 import type { OptimizerDef } from './registry.ts';
 import { referenceTrajectory, type Arithmetic, type CaseInput, type ExactStep } from './trajectory.ts';
 
@@ -50,7 +50,7 @@ export function roundedTrajectory(def: OptimizerDef, input: CaseInput, request: 
   const start = Math.max(digits, precision()) + GUARD_DIGITS;
   const whole = evaluate(def, input, start);
   const out = allocate(whole ?? evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), input.params.length, request.dtypes);
-  const pending = whole === undefined ? input.params.map((_, i) => i) : decideAll(out, whole, request.dtypes, digits);
+  const pending = whole === undefined ? input.params.map((_, i) => i) : withWorkingPrecision(start, () => decideAll(out, whole, request.dtypes, digits));
   return decidePending(def, input, request, out, pending, start, digits);
 }
 
@@ -78,7 +78,7 @@ function decidePending(
   if (pending.length > 1 && inShape(input)) {
     const together = evaluate(def, pickedInput(input, pending), 2 * start);
     if (together !== undefined) {
-      left = pending.filter((i, k) => !decideElement(out, together, k, i, request.dtypes, digits));
+      left = withWorkingPrecision(2 * start, () => pending.filter((i, k) => !decideElement(out, together, k, i, request.dtypes, digits)));
       alone = 2 * start;
     }
   }
@@ -89,7 +89,8 @@ function decidePending(
       w *= 2;
       if (w > MAX_WORKING_PRECISION) throw new Error(undecidedMessage(out, i, MAX_WORKING_PRECISION));
       const balls = evaluate(def, elementInput(input, i), w);
-      done = balls !== undefined && decideElement(out, balls, 0, i, request.dtypes, digits);
+      // decided at the precision evaluated at: decidedDigits's fallback reads it
+      done = balls !== undefined && withWorkingPrecision(w, () => decideElement(out, balls, 0, i, request.dtypes, digits));
     }
   }
   return out;
@@ -259,9 +260,9 @@ function settled64(b: Ball): { value: number; mid: BigDecimal } | undefined {
   if (value === undefined) return undefined;
   if (b.rad !== 0) {
     const av = Math.abs(value);
-    const quick = av >= 2 ** -1000 && b.mid.exponent > -300 && b.rad * p10(b.mid.exponent) * UP <= av * 2 ** -84;
-    // otherwise log10 of radius and spacing, compared with a tenth of a digit to spare
-    if (!quick && Math.log10(b.rad) + b.mid.exponent > Math.log10(ulp(value, 'float64')) - 30 * Math.log10(2) - 0.1) return undefined;
+    const quick = av >= 2 ** -1000 && b.exponent > -1000 && b.rad * p2(b.exponent) * UP <= av * 2 ** -84;
+    // otherwise log2 of radius and spacing, compared with a tenth of a bit to spare
+    if (!quick && Math.log2(b.rad) + b.exponent > Math.log2(ulp(value, 'float64')) - 30 - 0.1) return undefined;
   }
   return { value, mid: b.mid };
 }
