@@ -11,6 +11,8 @@ import type { Ball } from './ball.ts';
 import { FORMATS, decompose, maxFinite, roundDyadicToDtype, type Dtype } from './dtype.ts';
 import { UP, big, pow2 } from './radius.ts';
 
+const MAX_FINITE = Object.fromEntries(Object.keys(FORMATS).map((d) => [d, maxFinite(d as Dtype)])) as Record<Dtype, number>;
+
 /** NOTE-5: the exact value rounded to a dtype when the ball decides it, else undefined. */
 export function roundBall(b: Ball, dtype: Dtype): number | undefined {
   if (b.special !== 0) return b.isExact ? b.special : undefined;
@@ -54,7 +56,7 @@ function clearOfBoundaries(b: Ball, dtype: Dtype): number | undefined {
   else if (half - r > radius && r + (half >> 1n) > radius) kept = q;
   else return undefined;
   const v = Number(kept) * 2 ** k;
-  const value = v > maxFinite(dtype) ? Infinity : v;
+  const value = v > MAX_FINITE[dtype] ? Infinity : v;
   return b.negative ? -value : value;
 }
 
@@ -78,7 +80,7 @@ function roundExact(b: Ball, dtype: Dtype): number {
     const half = pow2(s - 1);
     if (r > half || (r === half && (q & 1n) === 1n)) q += 1n;
     v = Number(q) * 2 ** k;
-    if (v > maxFinite(dtype)) v = Infinity;
+    if (v > MAX_FINITE[dtype]) v = Infinity;
   }
   return b.negative ? -v : v;
 }
@@ -126,8 +128,13 @@ function ends(b: DecimalBall): [BigDecimal, BigDecimal] {
 /** NOTE-4: the exact value correctly rounded to `digits` significant digits (half-even) when the ball decides it. */
 export function ballDigits(b: Ball, digits: number): BigDecimal | undefined {
   if (b.special !== 0) return b.isExact ? b.mid : undefined;
-  if (b.isExact) return toDigits(b.mid, digits);
   if (b.rad === Infinity) return undefined;
+  if (b.isExact) {
+    // clear of the half-points within the conversion's unit, or rounded from every digit
+    const d = b.bits === 0 ? undefined : decimalBall(b);
+    const quick = d !== undefined && d.mid.digits > digits ? clearOfHalfPoints(d.mid, d.rad, d.mid.digits - digits) : undefined;
+    return quick ?? toDigits(b.mid, digits);
+  }
   const d = decimalBall(b);
   if (d === undefined || !(d.rad < Infinity)) return undefined;
   const quick = d.mid.digits > digits ? clearOfHalfPoints(d.mid, d.rad, d.mid.digits - digits) : undefined;

@@ -48,10 +48,35 @@ export interface RoundingRequest {
 export function roundedTrajectory(def: OptimizerDef, input: CaseInput, request: RoundingRequest): RoundedStep[] {
   const digits = request.digits ?? precision();
   const start = Math.max(digits, precision()) + GUARD_DIGITS;
-  const whole = evaluate(def, input, start);
-  const out = allocate(whole ?? evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), input.params.length, request.dtypes);
-  const pending = whole === undefined ? input.params.map((_, i) => i) : withWorkingPrecision(start, () => decideAll(out, whole, request.dtypes, digits));
-  return decidePending(def, input, request, out, pending, start, digits);
+  const n = input.params.length;
+  // each step decided as it is computed (at the precision evaluated at), so one step's balls are held at a time
+  let out: RoundedStep[] = [];
+  const pending = new Set<number>();
+  const whole = evaluate(def, input, start, (k, step) => {
+    out.push(...allocate([step], n, request.dtypes));
+    decideStep(out[k], step, request.dtypes, digits, pending);
+  });
+  if (whole !== undefined)
+    return decidePending(
+      def,
+      input,
+      request,
+      out,
+      [...pending].sort((a, b) => a - b),
+      start,
+      digits,
+    );
+  // a comparison undecided for the whole case: every element alone, from the start
+  out = allocate(evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), n, request.dtypes);
+  return decidePending(
+    def,
+    input,
+    request,
+    out,
+    input.params.map((_, i) => i),
+    start,
+    digits,
+  );
 }
 
 /** Whether every gradient and state array of a case has as many elements as its params. */
@@ -96,10 +121,10 @@ function decidePending(
   return out;
 }
 
-/** The case in ball arithmetic at w digits; undefined when a comparison is undecided there. */
-function evaluate(def: OptimizerDef, input: CaseInput, w: number): ExactStep<Ball>[] | undefined {
+/** The case in ball arithmetic at w digits (each step told to `onStep`, then not kept); undefined when a comparison is undecided there. */
+function evaluate(def: OptimizerDef, input: CaseInput, w: number, onStep?: (k: number, step: ExactStep<Ball>) => void): ExactStep<Ball>[] | undefined {
   try {
-    return withWorkingPrecision(w, () => referenceTrajectory(def, input, BALL));
+    return withWorkingPrecision(w, () => referenceTrajectory(def, input, BALL, onStep));
   } catch (e) {
     if (e instanceof Undecided) return undefined;
     throw e;
@@ -136,17 +161,13 @@ function allocate(shape: ExactStep<Ball>[] | undefined, n: number, dtypes: reado
   });
 }
 
-/** Decides every output of every element, output by output; the elements left undecided, in order. */
-function decideAll(out: RoundedStep[], balls: ExactStep<Ball>[], dtypes: readonly Dtype[], digits: number): number[] {
-  const pending = new Set<number>();
-  balls.forEach((s, k) => {
-    const outputs: [RoundedValues, Ball[]][] = [[out[k].params, s.params]];
-    for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') outputs.push([out[k].state[name] as RoundedValues, v]);
-    for (const [target, values] of outputs) {
-      for (let i = 0; i < values.length; i++) if (!decideOne(target, values[i], i, dtypes, digits)) pending.add(i);
-    }
-  });
-  return [...pending].sort((a, b) => a - b);
+/** Decides every output of every element of one step, output by output; the elements left undecided go to `pending`. */
+function decideStep(out: RoundedStep, s: ExactStep<Ball>, dtypes: readonly Dtype[], digits: number, pending: Set<number>): void {
+  const outputs: [RoundedValues, Ball[]][] = [[out.params, s.params]];
+  for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') outputs.push([out.state[name] as RoundedValues, v]);
+  for (const [target, values] of outputs) {
+    for (let i = 0; i < values.length; i++) if (!decideOne(target, values[i], i, dtypes, digits)) pending.add(i);
+  }
 }
 
 /** Decides every output of element `to` from element `from` of a ball trajectory; whether all are decided. */
