@@ -13,7 +13,6 @@
  * its operands, 1 when bits were dropped (strictly below one unit), or 2 where a dropped term adds
  * to a cut.
  */
-import { isqrt } from './big-decimal.ts';
 import { big, bitLength } from './radius.ts';
 
 /** The last result's coefficient, exponent and bit count (module fields, not an object: every operation sets them). */
@@ -110,6 +109,31 @@ export function cutQuotient(cx: bigint, ex: number, bx: number, cy: bigint, ey: 
   cutUnits = 1;
 }
 
+/**
+ * The reciprocal ⌊2^t/cy⌋, t = p + by + 2, of a divisor cy of `by` bits: an exact divisor met again
+ * and again (1 − βᵗ, for every element of a tensor) is divided by through it, a product in place of
+ * a division (`cutQuotientByReciprocal`).
+ */
+export function reciprocal(cy: bigint, by: number, p: number): bigint {
+  return pow2Big(p + by + 2) / cy;
+}
+
+const pow2Big = (k: number): bigint => 1n << big(k);
+
+/**
+ * NOTE-4: cx·2^ex ÷ cy·2^ey (cx ≠ 0 of `bx` bits, an inexact dividend) through R = reciprocal(cy,
+ * by, p): q = ⌊cx·R·2^(s−t)⌋ with s = p + by − bx, so q has p or p + 1 bits. cx·2^s/cy − cx·R·2^(s−t)
+ * = cx·2^(s−t)·(2^t/cy − R) lies in [0, 2^(bx+s−t)) = [0, 1/4), and the floor adds less than one:
+ * under 2 units.
+ */
+export function cutQuotientByReciprocal(cx: bigint, ex: number, bx: number, R: bigint, ey: number, by: number, p: number): void {
+  const s = p + by - bx;
+  // 2^(s−t): t − s = (p + by + 2) − (p + by − bx) = bx + 2
+  const q = (cx * R) >> big(bx + 2);
+  cut(q, ex - ey - s, bitLength(q), p + 1);
+  cutUnits = 2;
+}
+
 /** NOTE-4: √(c·2^e) of c > 0, cut to about p bits: ⌊√⌋ of the radicand cut to 2p − 1 or 2p bits (⌊√⌊a⌋⌋ = ⌊√a⌋); exact when it is a perfect square. */
 export function cutRoot(c: bigint, e: number, bits: number, p: number): void {
   if (e % 2 !== 0) {
@@ -143,12 +167,24 @@ function exactResult(q: bigint, e: number): void {
   cutUnits = 0;
 }
 
-/** ⌊√n⌋ of n > 0 of `bits` bits (big-decimal.ts's isqrt, given n's decimal digits within one). */
+/**
+ * ⌊√n⌋ of n > 0 of `bits` bits: Newton's iteration from the double root of n's leading bits (about
+ * 50 correct bits), which doubles the correct bits each time, then stepped down to the floor. An
+ * integer Newton step x ← ⌊(x + ⌊n/x⌋)/2⌋ never goes below ⌊√n⌋, so after one the result is exact
+ * whatever the estimate was (a poor one only costs steps down).
+ */
 function isqrtBits(n: bigint, bits: number): bigint {
-  return isqrt(n, Math.floor(bits * LOG10_2) + 1);
+  const shift = bits > 104 ? (bits - 104) & ~1 : 0;
+  let x = BigInt(Math.floor(Math.sqrt(Number(shift > 0 ? n >> big(shift) : n))));
+  if (shift > 0) x <<= big(shift / 2);
+  let correct = 50;
+  do {
+    x = (x + n / x) >> 1n;
+    correct *= 2;
+  } while (correct < bits >> 1);
+  while (x * x > n) x -= 1n;
+  return x;
 }
-
-const LOG10_2 = Math.log10(2);
 
 /** NOTE-4: the exact comparison of cx·2^ex and cy·2^ey (magnitudes of `bx`, `by` bits; 0 bits for zero). */
 export function compareMagnitudes(cx: bigint, ex: number, bx: number, cy: bigint, ey: number, by: number): number {

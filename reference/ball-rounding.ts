@@ -6,10 +6,10 @@
  * decides, ties to even. A quick test first sees whether the ball is clear of every boundary around
  * its midpoint; only when it is not are the ends rounded exactly.
  */
-import { BigDecimal, compare, exactSum, halfPow10, pow10, toDigits } from './big-decimal.ts';
+import { BigDecimal, compare, decimalText, exactSum, halfPow10, pow10, toDigits } from './big-decimal.ts';
 import type { Ball } from './ball.ts';
-import { FORMATS, decompose, maxFinite, roundDyadicToDtype, type Dtype } from './dtype.ts';
-import { UP, big, pow2 } from './radius.ts';
+import { FORMATS, decompose, maxFinite, roundDoubleToDtype, roundDyadicToDtype, type Dtype } from './dtype.ts';
+import { UP, big, mantissa, p2, pow2 } from './radius.ts';
 
 const MAX_FINITE = Object.fromEntries(Object.keys(FORMATS).map((d) => [d, maxFinite(d as Dtype)])) as Record<Dtype, number>;
 
@@ -17,8 +17,8 @@ const MAX_FINITE = Object.fromEntries(Object.keys(FORMATS).map((d) => [d, maxFin
 export function roundBall(b: Ball, dtype: Dtype): number | undefined {
   if (b.special !== 0) return b.isExact ? b.special : undefined;
   if (b.rad === Infinity) return undefined;
-  if (b.isExact) return b.bits === 0 ? (b.negative ? -0 : 0) : roundExact(b, dtype);
-  const quick = b.bits === 0 ? undefined : clearOfBoundaries(b, dtype);
+  if (b.isExact) return b.bits === 0 ? (b.negative ? -0 : 0) : ((dtype === 'float64' ? undefined : clearInDoubles(b, dtype)) ?? roundExact(b, dtype));
+  const quick = b.bits === 0 ? undefined : dtype === 'float64' ? clearOfBoundaries(b, dtype) : clearInDoubles(b, dtype);
   if (quick !== undefined) return quick;
   // the ends mid ∓ rad·2^e, exactly (rad is a double: a dyadic itself)
   const r = decompose(b.rad);
@@ -28,6 +28,41 @@ export function roundBall(b: Ball, dtype: Dtype): number | undefined {
   const end = (v: bigint) => (v < 0n ? roundDyadicToDtype(true, -v, e, dtype) : roundDyadicToDtype(false, v, e, dtype));
   const a = end(mid - radius);
   return Object.is(a, end(mid + radius)) ? a : undefined;
+}
+
+/**
+ * A narrow dtype's rounding in doubles, when the ball is clear of both boundaries around the
+ * candidate: |mid| ≈ a within 2^−52 relative (mantissa's double, times an exact power of two), the
+ * comparisons' own roundings within 2^−52 more; a margin of 2^−48·a plus the radius covers both.
+ * Undefined: not clear (or outside the range where the dtype's values are normal doubles) — the
+ * exact test decides. Float32, bfloat16 and float16 have 29 bits or more to spare in a double, so
+ * it decides all but about one value in 10⁸.
+ */
+function clearInDoubles(b: Ball, dtype: Dtype): number | undefined {
+  const top = b.bits - 1 + b.exponent;
+  if (top > 130 || top < -170) return undefined;
+  const a = mantissa(b.coefficient, b.bits) * p2(top);
+  const r = b.rad === 0 ? 0 : b.rad * p2(b.exponent) * UP;
+  const slack = (a * 2 ** -48 + r) * UP;
+  const v = roundDoubleToDtype(a, dtype);
+  if (v === 0 || !(v < Infinity)) return undefined;
+  const { precision, emin } = FORMATS[dtype];
+  const e2 = exponentOf(v);
+  const up = 2 ** (Math.max(e2, emin) - precision + 1);
+  // below a power of two (above the subnormals) the spacing halves
+  const down = e2 > emin && 2 ** e2 === v ? up / 2 : up;
+  if (a - slack <= v - down / 2 || a + slack >= v + up / 2) return undefined;
+  return b.negative ? -v : v;
+}
+
+const F64 = new Float64Array(1);
+const U32 = new Uint32Array(F64.buffer);
+const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
+
+/** ⌊log₂ v⌋ of a normal double v > 0, from its exponent bits (a narrow dtype's values are normal doubles). */
+function exponentOf(v: number): number {
+  F64[0] = v;
+  return ((U32[HI] >>> 20) & 0x7ff) - 1023;
 }
 
 /**
@@ -95,16 +130,16 @@ const LOG10_2 = Math.log10(2);
 const LOG2_10 = Math.log2(10);
 
 /**
- * An inexact ball c·2^e ± rad·2^e as a decimal ball: the floor of c·2^e/10^k, k chosen for about as
- * many digits as c has bits' worth (a little more), within one unit of 10^k, plus the radius in
+ * A ball c·2^e ± rad·2^e as a decimal ball: the floor of c·2^e/10^k, k chosen for about as many
+ * digits as c has bits' worth (a little more; `atLeast` at least), within one unit of 10^k, plus the radius in
  * those units (2^(e − k·log₂10) computed in a double, with 2^−30 relative to spare for its roundings).
  * Undefined for a zero midpoint (the ball holds 0: no digit is decided).
  */
-function decimalBall(b: Ball): DecimalBall | undefined {
+function decimalBall(b: Ball, atLeast = 0): DecimalBall | undefined {
   if (b.bits === 0) return undefined;
   const c = b.coefficient;
   const e = b.exponent;
-  const digits = Math.floor(b.bits * LOG10_2) + 2;
+  const digits = Math.max(Math.floor(b.bits * LOG10_2) + 2, atLeast);
   const lead = Math.floor((b.bits - 1 + e) * LOG10_2);
   const k = lead - digits + 1;
   let q: bigint;
@@ -131,7 +166,7 @@ export function ballDigits(b: Ball, digits: number): BigDecimal | undefined {
   if (b.rad === Infinity) return undefined;
   if (b.isExact) {
     // clear of the half-points within the conversion's unit, or rounded from every digit
-    const d = b.bits === 0 ? undefined : decimalBall(b);
+    const d = b.bits === 0 ? undefined : decimalBall(b, digits + 3);
     const quick = d !== undefined && d.mid.digits > digits ? clearOfHalfPoints(d.mid, d.rad, d.mid.digits - digits) : undefined;
     return quick ?? toDigits(b.mid, digits);
   }
@@ -143,6 +178,28 @@ export function ballDigits(b: Ball, digits: number): BigDecimal | undefined {
   if (lo.coefficient === 0n || hi.coefficient === 0n || lo.sign !== hi.sign) return undefined;
   const a = toDigits(lo, digits);
   return compare(a, toDigits(hi, digits)) === 0 ? a : undefined;
+}
+
+/**
+ * NOTE-4: ballDigits's string, made from the decimal midpoint's digits as a string: the digits past
+ * the `digits`-th (at most 15, exact in a double) compared with their half-point, the radius and the
+ * conversion's unit allowed for; the kept digits, the last one raised when the rest is above the
+ * half (a raised 9 carries: ballDigits then). Any case not clear here goes to ballDigits.
+ */
+export function ballText(b: Ball, digits: number): string | undefined {
+  const d = b.special !== 0 || b.bits === 0 || b.rad === Infinity ? undefined : decimalBall(b, digits + 3);
+  if (d === undefined || !(d.rad < 2 ** 40)) return ballDigits(b, digits)?.toString();
+  const all = d.mid.coefficient.toString();
+  const extra = all.length - digits;
+  const kept = all.slice(0, digits);
+  // the kept digits a power of ten: the grid below is finer (clearOfHalfPoints)
+  if (extra > 15 || (kept.charCodeAt(0) === 49 && /^10*$/.test(kept))) return ballDigits(b, digits)?.toString();
+  const side = Number(all.slice(digits)) - 5 * SMALL_POW10[extra - 1];
+  const r = Math.ceil(d.rad * UP);
+  if (side < -r) return decimalText(b.negative, kept, d.mid.exponent + extra);
+  const last = kept.charCodeAt(digits - 1);
+  if (side > r && last !== 57) return decimalText(b.negative, kept.slice(0, digits - 1) + String.fromCharCode(last + 1), d.mid.exponent + extra);
+  return ballDigits(b, digits)?.toString();
 }
 
 /**

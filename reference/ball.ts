@@ -10,7 +10,20 @@
  * digits only where it is printed (ball-rounding.ts). The generic family steps run on it unchanged.
  */
 import { BigDecimal } from './big-decimal.ts';
-import { compareMagnitudes, cutProduct, cutQuotient, cutRoot, cutSum, cutUnits, midBits, midC, midE, midNegative } from './ball-midpoint.ts';
+import {
+  compareMagnitudes,
+  cutProduct,
+  cutQuotient,
+  cutQuotientByReciprocal,
+  cutRoot,
+  cutSum,
+  cutUnits,
+  midBits,
+  midC,
+  midE,
+  midNegative,
+  reciprocal,
+} from './ball-midpoint.ts';
 import { roundBall } from './ball-rounding.ts';
 import { Dec } from './decimal.ts';
 import { decompose, exactString } from './dtype.ts';
@@ -140,7 +153,9 @@ export class Ball implements Scalar<Ball> {
     // a divisor within twice its radius of zero: unknown here (a higher precision shrinks the radius)
     if (!y.isExact && !below(y.rad, y.coefficient, 0.5)) return new Ball(negative, 0n, 0, 0, Infinity);
     const exact = this.isExact && y.isExact;
-    cutQuotient(this.coefficient, this.exponent, this.bits, y.coefficient, y.exponent, y.bits, P, exact);
+    const R = !this.isExact && this.bits !== 0 && y.isExact ? reciprocalOf(y) : undefined;
+    if (R !== undefined) cutQuotientByReciprocal(this.coefficient, this.exponent, this.bits, R, y.exponent, y.bits, P);
+    else cutQuotient(this.coefficient, this.exponent, this.bits, y.coefficient, y.exponent, y.bits, P, exact);
     // an exact quotient, or an exact zero over a non-zero divisor
     if (cutUnits === 0 && this.isExact) return new Ball(negative, midC, midE, midBits);
     const ez = midE;
@@ -316,6 +331,18 @@ const POW5: bigint[] = [1n];
 function pow5(k: number): bigint {
   while (POW5.length <= k) POW5.push(POW5[POW5.length - 1] * 5n);
   return POW5[k];
+}
+
+/** Per exact divisor: how often an inexact value was divided by it at precision `p`, and from the second time its reciprocal. */
+const RECIPROCALS = new WeakMap<Ball, { p: number; uses: number; R?: bigint }>();
+
+/** An exact divisor's reciprocal (ball-midpoint.ts), once it is divided by a second time at this precision (one divisor for a whole tensor: 1 − βᵗ). */
+function reciprocalOf(y: Ball): bigint | undefined {
+  let entry = RECIPROCALS.get(y);
+  if (entry === undefined || entry.p !== P) RECIPROCALS.set(y, (entry = { p: P, uses: 0 }));
+  entry.uses += 1;
+  if (entry.uses < 2) return undefined;
+  return (entry.R ??= reciprocal(y.coefficient, y.bits, P));
 }
 
 /** The ball of the last ball-midpoint.ts result with radius `rad` (never below MIN_RAD: an inexact result stays inexact). */

@@ -7,7 +7,7 @@
  * naming it, never a guess).
  */
 import { Ball, Undecided, withWorkingPrecision } from './ball.ts';
-import { ballDigits, roundBall } from './ball-rounding.ts';
+import { ballDigits, ballText, roundBall } from './ball-rounding.ts';
 import { precision } from './decimal.ts';
 import type { BigDecimal } from './big-decimal.ts';
 import { ulp, type Dtype } from './dtype.ts';
@@ -191,12 +191,12 @@ export const MIN_EXACT_DIGITS = 45;
  * intermediates, which no precision proves) — the string cut to the most digits, down to
  * MIN_EXACT_DIGITS, whose rounding is decided.
  */
-function decidedDigits(b: Ball, digits: number): ReturnType<typeof ballDigits> {
-  const text = ballDigits(b, digits);
+function decidedDigits(b: Ball, digits: number): string | undefined {
+  const text = ballText(b, digits);
   if (text !== undefined || Ball.precision < 4 * digits) return text;
   for (let k = digits - 1; k >= Math.min(digits, MIN_EXACT_DIGITS); k--) {
     const cut = ballDigits(b, k);
-    if (cut !== undefined) return cut;
+    if (cut !== undefined) return cut.toString();
   }
   return undefined;
 }
@@ -210,7 +210,7 @@ function decideOne(target: RoundedValues, b: Ball, i: number, dtypes: readonly D
     if (v === undefined) return false;
     (target.rounded[d] as number[])[i] = v;
   }
-  target.text[i] = text.toString();
+  target.text[i] = text;
   return true;
 }
 
