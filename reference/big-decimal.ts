@@ -67,12 +67,16 @@ export function decimalText(negative: boolean, all: string, exponent: number): s
   const s = all.slice(0, end);
   // the exponent of the leading digit
   const lead = exponent + all.length - 1;
-  let body: string;
-  if (lead <= -7 || lead >= 21) body = `${s[0]}${s.length > 1 ? `.${s.slice(1)}` : ''}e${lead < 0 ? '-' : '+'}${Math.abs(lead)}`;
-  else if (lead < 0) body = `0.${'0'.repeat(-lead - 1)}${s}`;
-  else if (s.length <= lead + 1) body = s + '0'.repeat(lead + 1 - s.length);
-  else body = `${s.slice(0, lead + 1)}.${s.slice(lead + 1)}`;
-  return negative ? `-${body}` : body;
+  let parts: string[];
+  if (lead <= -7 || lead >= 21) parts = [s[0], s.length > 1 ? `.${s.slice(1)}` : '', lead < 0 ? 'e-' : 'e+', String(Math.abs(lead))];
+  else if (lead < 0) parts = ['0.', '0'.repeat(-lead - 1), s];
+  else if (s.length <= lead + 1) parts = [s, '0'.repeat(lead + 1 - s.length)];
+  else parts = [s.slice(0, lead + 1), '.', s.slice(lead + 1)];
+  if (negative) parts.unshift('-');
+  // joined, not concatenated: one flat string, holding no slice of `all` nor a rope of pieces (the
+  // reference keeps millions of these until its reply is written; each piece held is a copy the
+  // young generation's collections make)
+  return parts.join('');
 }
 
 /**
