@@ -328,7 +328,9 @@ const ONE = Ball.exact(1);
 const MINUS_ONE = Ball.exact(-1);
 
 const POW5: bigint[] = [1n];
+/** 5^k: from a table up to 5^2048 (the exponents of doubles and of W-digit values), beyond it computed (a table to 5^66000, P bits at the cap, would hold gigabytes). */
 function pow5(k: number): bigint {
+  if (k > 2048) return 5n ** BigInt(k);
   while (POW5.length <= k) POW5.push(POW5[POW5.length - 1] * 5n);
   return POW5[k];
 }

@@ -303,7 +303,9 @@ describe('NOTE-6: the BigInt engine and decimal.js at 1,200 digits give identica
         }
       }
     }
-  });
+    // the oracle's decimal.js at 1,200 digits is nearly all of it (the engine about 1.5 s), the more
+    // since RAdam's cases reach it; 60 s was too short on a shared machine
+  }, 180_000);
 
   it('NOTE-4: the rounded values do not depend on the working precision (OPTCONF_PRECISION 50 and 90)', () => {
     const input: CaseInput = {
