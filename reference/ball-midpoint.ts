@@ -168,22 +168,27 @@ function exactResult(q: bigint, e: number): void {
 }
 
 /**
- * ⌊√n⌋ of n > 0 of `bits` bits: Newton's iteration from the double root of n's leading bits (about
- * 50 correct bits), which doubles the correct bits each time, then stepped down to the floor. An
- * integer Newton step x ← ⌊(x + ⌊n/x⌋)/2⌋ never goes below ⌊√n⌋, so after one the result is exact
- * whatever the estimate was (a poor one only costs steps down).
+ * ⌊√n⌋ of n > 0 of `bits` bits: an estimate, then one Newton step x ← ⌊(x + ⌊n/x⌋)/2⌋ on n and
+ * steps down while x² > n. An integer Newton step never goes below ⌊√n⌋, so the result is exact
+ * whatever the estimate was; a good one only saves steps down. The estimate is the root of n's
+ * leading bits (a little over half of them) — the same, recursively, down to a double's root — so
+ * only the last division is at full length.
  */
 function isqrtBits(n: bigint, bits: number): bigint {
-  const shift = bits > 104 ? (bits - 104) & ~1 : 0;
-  let x = BigInt(Math.floor(Math.sqrt(Number(shift > 0 ? n >> big(shift) : n))));
-  if (shift > 0) x <<= big(shift / 2);
-  let correct = 50;
-  do {
-    x = (x + n / x) >> 1n;
-    correct *= 2;
-  } while (correct < bits >> 1);
-  while (x * x > n) x -= 1n;
-  return x;
+  const x = rootEstimate(n, bits);
+  let r = (x + n / x) >> 1n;
+  while (r * r > n) r -= 1n;
+  return r;
+}
+
+/** About ⌊√n⌋ (n > 0 of `bits` bits), to within a few parts in 2^(bits/2 − 4): a positive integer. */
+function rootEstimate(n: bigint, bits: number): bigint {
+  if (bits <= 104) return BigInt(Math.floor(Math.sqrt(Number(n)))) + 1n;
+  // the root of n's leading bits/2 + 8 bits (an even shift), one Newton step on them, scaled back
+  const shift = (bits - (bits >> 1) - 8) & ~1;
+  const m = n >> big(shift);
+  const y = rootEstimate(m, bits - shift);
+  return ((y + m / y) >> 1n) << big(shift / 2);
 }
 
 /** NOTE-4: the exact comparison of cx·2^ex and cy·2^ey (magnitudes of `bx`, `by` bits; 0 bits for zero). */

@@ -127,19 +127,20 @@ interface DecimalBall {
 }
 
 const LOG10_2 = Math.log10(2);
+/** The decimal digits a midpoint of b's bits is worth, two more. */
+const bitsWorth = (b: Ball): number => Math.floor(b.bits * LOG10_2) + 2;
 const LOG2_10 = Math.log2(10);
 
 /**
- * A ball c·2^e ± rad·2^e as a decimal ball: the floor of c·2^e/10^k, k chosen for about as many
- * digits as c has bits' worth (a little more; `atLeast` at least), within one unit of 10^k, plus the radius in
+ * A ball c·2^e ± rad·2^e as a decimal ball: the floor of c·2^e/10^k, k chosen for `digits` digits or
+ * one more (by default as many as c has bits' worth, a little more), within one unit of 10^k, plus the radius in
  * those units (2^(e − k·log₂10) computed in a double, with 2^−30 relative to spare for its roundings).
  * Undefined for a zero midpoint (the ball holds 0: no digit is decided).
  */
-function decimalBall(b: Ball, atLeast = 0): DecimalBall | undefined {
+function decimalBall(b: Ball, digits = bitsWorth(b)): DecimalBall | undefined {
   if (b.bits === 0) return undefined;
   const c = b.coefficient;
   const e = b.exponent;
-  const digits = Math.max(Math.floor(b.bits * LOG10_2) + 2, atLeast);
   const lead = Math.floor((b.bits - 1 + e) * LOG10_2);
   const k = lead - digits + 1;
   let q: bigint;
@@ -166,11 +167,11 @@ export function ballDigits(b: Ball, digits: number): BigDecimal | undefined {
   if (b.rad === Infinity) return undefined;
   if (b.isExact) {
     // clear of the half-points within the conversion's unit, or rounded from every digit
-    const d = b.bits === 0 ? undefined : decimalBall(b, digits + 3);
+    const d = b.bits === 0 ? undefined : decimalBall(b, Math.max(bitsWorth(b), digits + 3));
     const quick = d !== undefined && d.mid.digits > digits ? clearOfHalfPoints(d.mid, d.rad, d.mid.digits - digits) : undefined;
     return quick ?? toDigits(b.mid, digits);
   }
-  const d = decimalBall(b);
+  const d = decimalBall(b, Math.max(bitsWorth(b), digits + 3));
   if (d === undefined || !(d.rad < Infinity)) return undefined;
   const quick = d.mid.digits > digits ? clearOfHalfPoints(d.mid, d.rad, d.mid.digits - digits) : undefined;
   if (quick !== undefined) return quick;
@@ -187,6 +188,7 @@ export function ballDigits(b: Ball, digits: number): BigDecimal | undefined {
  * half (a raised 9 carries: ballDigits then). Any case not clear here goes to ballDigits.
  */
 export function ballText(b: Ball, digits: number): string | undefined {
+  // digits + 3 of them: the conversion's unit is then a thousandth of the last digit printed
   const d = b.special !== 0 || b.bits === 0 || b.rad === Infinity ? undefined : decimalBall(b, digits + 3);
   if (d === undefined || !(d.rad < 2 ** 40)) return ballDigits(b, digits)?.toString();
   const all = d.mid.coefficient.toString();
