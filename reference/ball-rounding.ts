@@ -9,7 +9,7 @@
 import { BigDecimal, compare, decimalText, exactSum, halfPow10, pow10, toDigits } from './big-decimal.ts';
 import type { Ball } from './ball.ts';
 import { FORMATS, decompose, maxFinite, roundDoubleToDtype, roundDyadicToDtype, type Dtype } from './dtype.ts';
-import { UP, big, mantissa, p2, pow2 } from './radius.ts';
+import { UP, big, exponentBits, mantissa, p2, pow2 } from './radius.ts';
 
 const MAX_FINITE = Object.fromEntries(Object.keys(FORMATS).map((d) => [d, maxFinite(d as Dtype)])) as Record<Dtype, number>;
 
@@ -47,22 +47,13 @@ function clearInDoubles(b: Ball, dtype: Dtype): number | undefined {
   const v = roundDoubleToDtype(a, dtype);
   if (v === 0 || !(v < Infinity)) return undefined;
   const { precision, emin } = FORMATS[dtype];
-  const e2 = exponentOf(v);
+  // a narrow dtype's values are normal doubles
+  const e2 = exponentBits(v);
   const up = 2 ** (Math.max(e2, emin) - precision + 1);
   // below a power of two (above the subnormals) the spacing halves
   const down = e2 > emin && 2 ** e2 === v ? up / 2 : up;
   if (a - slack <= v - down / 2 || a + slack >= v + up / 2) return undefined;
   return b.negative ? -v : v;
-}
-
-const F64 = new Float64Array(1);
-const U32 = new Uint32Array(F64.buffer);
-const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
-
-/** ⌊log₂ v⌋ of a normal double v > 0, from its exponent bits (a narrow dtype's values are normal doubles). */
-function exponentOf(v: number): number {
-  F64[0] = v;
-  return ((U32[HI] >>> 20) & 0x7ff) - 1023;
 }
 
 /**

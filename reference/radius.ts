@@ -32,12 +32,13 @@ const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
 const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
 
-/** ⌊log₂ v⌋ of a normal double v > 0, from its exponent bits, and whether v is a power of two. */
-function exponentBits(v: number): number {
+/** ⌊log₂ v⌋ of a normal double v > 0, from its exponent bits. */
+export function exponentBits(v: number): number {
   F64[0] = v;
   return ((U32[HI] >>> 20) & 0x7ff) - 1023;
 }
 
+/** Whether a normal double is a power of two (its fraction bits all 0). */
 const isPowerOfTwo = (v: number): boolean => {
   F64[0] = v;
   return (U32[HI] & 0xfffff) === 0 && U32[1 - HI] === 0;
