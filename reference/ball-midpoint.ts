@@ -1,112 +1,204 @@
 /**
- * The midpoints of inexact balls (NOTE-4, reference/ball.ts): + − × ÷ √ of finite decimals, the
- * result cut (truncated toward zero) to at most W significant digits. A ball's midpoint need not be
- * the nearest W-digit decimal, only within its radius of the exact value: cutting errs by less than
- * one unit in the last digit kept, which the ball adds to its radius, and it spares what rounding
- * costs — the remainder of every division by 10^k, and the guard digits of ÷ and √. Exact operands
- * keep big-decimal.ts's exact operations (an exact result must be known to be exact).
+ * The midpoints of balls (NOTE-4, reference/ball.ts): + − × ÷ √ of finite dyadic values c·2^e
+ * (c ≥ 0 a BigInt), the result exact when it is and has at most p bits, else cut (truncated toward
+ * zero) to p bits. A ball's midpoint need not be the nearest p-bit value, only within its radius of
+ * the exact value: cutting errs by less than one unit in the last bit kept, which the ball adds to
+ * its radius, and it costs a shift — no remainder, no guard bits, no power of ten.
  *
- * Each function leaves in `cutUnits` a bound on the result's error, in units of its last digit: 0
- * when it is the exact value on its operands, else 1 (digits dropped, a remainder not looked at),
- * or 2 where a dropped term adds to a cut.
+ * Every double is a dyadic rational, and + − × of dyadic values are dyadic: the inputs and their
+ * exact combinations are held exactly; ÷ and √ are exact when the remainder is zero.
+ *
+ * Each function leaves its result in `midC`, `midE` (and its bit count in `midBits`, 0 for zero),
+ * and in `cutUnits` a bound on its error in units of its last bit: 0 when it is the exact value on
+ * its operands, 1 when bits were dropped (strictly below one unit), or 2 where a dropped term adds
+ * to a cut.
  */
-import { BigDecimal, evenScaled, isqrt, pow10 } from './big-decimal.ts';
+import { big, bitLength } from './radius.ts';
 
-/** The last cut result's error bound in units of its last digit (strictly below it: 1 means < 1 unit). */
+/** The last result's coefficient, exponent and bit count (module fields, not an object: every operation sets them). */
+export let midC = 0n;
+export let midE = 0;
+export let midBits = 0;
+/** The last result's error bound in units of its last bit (strictly below it: 1 means < 1 unit). */
 export let cutUnits = 0;
 
-/** sign·c·10^e (c of exactly d digits) cut to its first p digits. */
-function cut(sign: 1 | -1, c: bigint, e: number, d: number, p: number): BigDecimal {
-  if (d <= p) {
+/** c·2^e (c of exactly `bits` bits) cut to its first p bits. */
+function cut(c: bigint, e: number, bits: number, p: number): void {
+  if (bits <= p) {
+    midC = c;
+    midE = e;
+    midBits = bits;
     cutUnits = 0;
-    return BigDecimal.of(sign, c, e, d);
+    return;
   }
+  const k = bits - p;
+  midC = c >> big(k);
+  midE = e + k;
+  midBits = p;
   cutUnits = 1;
-  const k = d - p;
-  return BigDecimal.of(sign, c / pow10(k), e + k, p);
 }
 
-/** NOTE-4: x × y of finite values, cut to p digits. */
-export function cutProduct(x: BigDecimal, y: BigDecimal, p: number): BigDecimal {
-  const sign = x.sign === y.sign ? 1 : -1;
-  if (x.coefficient === 0n || y.coefficient === 0n) {
-    cutUnits = 0;
-    return BigDecimal.of(sign, 0n, 0);
-  }
-  const c = x.coefficient * y.coefficient;
-  const lo = x.digits + y.digits - 1;
-  return cut(sign, c, x.exponent + y.exponent, c >= pow10(lo) ? lo + 1 : lo, p);
+function zero(e: number): void {
+  midC = 0n;
+  midE = e;
+  midBits = 0;
+  cutUnits = 0;
+}
+
+/** NOTE-4: cx·2^ex × cy·2^ey, cut to p bits. */
+export function cutProduct(cx: bigint, ex: number, cy: bigint, ey: number, p: number): void {
+  if (cx === 0n || cy === 0n) return zero(ex + ey);
+  const c = cx * cy;
+  cut(c, ex + ey, bitLength(c), p);
 }
 
 /**
- * NOTE-4: x + (ySign·|y|) of finite values, cut to p digits, with big-decimal.ts `add`'s zeros (an
- * exact cancellation is +0). A term wholly below the other's p + 3rd digit is dropped, its size
- * within the unit the cut allows for.
+ * NOTE-4: cx·2^ex ± cy·2^ey (`subtract`: the difference), of non-zero magnitudes, cut to p bits;
+ * `midNegative` tells whether a difference came out negative (an exact cancellation is +0, at the
+ * operands' scale). A term wholly below the other's p + 3rd bit is dropped, its size within the
+ * units the cut allows for.
  */
-export function cutSum(x: BigDecimal, ySign: 1 | -1, y: BigDecimal, p: number): BigDecimal {
-  const xZero = x.coefficient === 0n;
-  if (xZero || y.coefficient === 0n) {
-    if (xZero && y.coefficient === 0n) {
-      cutUnits = 0;
-      return x.sign === ySign ? x : BigDecimal.of(1, 0n, 0);
-    }
-    return xZero ? cut(ySign, y.coefficient, y.exponent, y.digits, p) : cut(x.sign, x.coefficient, x.exponent, x.digits, p);
-  }
-  const dx = x.digits;
-  const dy = y.digits;
-  const xTop = x.exponent + dx;
-  const yTop = y.exponent + dy;
-  // a term entirely below 10^(top − p − 3) is under a thousandth of a unit: the other, cut (< 1 unit), with 2 units allowed
+export let midNegative = false;
+export function cutSum(cx: bigint, ex: number, bx: number, cy: bigint, ey: number, by: number, subtract: boolean, p: number): void {
+  midNegative = false;
+  const xTop = ex + bx;
+  const yTop = ey + by;
+  // a term entirely below 2^(top − p − 3) is under an eighth of a unit: the other, cut (< 1 unit), with 2 units allowed
   if (yTop <= xTop - p - 3 || xTop <= yTop - p - 3) {
-    const [big, bigSign] = xTop > yTop ? [x, x.sign] : [y, ySign];
-    const d = big.digits;
-    const r = d >= p ? cut(bigSign, big.coefficient, big.exponent, d, p) : BigDecimal.of(bigSign, big.coefficient * pow10(p - d), big.exponent - (p - d), p);
+    const xBig = xTop > yTop;
+    const [c, e, b] = xBig ? [cx, ex, bx] : [cy, ey, by];
+    if (b >= p) cut(c, e, b, p);
+    else {
+      midC = c << big(p - b);
+      midE = e - (p - b);
+      midBits = p;
+    }
+    midNegative = subtract && !xBig;
     cutUnits = 2;
-    return r;
+    return;
   }
-  const e = Math.min(x.exponent, y.exponent);
-  const cx = x.coefficient * pow10(x.exponent - e);
-  const cy = y.coefficient * pow10(y.exponent - e);
-  const top = Math.max(xTop, yTop) - e;
-  if (x.sign === ySign) {
-    const c = cx + cy;
-    return cut(x.sign, c, e, c >= pow10(top) ? top + 1 : top, p);
+  const e = Math.min(ex, ey);
+  const ax = ex === e ? cx : cx << big(ex - e);
+  const ay = ey === e ? cy : cy << big(ey - e);
+  if (!subtract) {
+    const c = ax + ay;
+    return cut(c, e, bitLength(c), p);
   }
-  const difference = cx - cy;
-  if (difference === 0n) {
-    cutUnits = 0;
-    return BigDecimal.of(1, 0n, 0);
-  }
-  const [sign, c] = difference > 0n ? [x.sign, difference] : [ySign, -difference];
-  return cut(sign, c, e, BigDecimal.of(1, c, 0).digits, p);
+  const difference = ax - ay;
+  if (difference === 0n) return zero(e);
+  midNegative = difference < 0n;
+  const c = midNegative ? -difference : difference;
+  cut(c, e, bitLength(c), p);
 }
 
-/** NOTE-4: x ÷ y of finite values, y ≠ 0, the quotient cut to p − 1 or p digits (the remainder is not looked at). */
-export function cutQuotient(x: BigDecimal, y: BigDecimal, p: number): BigDecimal {
-  const sign = x.sign === y.sign ? 1 : -1;
-  if (x.coefficient === 0n) {
-    cutUnits = 0;
-    return BigDecimal.of(sign, 0n, 0);
-  }
-  // num has x.digits + max(k, 0) digits, den y.digits + max(−k, 0): the quotient has p − 1 or p
-  const k = p - 1 + y.digits - x.digits;
-  const num = k > 0 ? x.coefficient * pow10(k) : x.coefficient;
-  const den = k < 0 ? y.coefficient * pow10(-k) : y.coefficient;
+/**
+ * NOTE-4: cx·2^ex ÷ cy·2^ey (cy > 0), the quotient cut to p or p + 1 bits; exact (cutUnits 0) when
+ * `exact` operands divide with no remainder. With s ≥ cy's bits, cx·2^s/cy is an integer whenever
+ * the quotient is dyadic, so no exact quotient is missed.
+ */
+export function cutQuotient(cx: bigint, ex: number, bx: number, cy: bigint, ey: number, by: number, p: number, exact: boolean): void {
+  if (cx === 0n) return zero(ex - ey);
+  let s = p + by - bx;
+  if (exact && s < by) s = by;
+  const num = s > 0 ? cx << big(s) : cx;
+  const den = s < 0 ? cy << big(-s) : cy;
   const q = num / den;
+  const e = ex - ey - s;
+  if (exact && q * den === num) return exactResult(q, e);
+  cut(q, e, bitLength(q), p + 1);
   cutUnits = 1;
-  return BigDecimal.of(sign, q, x.exponent - y.exponent - k, q >= pow10(p - 1) ? p : p - 1);
 }
 
-/** NOTE-4: √x of a finite x > 0, cut to p digits: ⌊√⌋ of the radicand cut to 2p − 1 or 2p digits (⌊√⌊a⌋⌋ = ⌊√a⌋). */
-export function cutRoot(x: BigDecimal, p: number): BigDecimal {
-  let [c, e, d] = evenScaled(x);
-  // c·10^(2j) with 2p − 1 or 2p digits (j < 0: digits dropped, the floor taken)
-  const j = Math.floor((2 * p - d) / 2);
-  if (j > 0) c *= pow10(2 * j);
-  else if (j < 0) c /= pow10(-2 * j);
+/**
+ * The reciprocal ⌊2^t/cy⌋, t = p + by + 2, of a divisor cy of `by` bits: an exact divisor met again
+ * and again (1 − βᵗ, for every element of a tensor) is divided by through it, a product in place of
+ * a division (`cutQuotientByReciprocal`).
+ */
+export function reciprocal(cy: bigint, by: number, p: number): bigint {
+  return pow2Big(p + by + 2) / cy;
+}
+
+const pow2Big = (k: number): bigint => 1n << big(k);
+
+/**
+ * NOTE-4: cx·2^ex ÷ cy·2^ey (cx ≠ 0 of `bx` bits, an inexact dividend) through R = reciprocal(cy,
+ * by, p): q = ⌊cx·R·2^(s−t)⌋ with s = p + by − bx, so q has p or p + 1 bits. cx·2^s/cy − cx·R·2^(s−t)
+ * = cx·2^(s−t)·(2^t/cy − R) lies in [0, 2^(bx+s−t)) = [0, 1/4), and the floor adds less than one:
+ * under 2 units.
+ */
+export function cutQuotientByReciprocal(cx: bigint, ex: number, bx: number, R: bigint, ey: number, by: number, p: number): void {
+  const s = p + by - bx;
+  // 2^(s−t): t − s = (p + by + 2) − (p + by − bx) = bx + 2
+  const q = (cx * R) >> big(bx + 2);
+  cut(q, ex - ey - s, bitLength(q), p + 1);
+  cutUnits = 2;
+}
+
+/** NOTE-4: √(c·2^e) of c > 0, cut to about p bits: ⌊√⌋ of the radicand cut to 2p − 1 or 2p bits (⌊√⌊a⌋⌋ = ⌊√a⌋); exact when it is a perfect square. */
+export function cutRoot(c: bigint, e: number, bits: number, p: number): void {
+  if (e % 2 !== 0) {
+    c <<= 1n;
+    e -= 1;
+    bits += 1;
+  }
+  // c·2^(2j) with 2p − 1 or 2p bits (j < 0: bits dropped, the floor taken)
+  const j = Math.floor((2 * p - bits) / 2);
+  if (j > 0) c <<= big(2 * j);
+  else if (j < 0) c >>= big(-2 * j);
   e -= 2 * j;
-  d += 2 * j;
-  const r = isqrt(c, d);
+  bits += 2 * j;
+  const r = isqrtBits(c, bits);
+  if (j >= 0 && r * r === c) return exactResult(r, e / 2);
+  midC = r;
+  midE = e / 2;
+  midBits = Math.ceil(bits / 2);
   cutUnits = 1;
-  return BigDecimal.of(1, r, e / 2, Math.ceil(d / 2));
+}
+
+/**
+ * An exact quotient or root, q·2^e, without the trailing zero bits the scaling gave it (they would
+ * count against the P bits an exact product or sum may have).
+ */
+function exactResult(q: bigint, e: number): void {
+  const zeros = bitLength(q & -q) - 1;
+  midC = zeros > 0 ? q >> big(zeros) : q;
+  midE = e + zeros;
+  midBits = bitLength(midC);
+  cutUnits = 0;
+}
+
+/**
+ * ⌊√n⌋ of n > 0 of `bits` bits: an estimate, then one Newton step x ← ⌊(x + ⌊n/x⌋)/2⌋ on n and
+ * steps down while x² > n. An integer Newton step never goes below ⌊√n⌋, so the result is exact
+ * whatever the estimate was; a good one only saves steps down. The estimate is the root of n's
+ * leading bits (a little over half of them) — the same, recursively, down to a double's root — so
+ * only the last division is at full length.
+ */
+function isqrtBits(n: bigint, bits: number): bigint {
+  const x = rootEstimate(n, bits);
+  let r = (x + n / x) >> 1n;
+  while (r * r > n) r -= 1n;
+  return r;
+}
+
+/** About ⌊√n⌋ (n > 0 of `bits` bits), to within a few parts in 2^(bits/2 − 4): a positive integer. */
+function rootEstimate(n: bigint, bits: number): bigint {
+  if (bits <= 104) return BigInt(Math.floor(Math.sqrt(Number(n)))) + 1n;
+  // the root of n's leading bits/2 + 8 bits (an even shift), one Newton step on them, scaled back
+  const shift = (bits - (bits >> 1) - 8) & ~1;
+  const m = n >> big(shift);
+  const y = rootEstimate(m, bits - shift);
+  return ((y + m / y) >> 1n) << big(shift / 2);
+}
+
+/** NOTE-4: the exact comparison of cx·2^ex and cy·2^ey (magnitudes of `bx`, `by` bits; 0 bits for zero). */
+export function compareMagnitudes(cx: bigint, ex: number, bx: number, cy: bigint, ey: number, by: number): number {
+  if (bx === 0 || by === 0) return bx === by ? 0 : bx === 0 ? -1 : 1;
+  const tx = ex + bx;
+  const ty = ey + by;
+  if (tx !== ty) return tx > ty ? 1 : -1;
+  const e = Math.min(ex, ey);
+  const ax = cx << big(ex - e);
+  const ay = cy << big(ey - e);
+  return ax === ay ? 0 : ax > ay ? 1 : -1;
 }

@@ -3,114 +3,196 @@
  * significant digits — is monotone, so when both ends of the ball round to the same value, every
  * value in it does, the exact one included; otherwise the ball holds a rounding boundary and the
  * caller evaluates again at a higher precision (Ziv's strategy). An exact ball (radius 0) always
- * decides, ties to even. A quick test first sees whether the ball is clear of every boundary by a
- * margin that covers its own rounding errors; only when it is not are the ends rounded exactly.
+ * decides, ties to even. A quick test first sees whether the ball is clear of every boundary around
+ * its midpoint; only when it is not are the ends rounded exactly.
  */
-import { BigDecimal, binadeScaled, compare, exactSum, halfPow10, pow10, scaledDivisor, scaledQuotient, scaledRemainder, toDigits } from './big-decimal.ts';
+import { BigDecimal, compare, decimalText, exactSum, halfPow10, pow10, toDigits } from './big-decimal.ts';
 import type { Ball } from './ball.ts';
-import { FORMATS, roundDoubleToDtype, roundScaledToDtype, type Dtype } from './dtype.ts';
-import { UP, magE, magM, magnitude, p10 } from './radius.ts';
+import { FORMATS, decompose, maxFinite, roundDoubleToDtype, roundDyadicToDtype, type Dtype } from './dtype.ts';
+import { UP, big, exponentBits, mantissa, p2, pow2 } from './radius.ts';
 
-/** The ends of a finite ball, exactly (the radius rad·10^e is the double rad's exact value, shifted). */
-function ends(b: Ball): [BigDecimal, BigDecimal] {
+const MAX_FINITE = Object.fromEntries(Object.keys(FORMATS).map((d) => [d, maxFinite(d as Dtype)])) as Record<Dtype, number>;
+
+/** NOTE-5: the exact value rounded to a dtype when the ball decides it, else undefined. */
+export function roundBall(b: Ball, dtype: Dtype): number | undefined {
+  if (b.special !== 0) return b.isExact ? b.special : undefined;
+  if (b.rad === Infinity) return undefined;
+  if (b.isExact) return b.bits === 0 ? (b.negative ? -0 : 0) : ((dtype === 'float64' ? undefined : clearInDoubles(b, dtype)) ?? roundExact(b, dtype));
+  const quick = b.bits === 0 ? undefined : dtype === 'float64' ? clearOfBoundaries(b, dtype) : clearInDoubles(b, dtype);
+  if (quick !== undefined) return quick;
+  // the ends mid ∓ rad·2^e, exactly (rad is a double: a dyadic itself)
+  const r = decompose(b.rad);
+  const e = Math.min(b.exponent, b.exponent + r.e);
+  const mid = (b.negative ? -b.coefficient : b.coefficient) << big(b.exponent - e);
+  const radius = BigInt(r.m) << big(b.exponent + r.e - e);
+  const end = (v: bigint) => (v < 0n ? roundDyadicToDtype(true, -v, e, dtype) : roundDyadicToDtype(false, v, e, dtype));
+  const a = end(mid - radius);
+  return Object.is(a, end(mid + radius)) ? a : undefined;
+}
+
+/**
+ * A narrow dtype's rounding in doubles, when the ball is clear of both boundaries around the
+ * candidate: |mid| ≈ a within 2^−52 relative (mantissa's double, times an exact power of two), the
+ * comparisons' own roundings within 2^−52 more; a margin of 2^−48·a plus the radius covers both.
+ * Undefined: not clear (or outside the range where the dtype's values are normal doubles) — the
+ * exact test decides. Float32, bfloat16 and float16 have 29 bits or more to spare in a double, so
+ * it decides all but about one value in 10⁸.
+ */
+function clearInDoubles(b: Ball, dtype: Dtype): number | undefined {
+  const top = b.bits - 1 + b.exponent;
+  if (top > 130 || top < -170) return undefined;
+  const a = mantissa(b.coefficient, b.bits) * p2(top);
+  const r = b.rad === 0 ? 0 : b.rad * p2(b.exponent) * UP;
+  const slack = (a * 2 ** -48 + r) * UP;
+  const v = roundDoubleToDtype(a, dtype);
+  if (v === 0 || !(v < Infinity)) return undefined;
+  const { precision, emin } = FORMATS[dtype];
+  // a narrow dtype's values are normal doubles
+  const e2 = exponentBits(v);
+  const up = 2 ** (Math.max(e2, emin) - precision + 1);
+  // below a power of two (above the subnormals) the spacing halves
+  const down = e2 > emin && 2 ** e2 === v ? up / 2 : up;
+  if (a - slack <= v - down / 2 || a + slack >= v + up / 2) return undefined;
+  return b.negative ? -v : v;
+}
+
+/**
+ * A dtype's rounding of an inexact ball clear of 0 and of the half-points around its midpoint:
+ * |mid| = (q·2^s + r)·2^e with 2^(e+s) the dtype's spacing there, so the candidates are q and q + 1
+ * and the half-point between them lies at r = 2^(s−1); the ball rounds as its midpoint when r is
+ * farther than the radius from it, and — rounding down to a power of two, where the spacing below
+ * halves — farther than the radius from the half-point a quarter spacing below q. Undefined: not
+ * clear (or overflowing, or too few bits below the spacing) — the exact test decides.
+ */
+function clearOfBoundaries(b: Ball, dtype: Dtype): number | undefined {
+  const { precision: p, emin, emax } = FORMATS[dtype];
+  const top = b.bits - 1 + b.exponent;
+  if (top > emax) return undefined;
+  const k = Math.max(top, emin) - p + 1;
+  const s = k - b.exponent;
+  if (s < 3) return undefined;
+  const radius = BigInt(Math.ceil(b.rad * UP)) + 1n;
+  if (b.coefficient <= radius) return undefined;
+  const c = b.coefficient;
+  const q = c >> big(s);
+  const r = c - (q << big(s));
+  const half = pow2(s - 1);
+  let kept: bigint;
+  if (r - half > radius) kept = q + 1n;
+  else if (half - r > radius && r + (half >> 1n) > radius) kept = q;
+  else return undefined;
+  const v = Number(kept) * 2 ** k;
+  const value = v > MAX_FINITE[dtype] ? Infinity : v;
+  return b.negative ? -value : value;
+}
+
+/**
+ * NOTE-5: an exact non-zero ball rounded to a dtype, half-even: |mid| = (q·2^s + r)·2^e with 2^(e+s)
+ * the dtype's spacing there; q, or q + 1 when r passes the half 2^(s−1) or meets it with q odd.
+ */
+function roundExact(b: Ball, dtype: Dtype): number {
+  const { precision: p, emin, emax } = FORMATS[dtype];
+  const top = b.bits - 1 + b.exponent;
+  if (top > emax) return roundDyadicToDtype(b.negative, b.coefficient, b.exponent, dtype);
+  const k = Math.max(top, emin) - p + 1;
+  const s = k - b.exponent;
+  let v: number;
+  // s ≤ 0: the value is one of the dtype's (below 2^p units of 2^k ≥ 2^−1074, so exact in a double)
+  if (s <= 0) v = Number(b.coefficient) * 2 ** b.exponent;
+  else {
+    const c = b.coefficient;
+    let q = c >> big(s);
+    const r = c - (q << big(s));
+    const half = pow2(s - 1);
+    if (r > half || (r === half && (q & 1n) === 1n)) q += 1n;
+    v = Number(q) * 2 ** k;
+    if (v > MAX_FINITE[dtype]) v = Infinity;
+  }
+  return b.negative ? -v : v;
+}
+
+/** A ball's value as decimal digits: a decimal midpoint and a radius in units of its last digit. */
+interface DecimalBall {
+  readonly mid: BigDecimal;
+  readonly rad: number;
+}
+
+const LOG10_2 = Math.log10(2);
+/** The decimal digits a midpoint of b's bits is worth, two more. */
+const bitsWorth = (b: Ball): number => Math.floor(b.bits * LOG10_2) + 2;
+const LOG2_10 = Math.log2(10);
+
+/**
+ * A ball c·2^e ± rad·2^e as a decimal ball: the floor of c·2^e/10^k, k chosen for `digits` digits or
+ * one more (by default as many as c has bits' worth, a little more), within one unit of 10^k, plus the radius in
+ * those units (2^(e − k·log₂10) computed in a double, with 2^−30 relative to spare for its roundings).
+ * Undefined for a zero midpoint (the ball holds 0: no digit is decided).
+ */
+function decimalBall(b: Ball, digits = bitsWorth(b)): DecimalBall | undefined {
+  if (b.bits === 0) return undefined;
+  const c = b.coefficient;
+  const e = b.exponent;
+  const lead = Math.floor((b.bits - 1 + e) * LOG10_2);
+  const k = lead - digits + 1;
+  let q: bigint;
+  if (k <= 0) {
+    const scaled = k < 0 ? c * pow10(-k) : c;
+    q = e >= 0 ? scaled << big(e) : scaled >> big(-e);
+  } else {
+    q = e >= 0 ? (c << big(e)) / pow10(k) : c / (pow10(k) << big(-e));
+  }
+  const rad = (1 + b.rad * 2 ** (e - k * LOG2_10) * (1 + 2 ** -30)) * UP;
+  return { mid: BigDecimal.of(b.negative ? -1 : 1, q, k), rad };
+}
+
+/** The ends of a finite decimal ball, exactly (the radius rad·10^e is the double rad's exact value, shifted). */
+function ends(b: DecimalBall): [BigDecimal, BigDecimal] {
   const r = BigDecimal.exact(b.rad);
   const shifted = BigDecimal.of(1, r.coefficient, r.exponent + b.mid.exponent);
   return [exactSum(b.mid, -1, shifted), exactSum(b.mid, 1, shifted)];
 }
 
-const toDtype = (d: BigDecimal, dtype: Dtype): number => roundScaledToDtype(d.sign < 0, d.coefficient, d.exponent, dtype);
-
-/** NOTE-5: the exact value rounded to a dtype when the ball decides it, else undefined. */
-export function roundBall(b: Ball, dtype: Dtype): number | undefined {
-  if (!b.mid.finite) return b.isExact ? b.mid.toNumber() : undefined;
-  if (b.rad === Infinity) return undefined;
-  if (b.mid.coefficient !== 0n) {
-    const quick = dtype === 'float64' ? clearFloat64(b) : clearNarrow(b, dtype);
-    if (quick !== undefined) return quick;
-  }
-  if (b.isExact) return toDtype(b.mid, dtype);
-  const [lo, hi] = ends(b);
-  const a = toDtype(lo, dtype);
-  return Object.is(a, toDtype(hi, dtype)) ? a : undefined;
-}
-
-/**
- * A narrow dtype's rounding in doubles, when the ball is clear of both boundaries around the
- * candidate: |mid| ≈ m·10^e within 7·2^−53 (radius.ts), the comparisons' own roundings within
- * 2^−52 more; a margin of 2^−48·|mid| plus the radius covers both. Undefined: not clear (or out of
- * the double's comfortable range) — the exact test decides.
- */
-function clearNarrow(b: Ball, dtype: Dtype): number | undefined {
-  magnitude(b.mid);
-  if (magE > 38 || magE < -60) return undefined;
-  const a = magM * p10(magE);
-  const r = b.rad === 0 ? 0 : b.rad * p10(b.mid.exponent) * UP;
-  const slack = (a * 2 ** -48 + r) * UP;
-  const v = roundDoubleToDtype(a, dtype);
-  if (v === 0 || !(v < Infinity)) return undefined;
-  const { precision, emin } = FORMATS[dtype];
-  const e2 = exponentOf(v);
-  const up = 2 ** (Math.max(e2, emin) - precision + 1);
-  // below a power of two (above the subnormals) the spacing halves
-  const down = e2 > emin && 2 ** e2 === v ? up / 2 : up;
-  if (a - slack <= v - down / 2 || a + slack >= v + up / 2) return undefined;
-  return b.mid.sign < 0 ? -v : v;
-}
-
-const F64 = new Float64Array(1);
-const U32 = new Uint32Array(F64.buffer);
-const HI = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 0;
-
-/** ⌊log₂ v⌋ of a normal double v > 0, from its exponent bits (a narrow dtype's values are normal doubles). */
-function exponentOf(v: number): number {
-  F64[0] = v;
-  return ((U32[HI] >>> 20) & 0x7ff) - 1023;
-}
-
-/**
- * float64's rounding of a normal ball, when it is clear of the half-points around its value:
- * |mid|/h = q + f exactly (binadeScaled: h = 2^(e2−53), half the spacing, q in [2^53, 2^54)), so the
- * doubles lie at even q and the half-points at odd q. The radius in units of h, and the distances
- * from q + f to the half-points on either side, in doubles with a 2^−40 margin for their roundings
- * (f is within 2^−51 of the exact fraction). Undefined: not clear — the exact test decides.
- */
-function clearFloat64(b: Ball): number | undefined {
-  const mid = b.mid;
-  if (mid.exponent < -300 || mid.exponent > 300) return undefined;
-  const e2 = binadeScaled(mid);
-  if (e2 === undefined) return undefined;
-  // the radius's scale 10^e/h, and the divisor, in the double's range (else the exact test)
-  const scale = p10(mid.exponent) * 2 ** (53 - e2);
-  const divisor = Number(scaledDivisor);
-  if (!(scale > 1e-290 && scale < 1e290 && divisor < Infinity)) return undefined;
-  const q = scaledQuotient;
-  const f = Number(scaledRemainder) / divisor;
-  const even = (q & 1n) === 0n;
-  // the double: q itself when even, else q + 1 (f > 0 puts it past the half-point q; f = 0 is a tie, not clear)
-  const j = even ? q : q + 1n;
-  // distances to the half-points below and above, in units of h (below 2^e2·2^53 the spacing halves)
-  const below = even ? (q === TWO_53 ? 0.5 : 1) + f : f;
-  const above = even ? 1 - f : 2 - f;
-  const rh = b.rad === 0 ? 0 : b.rad * scale * UP;
-  const slack = 2 ** -40;
-  if (rh * (1 + slack) + slack >= Math.min(below, above)) return undefined;
-  const v = Number(j >> 1n) * 2 ** (e2 - 52);
-  return mid.sign < 0 ? -v : v;
-}
-
-const TWO_53 = 1n << 53n;
-
 /** NOTE-4: the exact value correctly rounded to `digits` significant digits (half-even) when the ball decides it. */
 export function ballDigits(b: Ball, digits: number): BigDecimal | undefined {
-  if (!b.mid.finite) return b.isExact ? b.mid : undefined;
-  if (b.isExact) return toDigits(b.mid, digits);
+  if (b.special !== 0) return b.isExact ? b.mid : undefined;
   if (b.rad === Infinity) return undefined;
-  const quick = b.mid.digits > digits ? clearOfHalfPoints(b.mid, b.rad, b.mid.digits - digits) : undefined;
+  if (b.isExact) {
+    // clear of the half-points within the conversion's unit, or rounded from every digit
+    const d = b.bits === 0 ? undefined : decimalBall(b, Math.max(bitsWorth(b), digits + 3));
+    const quick = d !== undefined && d.mid.digits > digits ? clearOfHalfPoints(d.mid, d.rad, d.mid.digits - digits) : undefined;
+    return quick ?? toDigits(b.mid, digits);
+  }
+  const d = decimalBall(b, Math.max(bitsWorth(b), digits + 3));
+  if (d === undefined || !(d.rad < Infinity)) return undefined;
+  const quick = d.mid.digits > digits ? clearOfHalfPoints(d.mid, d.rad, d.mid.digits - digits) : undefined;
   if (quick !== undefined) return quick;
-  const [lo, hi] = ends(b);
+  const [lo, hi] = ends(d);
   if (lo.coefficient === 0n || hi.coefficient === 0n || lo.sign !== hi.sign) return undefined;
   const a = toDigits(lo, digits);
   return compare(a, toDigits(hi, digits)) === 0 ? a : undefined;
+}
+
+/**
+ * NOTE-4: ballDigits's string, made from the decimal midpoint's digits as a string: the digits past
+ * the `digits`-th (at most 15, exact in a double) compared with their half-point, the radius and the
+ * conversion's unit allowed for; the kept digits, the last one raised when the rest is above the
+ * half (a raised 9 carries: ballDigits then). Any case not clear here goes to ballDigits.
+ */
+export function ballText(b: Ball, digits: number): string | undefined {
+  // digits + 3 of them: the conversion's unit is then a thousandth of the last digit printed
+  const d = b.special !== 0 || b.bits === 0 || b.rad === Infinity ? undefined : decimalBall(b, digits + 3);
+  if (d === undefined || !(d.rad < 2 ** 40)) return ballDigits(b, digits)?.toString();
+  const all = d.mid.coefficient.toString();
+  const extra = all.length - digits;
+  const kept = all.slice(0, digits);
+  // the kept digits a power of ten: the grid below is finer (clearOfHalfPoints)
+  if (extra > 15 || (kept.charCodeAt(0) === 49 && /^10*$/.test(kept))) return ballDigits(b, digits)?.toString();
+  const side = Number(all.slice(digits)) - 5 * SMALL_POW10[extra - 1];
+  const r = Math.ceil(d.rad * UP);
+  if (side < -r) return decimalText(b.negative, kept, d.mid.exponent + extra);
+  const last = kept.charCodeAt(digits - 1);
+  if (side > r && last !== 57) return decimalText(b.negative, kept.slice(0, digits - 1) + String.fromCharCode(last + 1), d.mid.exponent + extra);
+  return ballDigits(b, digits)?.toString();
 }
 
 /**
@@ -133,11 +215,14 @@ function clearOfHalfPoints(mid: BigDecimal, rad: number, k: number): BigDecimal 
   return up === pow10(kept) ? BigDecimal.of(mid.sign, pow10(kept - 1), mid.exponent + k + 1, kept) : BigDecimal.of(mid.sign, up, mid.exponent + k, kept);
 }
 
+/** 10^0 … 10^14, exact doubles. */
+const SMALL_POW10 = Array.from({ length: 15 }, (_, i) => Number(`1e${i}`));
+
 /** −1 or 1 as rest is below or above 10^k/2 by more than rad, else 0: in doubles while both are exact integers (k ≤ 15), else in BigInts. */
 function sideOfHalf(rest: bigint, k: number, rad: number): number {
   const r = Math.ceil(rad * UP);
   if (k <= 15) {
-    const d = Number(rest) - 5 * p10(k - 1);
+    const d = Number(rest) - 5 * SMALL_POW10[k - 1];
     return d > r ? 1 : d < -r ? -1 : 0;
   }
   const d = rest - halfPow10(k);

@@ -58,6 +58,28 @@ export function isqrt(n: bigint, d: number): bigint {
 }
 
 /**
+ * NOTE-4: ±c·10^e written as decimal.js writes it in the reference's context (exponent notation
+ * below 1e−6 and from 1e21), from c's digits `all` (no leading zero, c > 0).
+ */
+export function decimalText(negative: boolean, all: string, exponent: number): string {
+  let end = all.length;
+  while (all.charCodeAt(end - 1) === 48) end -= 1;
+  const s = all.slice(0, end);
+  // the exponent of the leading digit
+  const lead = exponent + all.length - 1;
+  let parts: string[];
+  if (lead <= -7 || lead >= 21) parts = [s[0], s.length > 1 ? `.${s.slice(1)}` : '', lead < 0 ? 'e-' : 'e+', String(Math.abs(lead))];
+  else if (lead < 0) parts = ['0.', '0'.repeat(-lead - 1), s];
+  else if (s.length <= lead + 1) parts = [s, '0'.repeat(lead + 1 - s.length)];
+  else parts = [s.slice(0, lead + 1), '.', s.slice(lead + 1)];
+  if (negative) parts.unshift('-');
+  // joined, not concatenated: one flat string, holding no slice of `all` nor a rope of pieces (the
+  // reference keeps millions of these until its reply is written; each piece held is a copy the
+  // young generation's collections make)
+  return parts.join('');
+}
+
+/**
  * NOTE-6: a decimal number sign · c · 10^e with the arithmetic of decimal.js's `Dec`. Finite values
  * only in the fast path; a non-finite value is held as the decimal.js value itself.
  */
@@ -131,18 +153,7 @@ export class BigDecimal implements Scalar<BigDecimal> {
   /** decimal.js's toString in the reference's context (NOTE-4: exponent notation below 1e−6 and from 1e21; −0 as "0"), without building a decimal.js value. */
   toString(): string {
     if (this.nonFinite || this.coefficient === 0n) return this.toDecimal().toString();
-    const all = this.coefficient.toString();
-    let end = all.length;
-    while (all.charCodeAt(end - 1) === 48) end -= 1;
-    const s = all.slice(0, end);
-    // the exponent of the leading digit
-    const lead = this.exponent + all.length - 1;
-    let body: string;
-    if (lead <= -7 || lead >= 21) body = `${s[0]}${s.length > 1 ? `.${s.slice(1)}` : ''}e${lead < 0 ? '-' : '+'}${Math.abs(lead)}`;
-    else if (lead < 0) body = `0.${'0'.repeat(-lead - 1)}${s}`;
-    else if (s.length <= lead + 1) body = s + '0'.repeat(lead + 1 - s.length);
-    else body = `${s.slice(0, lead + 1)}.${s.slice(lead + 1)}`;
-    return this.sign < 0 ? `-${body}` : body;
+    return decimalText(this.sign < 0, this.coefficient.toString(), this.exponent);
   }
 
   /** decimal.js computes it: for values outside the fast path, and where its result is not just "the exact value, rounded". */

@@ -171,6 +171,12 @@ export function roundScaledToDtype(negative: boolean, c: bigint, e: number, dtyp
   return e >= 0 ? roundRational(negative, c * 10n ** BigInt(e), 1n, dtype) : roundRational(negative, c, 10n ** BigInt(-e), dtype);
 }
 
+/** NOTE-5: ±c·2^e (c ≥ 0 a BigInt) rounded to a dtype, ties to even (a ball's end, reference/ball-rounding.ts). */
+export function roundDyadicToDtype(negative: boolean, c: bigint, e: number, dtype: Dtype): number {
+  if (c === 0n) return negative ? -0 : 0;
+  return e >= 0 ? roundRational(negative, c << BigInt(e), 1n, dtype) : roundRational(negative, c, 1n << BigInt(-e), dtype);
+}
+
 /** NOTE-5: ±num/den (num, den > 0) to the nearest value of a dtype, ties to even. */
 function roundRational(negative: boolean, num: bigint, den: bigint, dtype: Dtype): number {
   const { precision: p, emin, emax } = FORMATS[dtype];

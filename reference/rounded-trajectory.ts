@@ -7,11 +7,11 @@
  * naming it, never a guess).
  */
 import { Ball, Undecided, withWorkingPrecision } from './ball.ts';
-import { ballDigits, roundBall } from './ball-rounding.ts';
+import { ballDigits, ballText, roundBall } from './ball-rounding.ts';
 import { precision } from './decimal.ts';
 import type { BigDecimal } from './big-decimal.ts';
 import { ulp, type Dtype } from './dtype.ts';
-import { UP, p10 } from './radius.ts';
+import { UP, p2 } from './radius.ts';
 import type { OptimizerDef } from './registry.ts';
 import { referenceTrajectory, type Arithmetic, type CaseInput, type ExactStep } from './trajectory.ts';
 
@@ -48,10 +48,35 @@ export interface RoundingRequest {
 export function roundedTrajectory(def: OptimizerDef, input: CaseInput, request: RoundingRequest): RoundedStep[] {
   const digits = request.digits ?? precision();
   const start = Math.max(digits, precision()) + GUARD_DIGITS;
-  const whole = evaluate(def, input, start);
-  const out = allocate(whole ?? evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), input.params.length, request.dtypes);
-  const pending = whole === undefined ? input.params.map((_, i) => i) : decideAll(out, whole, request.dtypes, digits);
-  return decidePending(def, input, request, out, pending, start, digits);
+  const n = input.params.length;
+  // each step decided as it is computed (at the precision evaluated at), so one step's balls are held at a time
+  let out: RoundedStep[] = [];
+  const pending = new Set<number>();
+  const whole = evaluate(def, input, start, (k, step) => {
+    out.push(...allocate([step], n, request.dtypes));
+    decideStep(out[k], step, request.dtypes, digits, pending);
+  });
+  if (whole !== undefined)
+    return decidePending(
+      def,
+      input,
+      request,
+      out,
+      [...pending].sort((a, b) => a - b),
+      start,
+      digits,
+    );
+  // a comparison undecided for the whole case: every element alone, from the start
+  out = allocate(evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), n, request.dtypes);
+  return decidePending(
+    def,
+    input,
+    request,
+    out,
+    input.params.map((_, i) => i),
+    start,
+    digits,
+  );
 }
 
 /** Whether every gradient and state array of a case has as many elements as its params. */
@@ -78,7 +103,7 @@ function decidePending(
   if (pending.length > 1 && inShape(input)) {
     const together = evaluate(def, pickedInput(input, pending), 2 * start);
     if (together !== undefined) {
-      left = pending.filter((i, k) => !decideElement(out, together, k, i, request.dtypes, digits));
+      left = withWorkingPrecision(2 * start, () => pending.filter((i, k) => !decideElement(out, together, k, i, request.dtypes, digits)));
       alone = 2 * start;
     }
   }
@@ -89,16 +114,17 @@ function decidePending(
       w *= 2;
       if (w > MAX_WORKING_PRECISION) throw new Error(undecidedMessage(out, i, MAX_WORKING_PRECISION));
       const balls = evaluate(def, elementInput(input, i), w);
-      done = balls !== undefined && decideElement(out, balls, 0, i, request.dtypes, digits);
+      // decided at the precision evaluated at: decidedDigits's fallback reads it
+      done = balls !== undefined && withWorkingPrecision(w, () => decideElement(out, balls, 0, i, request.dtypes, digits));
     }
   }
   return out;
 }
 
-/** The case in ball arithmetic at w digits; undefined when a comparison is undecided there. */
-function evaluate(def: OptimizerDef, input: CaseInput, w: number): ExactStep<Ball>[] | undefined {
+/** The case in ball arithmetic at w digits (each step told to `onStep`, then not kept); undefined when a comparison is undecided there. */
+function evaluate(def: OptimizerDef, input: CaseInput, w: number, onStep?: (k: number, step: ExactStep<Ball>) => void): ExactStep<Ball>[] | undefined {
   try {
-    return withWorkingPrecision(w, () => referenceTrajectory(def, input, BALL));
+    return withWorkingPrecision(w, () => referenceTrajectory(def, input, BALL, onStep));
   } catch (e) {
     if (e instanceof Undecided) return undefined;
     throw e;
@@ -135,17 +161,13 @@ function allocate(shape: ExactStep<Ball>[] | undefined, n: number, dtypes: reado
   });
 }
 
-/** Decides every output of every element, output by output; the elements left undecided, in order. */
-function decideAll(out: RoundedStep[], balls: ExactStep<Ball>[], dtypes: readonly Dtype[], digits: number): number[] {
-  const pending = new Set<number>();
-  balls.forEach((s, k) => {
-    const outputs: [RoundedValues, Ball[]][] = [[out[k].params, s.params]];
-    for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') outputs.push([out[k].state[name] as RoundedValues, v]);
-    for (const [target, values] of outputs) {
-      for (let i = 0; i < values.length; i++) if (!decideOne(target, values[i], i, dtypes, digits)) pending.add(i);
-    }
-  });
-  return [...pending].sort((a, b) => a - b);
+/** Decides every output of every element of one step, output by output; the elements left undecided go to `pending`. */
+function decideStep(out: RoundedStep, s: ExactStep<Ball>, dtypes: readonly Dtype[], digits: number, pending: Set<number>): void {
+  const outputs: [RoundedValues, Ball[]][] = [[out.params, s.params]];
+  for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') outputs.push([out.state[name] as RoundedValues, v]);
+  for (const [target, values] of outputs) {
+    for (let i = 0; i < values.length; i++) if (!decideOne(target, values[i], i, dtypes, digits)) pending.add(i);
+  }
 }
 
 /** Decides every output of element `to` from element `from` of a ball trajectory; whether all are decided. */
@@ -169,12 +191,12 @@ export const MIN_EXACT_DIGITS = 45;
  * intermediates, which no precision proves) — the string cut to the most digits, down to
  * MIN_EXACT_DIGITS, whose rounding is decided.
  */
-function decidedDigits(b: Ball, digits: number): ReturnType<typeof ballDigits> {
-  const text = ballDigits(b, digits);
+function decidedDigits(b: Ball, digits: number): string | undefined {
+  const text = ballText(b, digits);
   if (text !== undefined || Ball.precision < 4 * digits) return text;
   for (let k = digits - 1; k >= Math.min(digits, MIN_EXACT_DIGITS); k--) {
     const cut = ballDigits(b, k);
-    if (cut !== undefined) return cut;
+    if (cut !== undefined) return cut.toString();
   }
   return undefined;
 }
@@ -188,7 +210,7 @@ function decideOne(target: RoundedValues, b: Ball, i: number, dtypes: readonly D
     if (v === undefined) return false;
     (target.rounded[d] as number[])[i] = v;
   }
-  target.text[i] = text.toString();
+  target.text[i] = text;
   return true;
 }
 
@@ -259,9 +281,9 @@ function settled64(b: Ball): { value: number; mid: BigDecimal } | undefined {
   if (value === undefined) return undefined;
   if (b.rad !== 0) {
     const av = Math.abs(value);
-    const quick = av >= 2 ** -1000 && b.mid.exponent > -300 && b.rad * p10(b.mid.exponent) * UP <= av * 2 ** -84;
-    // otherwise log10 of radius and spacing, compared with a tenth of a digit to spare
-    if (!quick && Math.log10(b.rad) + b.mid.exponent > Math.log10(ulp(value, 'float64')) - 30 * Math.log10(2) - 0.1) return undefined;
+    const quick = av >= 2 ** -1000 && b.exponent > -1000 && b.rad * p2(b.exponent) * UP <= av * 2 ** -84;
+    // otherwise log2 of radius and spacing, compared with a tenth of a bit to spare
+    if (!quick && Math.log2(b.rad) + b.exponent > Math.log2(ulp(value, 'float64')) - 30 - 0.1) return undefined;
   }
   return { value, mid: b.mid };
 }

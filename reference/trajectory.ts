@@ -43,11 +43,22 @@ export interface ExactStep<T = Dec> {
  * to step (not rounded to the dtype); callers round what they report.
  */
 export function referenceTrajectory(def: OptimizerDef, input: CaseInput): ExactStep[];
-export function referenceTrajectory<T extends Scalar<T>>(def: OptimizerDef, input: CaseInput, arithmetic: Arithmetic<T>): ExactStep<T>[];
+export function referenceTrajectory<T extends Scalar<T>>(
+  def: OptimizerDef,
+  input: CaseInput,
+  arithmetic: Arithmetic<T>,
+  onStep?: (k: number, step: ExactStep<T>) => void,
+): ExactStep<T>[];
+/**
+ * `onStep`: hears each step as it is computed, and the steps are then not kept (the result is
+ * empty): a caller that reports every step as it comes holds one step's values at a time, not the
+ * whole trajectory's (the young generation's collections copy what is still held).
+ */
 export function referenceTrajectory<T extends Scalar<T>>(
   def: OptimizerDef,
   input: CaseInput,
   arithmetic: Arithmetic<T> = DECIMAL_JS as unknown as Arithmetic<T>,
+  onStep?: (k: number, step: ExactStep<T>) => void,
 ): ExactStep<T>[] {
   const size = input.params.length;
   const hyper0 = resolveHyper(def.hyper, input.hyper, [input.steps[0]?.hyper]);
@@ -95,7 +106,9 @@ export function referenceTrajectory<T extends Scalar<T>>(
     states = results.map((r) => r.state);
     const stateOut: Record<string, T[] | number> = { step };
     for (const name of Object.keys(results[0]?.state ?? {})) stateOut[name] = states.map((st) => st[name]);
-    out.push({ params, state: stateOut as ExactStep<T>['state'] });
+    const computed = { params, state: stateOut as ExactStep<T>['state'] };
+    if (onStep) onStep(k, computed);
+    else out.push(computed);
   });
   return out;
 }

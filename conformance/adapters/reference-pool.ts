@@ -24,12 +24,14 @@ const MAX_SLICE_ELEMENTS = 16_384;
 const WORKER_FAILED = 'reference worker failed: ';
 
 /**
- * A worker's young generation (three semi-spaces' worth: 32 MB ones). The ball arithmetic allocates
- * some kilobytes per element-step that die young; at V8's default 16 MB semi-spaces the scavenges
- * took a quarter of the time (one thread: +12 % param-steps/s at 32 MB, +20 % at 64 MB; 64 MB put
- * the 10⁶-element float64 step's server at 998 MiB, 32 MB at 880 MiB, against the 1 GiB target).
+ * A worker's young generation (three semi-spaces' worth: 16 MB ones). The ball arithmetic allocates
+ * some kilobytes per element-step that die young; when a slice's whole trajectory was held until it
+ * was rounded, the scavenges copied it and V8's default semi-spaces cost a quarter of the time (this
+ * was 96 MB then). Each step is rounded as it is computed now (reference/rounded-trajectory.ts), so
+ * little survives a scavenge: 16 MB semi-spaces measured as fast as 32 MB ones, and the 10⁶-element
+ * float64 step's server keeps 100 MB more of its 1 GiB.
  */
-const YOUNG_GENERATION_MB = 96;
+const YOUNG_GENERATION_MB = 48;
 
 type SliceAnswer = { readonly id: number; readonly steps: WireStepOutput[] } | { readonly id: number; readonly error: string };
 

@@ -12,8 +12,8 @@ import { exact } from '../../reference/dtype.ts';
 
 const FC = { seed: 20261211, numRuns: 150 };
 
-/** The ball's radius rad·10^e as a decimal. */
-const radiusOf = (b: Ball): Dec => exact(b.rad).times(new Dec(10).pow(b.mid.exponent));
+/** The ball's radius rad·2^e as a decimal. */
+const radiusOf = (b: Ball): Dec => exact(b.rad).times(new Dec(2).pow(b.exponent));
 
 /** Asserts |truth − mid| ≤ radius, and radius 0 ⇒ mid = truth. */
 function expectHolds(b: Ball, truth: Dec, what: string): void {
@@ -23,7 +23,7 @@ function expectHolds(b: Ball, truth: Dec, what: string): void {
 
 const at1000 = <R>(f: () => R): R => {
   const saved = precision();
-  setPrecision(1000);
+  setPrecision(2000);
   try {
     return f();
   } finally {
@@ -72,11 +72,15 @@ describe('NOTE-4: balls hold the exact value', () => {
       expect(Ball.exact(0.0625).sqrt().isExact, '√0.0625 = 0.25').toBe(true);
       expect(one.div(Ball.exact(3)).isExact, '1/3 is not').toBe(false);
       expect(Ball.exact(2).sqrt().isExact, '√2 is not').toBe(false);
-      // 2^-1074 has 751 digits: halving it exactly needs more than 60
-      expect(Ball.exact(2 ** -1074).times(Ball.exact(0.5)).isExact, '2^-1075 at 60 digits is not').toBe(false);
+      // midpoints are dyadic: 2^-1075 is one bit, exact at any precision (751 decimal digits)
+      expect(Ball.exact(2 ** -1074).times(Ball.exact(0.5)).isExact, '2^-1075 is exact').toBe(true);
+      // (1 + 2^-52)^4 has 209 bits, more than 60 digits' 200
+      const a = Ball.exact(1 + 2 ** -52);
+      expect(a.times(a).times(a.times(a)).isExact, '(1 + 2^-52)^4 at 60 digits is not').toBe(false);
     });
     withWorkingPrecision(1000, () => {
-      expect(Ball.exact(2 ** -1074).times(Ball.exact(0.5)).isExact, '2^-1075 at 1,000 digits is').toBe(true);
+      const a = Ball.exact(1 + 2 ** -52);
+      expect(a.times(a).times(a.times(a)).isExact, '(1 + 2^-52)^4 at 1,000 digits is').toBe(true);
     });
   });
 });

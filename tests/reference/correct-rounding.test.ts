@@ -14,18 +14,12 @@ import { checkCase } from '../../conformance/check/compare.ts';
 import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
 import { DTYPES, FORMATS, minSubnormal, roundDoubleToDtype, type Dtype } from '../../reference/dtype.ts';
 import { FAMILIES, OPTIMIZERS, findOptimizer, type Family, type OptimizerDef } from '../../reference/registry.ts';
-import { roundedTrajectory, type RoundedStep, type RoundedValues } from '../../reference/rounded-trajectory.ts';
+import { MIN_EXACT_DIGITS, roundedTrajectory, type RoundedStep, type RoundedValues } from '../../reference/rounded-trajectory.ts';
 import type { CaseInput } from '../../reference/trajectory.ts';
-import { oracleTrajectory, type OracleValue } from './oracle.ts';
+import { nearestDigits, oracleTrajectory, type OracleValue } from './oracle.ts';
 import { TIE_GENERATORS } from './tie-generators.ts';
 
 const SEED = 20261210;
-/**
- * Families where a random case can still reach the precision cap (an error, NOTE-4): in RAdam's
- * unrectified branch a ball's radius stops shrinking with the working precision (seed 20261210,
- * bfloat16: params after step 3). To be mended in reference/ball.ts.
- */
-const CAP_REACHED: ReadonlySet<string> = new Set(['radam']);
 
 const def = (name: string): OptimizerDef => OPTIMIZERS.find((o) => o.name === name) as OptimizerDef;
 
@@ -57,9 +51,21 @@ function expectOracle(d: OptimizerDef, input: CaseInput, dtypes: readonly Dtype[
         `${what} ${o.where} ${dtype}: expected ${o.rounded[dtype]}, got ${got[k].rounded[dtype]} (exact ${o.exact.toSignificantDigits(60).toString()})`,
       ).toBe(true);
     }
-    expect(got[k].text, `${what} ${o.where}: the exact string`).toBe(o.text);
+    expect(textAgrees(got[k].text, o), `${what} ${o.where}: the exact string ${got[k].text}, the oracle's ${o.text}`).toBe(true);
   });
   return oracle;
+}
+
+/**
+ * NOTE-4: an `exact` string is the oracle's — or, where the exact value is a tie at P digits that the
+ * formula reaches through an inexact intermediate (no precision proves it a tie), the exact value
+ * correctly rounded to fewer digits, MIN_EXACT_DIGITS at least.
+ */
+function textAgrees(text: string, o: OracleValue): boolean {
+  if (text === o.text) return true;
+  if (!nearestDigits(o.exact, precision()).gap.isZero()) return false;
+  for (let k = precision() - 1; k >= MIN_EXACT_DIGITS; k--) if (nearestDigits(o.exact, k).text === text) return true;
+  return false;
 }
 
 /** The parts of a dtype the generators need: its precision p and smallest subnormal. */
@@ -319,8 +325,10 @@ describe('NOTE-6: the BigInt engine and decimal.js at 1,200 digits give identica
               roundedTrajectory(d, c, { dtypes: [dtype] });
             } catch (e) {
               valid = false;
-              // NOTE-4 allows an error naming the cap, never a wrong value; CAP_REACHED names where it still happens
-              if (!CAP_REACHED.has(d.family)) expect((e as Error).message, `${d.name} ${dtype}`).not.toMatch(/precision cap/);
+              // NOTE-4 allows an error naming the cap, never a wrong value; no random case reaches it (RAdam's
+              // seed 20261210 bfloat16 case once did: a 51-digit decimal tie reached through lr·(m/0.875), lr a
+              // multiple of 7, whose 49-digit string the fallback to fewer digits now finds)
+              expect((e as Error).message, `${d.name} ${dtype}`).not.toMatch(/precision cap/);
             }
             if (valid) expectOracle(d, c, [dtype, 'float64'], false, `${d.name} ${dtype} random`);
           }
