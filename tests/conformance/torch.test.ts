@@ -55,7 +55,7 @@ const defects: Record<string, { clause: string; fingerprint: string }> = {
  * tests of a path and dtype come together: the first starts the check and waits for it (hence its
  * longer timeout), the others read the same report.
  */
-const RUNS = 40;
+const RUNS = 24;
 const CHECK_TIMEOUT_MS = 180_000;
 const reports = new Map<string, Promise<CheckReport>>();
 const reportOf = (path: Path, dtype: (typeof dtypes)[number]): Promise<CheckReport> => {
