@@ -425,10 +425,8 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
     const i = indices === undefined ? a : indices[a];
     const rd = hd && decParams && decStates ? def.step(decParams[i], Ball.exact(grad[i]), decStates[i], hd, t) : undefined;
     if (rd) nextDec.push(rd);
-    const nonFiniteInput = at.nonFinite[i] === 1;
-    // NOTE-7: asked only where a NaN meets a reference ±∞, once per element
-    let unbounded: ReadonlySet<string> | undefined;
-    const unboundedHas = (name: string) => (unbounded ??= unboundedAt(s, i)).has(name);
+    // NOTE-7: an element with a non-finite input, its unbounded outputs found when first asked
+    const nonFinite = at.nonFinite[i] === 1 ? new UnboundedAt(s, i) : undefined;
     for (let j = 0; j < outputs.length; j++) {
       const o = outputs[j];
       const f = o.f;
@@ -437,7 +435,7 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
       // NOTE-4: the float64 reference value, decided (an undecided one is evaluated again alone)
       const reference = rd ? new Settled(j === 0 ? rd.param : rd.state[o.name], i, o.name, replay, 25) : undefined;
       const got = o.got[i];
-      const r = compareFields(f.v[a], e, rr, reference, got, dtype, nonFiniteInput, nonFiniteInput ? () => unboundedHas(o.name) : undefined);
+      const r = compareFields(f.v[a], e, rr, reference, got, dtype, nonFinite !== undefined, nonFinite && (() => nonFinite.has(o.name)));
       const ratio = margin(r);
       if (!r.ok || sampled !== undefined || ratio > worstRatio || r.errorUlps > largestUlps) {
         const expected = reference !== undefined ? reference.text() : String(f.v[a]);
@@ -466,6 +464,18 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
 function unboundedAt(s: StepComparison, i: number): ReadonlySet<string> {
   const { at } = s;
   return unboundedOutputs(s.step, { param: at.params, grad: s.c.steps[s.k].grad, state: at.states }, i, at.unbounded.get(i));
+}
+
+/** NOTE-7: `unboundedAt`, evaluated once, when a NaN first meets a reference ±∞ of the element. */
+class UnboundedAt {
+  private outputs?: ReadonlySet<string>;
+  constructor(
+    private readonly s: StepComparison,
+    private readonly i: number,
+  ) {}
+  has(name: string): boolean {
+    return (this.outputs ??= unboundedAt(this.s, this.i)).has(name);
+  }
 }
 
 /**
