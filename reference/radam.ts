@@ -81,7 +81,8 @@ export function branchedUpdate<T extends Scalar<T>>(param: T, s: RadamStep<T>, p
 /**
  * DEFECT-1: PyTorch 1.13's foreach update — both branches every step, each a step size times mₜ
  * over a denominator, no ε: θ + s_r·mₜ/(√vₜ/√(1 − β₂ᵗ)) + s_u·mₜ, with s_r = −lr·rₜ/(1 − β₁ᵗ) when
- * ρₜ > 5 (else −0) and s_u = −lr/(1 − β₁ᵗ) when ρₜ ≤ 5 (else −0). A zero vₜ gives NaN on every step.
+ * ρₜ > 5 (else −0) and s_u = −lr/(1 − β₁ᵗ) when ρₜ ≤ 5 (else −0), s_u·mₜ taken as −lr·m̂ₜ. A zero vₜ
+ * gives NaN on every step.
  */
 export function foreachNoEpsUpdate<T extends Scalar<T>>(param: T, s: RadamStep<T>, parts: RadamParts): T {
   const stepSize = biasCorrectedStepSize(num(s.h, 'lr'), num(s.h, 'beta1'), s.t);
@@ -92,13 +93,18 @@ export function foreachNoEpsUpdate<T extends Scalar<T>>(param: T, s: RadamStep<T
     () => stepSize.times(rectification(s.rho, s.rhoInf)),
     () => zero,
   ).neg();
-  const unrectifiedSize = whenPositive(
+  // s_u·mₜ as −lr·m̂ₜ, the same exact value: lr/(1 − β₁ᵗ) is a non-terminating decimal, and
+  // θ − (lr/(1 − β₁ᵗ))·mₜ = θ − lr·gₜ at t = 1 can lie exactly on a float64 rounding boundary that
+  // no precision reached through it decides (NOTE-4); m̂ₜ's quotient is exact where it can be
+  const unrectified = whenPositive(
     above,
     () => zero,
-    () => stepSize,
-  ).neg();
+    () => num(s.h, 'lr'),
+  )
+    .neg()
+    .times(s.mHat);
   const denominator = s.v.sqrt().div(biasCorrection(num(s.h, 'beta2'), s.t).sqrt());
-  return param.plus(rectifiedSize.times(s.m).div(denominator)).plus(unrectifiedSize.times(s.m));
+  return param.plus(rectifiedSize.times(s.m).div(denominator)).plus(unrectified);
 }
 
 /** RADAM-5: `torch.optim.RAdam`'s parts — threshold 5, ε on the uncorrected root, one branch per step. */

@@ -18,6 +18,7 @@ import type { CaseInput } from '../../reference/trajectory.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
 import { evaluateStep, exactFields, screenStep, settledFields, type Fields, type StepFields, type StepSpec } from './kernel.ts';
+import { unboundedOutputs } from './unbounded.ts';
 import type { WireStepOutput } from '../protocol/messages.ts';
 import { base64DtypeOf, decodeWireArray } from '../protocol/wire.ts';
 import { SAMPLES_PER_CASE, SCREEN_MIN_ELEMENTS } from '../limits.ts';
@@ -159,10 +160,11 @@ const sameNonFinite = (got: number, expected: number): boolean => (Number.isNaN(
  * from the fields of a bounded value (v, e + w, r) and, for float64, the reference value: the exact
  * value's correct rounding to the dtype and a midpoint within 2^−30 ulp of it (NOTE-4, NOTE-5). NOTE-7,
  * PROTO-8: a NaN or ±∞ the reference computes from non-finite inputs (`nonFiniteInput`) is matched
- * exactly, whatever the bound; from finite inputs it can only be where nothing is bounded (PREC-4: a
- * root of a value that may be negative, a division by one that may be zero). A NaN where the
- * reference is finite fails unless nothing is bounded there; an infinity passes only as an overflow
- * the bound reaches.
+ * exactly, whatever the bound — except that a NaN passes for ±∞ where the step's finite part is
+ * unbounded (`finitePartUnbounded`, asked only then: PREC-4 beside θ = ±∞); from finite inputs it can
+ * only be where nothing is bounded (PREC-4: a root of a value that may be negative, a division by
+ * one that may be zero). A NaN where the reference is finite fails unless nothing is bounded there;
+ * an infinity passes only as an overflow the bound reaches.
  */
 function compareFields(
   v: number,
@@ -172,13 +174,18 @@ function compareFields(
   got: number,
   dtype: Dtype,
   nonFiniteInput: boolean,
+  finitePartUnbounded?: () => boolean,
 ): { errorUlps: number; boundUlps: number; ok: boolean } {
   const exactValue = reference?.mid;
   const expectedValue = reference === undefined ? roundDoubleToDtype(v, dtype) : reference.value;
   const allowed = ORDER_FACTOR * bound + (exactValue !== undefined ? 0 : 2 * r);
   const referenceFinite = exactValue !== undefined ? exactValue.finite : Number.isFinite(v);
-  if (!referenceFinite && nonFiniteInput)
-    return sameNonFinite(got, expectedValue) ? { errorUlps: 0, boundUlps: 0, ok: true } : { errorUlps: Infinity, boundUlps: 0, ok: false };
+  if (!referenceFinite && nonFiniteInput) {
+    if (sameNonFinite(got, expectedValue)) return { errorUlps: 0, boundUlps: 0, ok: true };
+    // NOTE-7: −∞ − x is −∞ or NaN whatever x is; an unbounded x (PREC-4) may be anything
+    if (Number.isNaN(got) && finitePartUnbounded?.() === true) return { errorUlps: 0, boundUlps: Infinity, ok: true };
+    return { errorUlps: Infinity, boundUlps: 0, ok: false };
+  }
   if (!referenceFinite) return { errorUlps: 0, boundUlps: Infinity, ok: true };
   // a finite reference value that rounds to ±∞ is measured in ulps of the largest finite value
   const unit = fastUlp(Number.isFinite(expectedValue) ? expectedValue : maxFinite(dtype), dtype);
@@ -259,6 +266,11 @@ interface Position {
   states: Record<string, Fields>;
   /** per element, 1 when an input of the step (param, gradient, state) is NaN or ±∞ (NOTE-7) */
   nonFinite: Uint8Array;
+  /**
+   * NOTE-7, PREC-4: per element with a non-finite input, the inputs (`params` or a state name) an
+   * earlier step of a trajectory the reference carries left unbounded in their finite part
+   */
+  unbounded: Map<number, ReadonlySet<string>>;
   decParams?: Ball[];
   decStates?: ElementState<Ball>[];
   /**
@@ -306,6 +318,7 @@ function startOf(def: OptimizerDef, c: Case, names: readonly string[], useDecima
     params: exactFields(toF64(c.params as number[])),
     states: Object.fromEntries(names.map((name, k) => [name, exactFields(toF64(initial[k]))])),
     nonFinite: markNonFinite(new Uint8Array(n), [c.params, ...initial]),
+    unbounded: new Map(),
     // Array.from, not map: a slice checked by a worker (parallel.ts) holds Float64Arrays
     decParams: useDecimal ? Array.from(c.params, (x) => Ball.exact(x)) : undefined,
     decStates: useDecimal ? Array.from(c.params, (_, i) => Object.fromEntries(names.map((name, k) => [name, Ball.exact(initial[k][i])]))) : undefined,
@@ -371,6 +384,8 @@ function boundStep(step: StepSpec, at: Position, grad: ArrayLike<number>, screen
 /** One step's comparison: the bounded reference, the elements bounded, the decimal reference (float64) and the reply. */
 interface StepComparison {
   readonly def: OptimizerDef;
+  /** the step as the error model evaluates it (NOTE-7: its finite part asked again, element by element) */
+  readonly step: StepSpec;
   readonly c: Case;
   /** 0-based index of the step in the case */
   readonly k: number;
@@ -410,6 +425,8 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
     const i = indices === undefined ? a : indices[a];
     const rd = hd && decParams && decStates ? def.step(decParams[i], Ball.exact(grad[i]), decStates[i], hd, t) : undefined;
     if (rd) nextDec.push(rd);
+    // NOTE-7: an element with a non-finite input, its unbounded outputs found when first asked
+    const nonFinite = at.nonFinite[i] === 1 ? new UnboundedAt(s, i) : undefined;
     for (let j = 0; j < outputs.length; j++) {
       const o = outputs[j];
       const f = o.f;
@@ -418,7 +435,7 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
       // NOTE-4: the float64 reference value, decided (an undecided one is evaluated again alone)
       const reference = rd ? new Settled(j === 0 ? rd.param : rd.state[o.name], i, o.name, replay, 25) : undefined;
       const got = o.got[i];
-      const r = compareFields(f.v[a], e, rr, reference, got, dtype, at.nonFinite[i] === 1);
+      const r = compareFields(f.v[a], e, rr, reference, got, dtype, nonFinite !== undefined, nonFinite && (() => nonFinite.has(o.name)));
       const ratio = margin(r);
       if (!r.ok || sampled !== undefined || ratio > worstRatio || r.errorUlps > largestUlps) {
         const expected = reference !== undefined ? reference.text() : String(f.v[a]);
@@ -441,6 +458,40 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
   track.largest = largest;
   track.largestUlps = largestUlps;
   return { nextDec };
+}
+
+/** NOTE-7, PREC-4: element i's outputs whose finite part the step leaves unbounded, from the step's inputs. */
+function unboundedAt(s: StepComparison, i: number): ReadonlySet<string> {
+  const { at } = s;
+  return unboundedOutputs(s.step, { param: at.params, grad: s.c.steps[s.k].grad, state: at.states }, i, at.unbounded.get(i));
+}
+
+/** NOTE-7: `unboundedAt`, evaluated once, when a NaN first meets a reference ±∞ of the element. */
+class UnboundedAt {
+  private outputs?: ReadonlySet<string>;
+  constructor(
+    private readonly s: StepComparison,
+    private readonly i: number,
+  ) {}
+  has(name: string): boolean {
+    return (this.outputs ??= unboundedAt(this.s, this.i)).has(name);
+  }
+}
+
+/**
+ * NOTE-7, PREC-4: for a trajectory the reference carries, the outputs of each element with a
+ * non-finite input that the step leaves unbounded, to be the next step's marked inputs: a NaN the
+ * implementation was allowed there stays allowed where the reference carries ±∞.
+ */
+function carriedUnbounded(s: StepComparison): Map<number, ReadonlySet<string>> {
+  const marks = new Map<number, ReadonlySet<string>>();
+  const { nonFinite } = s.at;
+  for (let i = 0; i < nonFinite.length; i++) {
+    if (nonFinite[i] !== 1) continue;
+    const outputs = unboundedAt(s, i);
+    if (outputs.size > 0) marks.set(i, outputs);
+  }
+  return marks;
 }
 
 /**
@@ -470,13 +521,15 @@ export function checkCase(def: OptimizerDef, c: Case, reply: readonly WireStepOu
       // the case's gradient as it is (a JS array, or a worker's Float64Array view): the screen reads it
       // directly, and only the full bounds take it as a Float64Array — a copy per step is 1.6 MB of
       // first-touched memory per 200 k elements, a quarter of a screened check here (issue 5)
-      const { rb, indices } = boundStep({ def, h: hb, t: at.t, p, names }, at, c.steps[k].grad, screen ? replied : undefined);
+      const step: StepSpec = { def, h: hb, t: at.t, p, names };
+      const { rb, indices } = boundStep(step, at, c.steps[k].grad, screen ? replied : undefined);
       const compared = replied.compared(Object.keys(rb.state), fromOwnState);
       const outputs = compared.map((name) => ({ name, f: name === 'params' ? rb.param : rb.state[name], got: replied.got(name) }));
-      const { failure, nextDec } = compareStep({ def, c, k, at, hd, names, rb, indices, outputs }, track);
+      const comparison: StepComparison = { def, step, c, k, at, hd, names, rb, indices, outputs };
+      const { failure, nextDec } = compareStep(comparison, track);
       if (failure) return { ok: false, worst: failure, failure, message: describeFailure(failure, c.dtype), ...track.samples(failure) };
       if (fromOwnState) continueFromReply(at, names, replied);
-      else continueFromReference(at, rb, nextDec);
+      else continueFromReference(at, rb, nextDec, carriedUnbounded(comparison));
     }
   } catch (e) {
     return { ok: false, message: (e as Error).message, ...track.samples() };
@@ -491,6 +544,7 @@ function continueFromReply(at: Position, names: readonly string[], reply: StepRe
   at.params = exactFields(reply.params);
   at.states = Object.fromEntries(names.map((name) => [name, exactFields(reply.state[name])]));
   at.nonFinite = markNonFinite(new Uint8Array(reply.params.length), [reply.params, ...names.map((name) => reply.state[name])]);
+  at.unbounded = new Map();
   if (at.decParams === undefined) return;
   at.decParams = Array.from(reply.params, (x) => Ball.exact(x));
   at.decStates = Array.from(reply.params, (_, i) => Object.fromEntries(names.map((name) => [name, Ball.exact(reply.state[name][i])])));
@@ -501,9 +555,15 @@ function continueFromReply(at: Position, names: readonly string[], reply: StepRe
  * Without the implementation's state, the next step starts from the reference's own outputs, their
  * bounds carried along (PREC-8: settled); an element keeps its mark of a non-finite input (NOTE-7)
  * from the case's own inputs only, so a NaN the reference met where nothing is bounded (PREC-4) is
- * not one an implementation must repeat.
+ * not one an implementation must repeat; and its outputs whose finite part was unbounded (`unbounded`).
  */
-function continueFromReference(at: Position, rb: StepFields, nextDec: readonly { param: Ball; state: ElementState<Ball> }[]): void {
+function continueFromReference(
+  at: Position,
+  rb: StepFields,
+  nextDec: readonly { param: Ball; state: ElementState<Ball> }[],
+  unbounded: Map<number, ReadonlySet<string>>,
+): void {
+  at.unbounded = unbounded;
   at.params = settledFields(rb.param);
   at.states = Object.fromEntries(Object.entries(rb.state).map(([name, f]) => [name, settledFields(f)]));
   if (at.decParams === undefined) return;

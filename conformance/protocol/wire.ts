@@ -28,11 +28,24 @@ const NEG_ZERO = '\u0000optconf-negative-zero\u0000';
 
 /** PROTO-3: one JSON line, with -0 kept as `-0` (JSON.stringify would write `0`) and non-finite numbers as strings. */
 export function stringifyLine(message: unknown): string {
-  const text = JSON.stringify(message, (_key, value: unknown) => {
-    if (typeof value !== 'number') return value;
-    if (Object.is(value, -0)) return NEG_ZERO;
-    return encodeNumber(value);
-  });
+  return stringifyWire(message);
+}
+
+/**
+ * PROTO-3: JSON text numbered as the wire numbers it — -0 kept, NaN and ±∞ as `"NaN"`,
+ * `"Infinity"`, `"-Infinity"` (JSON.stringify would write `0` and `null`) — so a case printed in a
+ * report replays; `space` indents as JSON.stringify's.
+ */
+export function stringifyWire(value: unknown, space?: number): string {
+  const text = JSON.stringify(
+    value,
+    (_key, x: unknown) => {
+      if (typeof x !== 'number') return x;
+      if (Object.is(x, -0)) return NEG_ZERO;
+      return encodeNumber(x);
+    },
+    space,
+  );
   return text.split(JSON.stringify(NEG_ZERO)).join('-0');
 }
 

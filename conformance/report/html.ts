@@ -10,6 +10,7 @@ import { describeDefect, KNOWN_DEFECTS, OPTIMIZERS } from '../../reference/regis
 import { describeFailure, formatUlps, margin, type OutputCheck } from '../check/compare.ts';
 import { REPORT_FORMAT, assertReplaceable, failingCaseLabel, fingerprintWords, formatRatio, replayCommand } from './report.ts';
 import type { CheckReport, TargetResult, TargetSample } from '../check/verdict.ts';
+import { caseJson } from '../check/case.ts';
 
 /** The meta tag that marks a file as ours, so an earlier report may be replaced and nothing else. */
 export const HTML_MARK = `<meta name="generator" content="${REPORT_FORMAT} html">`;
@@ -269,7 +270,7 @@ function failureBlock(report: CheckReport, t: TargetResult, replay: string | und
 <p>Fingerprint: <b class="fingerprint">${escapeHtml(fingerprintText(t))}</b></p>
 ${f.firstMessage === undefined ? '' : `<p class="muted">First failure, before shrinking: ${escapeHtml(f.firstMessage)}</p>`}
 <h4>${escapeHtml(capitalised(failingCaseLabel(f)))} <small>(paste into a bug report)</small></h4>
-<pre class="case">${escapeHtml(JSON.stringify(f.minimalCase, null, 2))}</pre>
+<pre class="case">${escapeHtml(caseJson(f.minimalCase, 2))}</pre>
 <h4>Replay</h4>
 <pre class="replay">${escapeHtml(command)}</pre>
 </div>`;

@@ -8,6 +8,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { describeFailure } from '../check/compare.ts';
 import { REPORT_FORMAT, assertReplaceable, clauseErrors, failingCaseLabel, fingerprintWords, replayCommand } from './report.ts';
 import type { CheckReport, TargetResult } from '../check/verdict.ts';
+import { caseJson } from '../check/case.ts';
 
 /** The comment that marks a file as ours, so an earlier report may be replaced and nothing else. */
 export const JUNIT_MARK = `<!-- ${REPORT_FORMAT} junit -->`;
@@ -37,7 +38,7 @@ function failureText(report: CheckReport, t: TargetResult, replay: string | unde
     ...(f.firstMessage === undefined ? [] : [`first failure, before shrinking: ${f.firstMessage}`]),
     ...(fingerprint === undefined ? [] : [`fingerprint: ${fingerprint}`]),
     `${failingCaseLabel(f)}:`,
-    JSON.stringify(f.minimalCase, null, 2),
+    caseJson(f.minimalCase, 2),
     `replay: ${replayCommand(report, t, replay)}`,
   ].join('\n');
   return { message, body };

@@ -3,14 +3,15 @@
  * largest error/bound, the minimal failing case, the fingerprint, the replay command) and the JSON file.
  */
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import type { Case } from '../check/case.ts';
+import { caseJson, parseCaseJson, type Case } from '../check/case.ts';
 import { describeFailure, formatUlps, margin } from '../check/compare.ts';
 import type { CheckReport, ClauseResult, Failure, TargetResult } from '../check/verdict.ts';
 
 export const REPORT_FORMAT = 'optconf-report/1';
 
-function caseJson(c: Case): string {
-  const text = JSON.stringify(c);
+/** PROTO-3: the case as the wire writes it (NaN, ±∞ and −0 kept), so it replays; a long one cut. */
+function shortCaseJson(c: Case): string {
+  const text = caseJson(c);
   return text.length > 1500 ? `${text.slice(0, 1500)}… (${c.params.length} elements; full case in --json)` : text;
 }
 
@@ -90,7 +91,7 @@ function targetLines(t: TargetResult, replay: string): string[] {
     const f = t.failure;
     lines.push(`  failure: ${f.check ? describeFailure(f.check, t.dtype) : f.message}`);
     if (f.firstMessage !== undefined) lines.push(`  first failure, before shrinking: ${f.firstMessage}`);
-    lines.push(`  ${failingCaseLabel(f)}: ${caseJson(f.minimalCase)}`);
+    lines.push(`  ${failingCaseLabel(f)}: ${shortCaseJson(f.minimalCase)}`);
     const fingerprint = fingerprintWords(t);
     if (fingerprint !== undefined) lines.push(`  fingerprint: ${fingerprint}`);
     lines.push(`  replay: ${replay}`);
@@ -145,13 +146,14 @@ export function assertJsonReplaceable(path: string): void {
 export function writeJsonReport(path: string, report: CheckReport): void {
   assertJsonReplaceable(path);
   const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, `${JSON.stringify({ format: REPORT_FORMAT, ...report }, null, 2)}\n`);
+  writeFileSync(tmp, `${caseJson({ format: REPORT_FORMAT, ...report }, 2)}\n`);
   renameSync(tmp, path);
 }
 
 /** Reads a JSON report written by `writeJsonReport` (for `optconf merge`). */
 export function readJsonReport(path: string): CheckReport {
-  const parsed = JSON.parse(readFileSync(path, 'utf8')) as { format?: unknown } & CheckReport;
+  // PROTO-3: numbers as `writeJsonReport` wrote them; `expected` is a decimal string, "NaN" included
+  const parsed = parseCaseJson(readFileSync(path, 'utf8'), new Set(['expected'])) as { format?: unknown } & CheckReport;
   if (parsed.format !== REPORT_FORMAT) throw new Error(`${path} is not an optconf report (${REPORT_FORMAT})`);
   const { format: _format, ...report } = parsed;
   return report as CheckReport;

@@ -241,6 +241,52 @@ describe('PROTO-8 · NOTE-7 · non-finite values and overflow are checked, and r
     expect(verdict(c, 1).ok).toBe(false);
   });
 
+  describe('NOTE-7 · PREC-4 · beside θ = −∞ a NaN passes only where the finite part of the step is unbounded', () => {
+    const rmsprop = findOptimizer('rmsprop')!;
+    const hyper = { lr: 0.00099945068359375, alpha: 0, eps: 1.0011717677116394e-8, weight_decay: 0, momentum: 0, centered: true };
+    // torch 1.13's minimal case (bfloat16, seed 1): v − ḡ² = g² − g² = 0 exactly, negative once v = g² is rounded
+    const centered = (dtype: Case['dtype'], over: Partial<Case> = {}): Case => ({
+      optimizer: 'rmsprop',
+      dtype,
+      hyper,
+      params: [-Infinity],
+      state: { step: 101, square_avg: [1], grad_avg: [-0.462890625] },
+      steps: [{ grad: [1.28125] }],
+      ...over,
+    });
+    const replies = (...thetas: number[]) => thetas.map((theta, k) => ({ params: [theta], state: { step: 102 + k } }));
+
+    it('NOTE-7 · centered RMSprop, √(v − ḡ²) unbounded: −∞ and NaN pass, +∞ and a finite value fail', () => {
+      for (const dtype of ['bfloat16', 'float32', 'float64'] as const) {
+        const c = centered(dtype);
+        expect(checkCase(rmsprop, c, replies(-Infinity)).ok, dtype).toBe(true);
+        expect(checkCase(rmsprop, c, replies(NaN)).ok, dtype).toBe(true);
+        for (const wrong of [Infinity, -1]) expect(checkCase(rmsprop, c, replies(wrong)).ok, `${dtype} ${wrong}`).toBe(false);
+      }
+    });
+
+    it('NOTE-7 · non-centered RMSprop and SGD beside θ = −∞ are bounded: only −∞ passes, NaN fails', () => {
+      const plain = centered('bfloat16', { hyper: { ...hyper, centered: false }, state: { step: 101, square_avg: [1] } });
+      expect(checkCase(rmsprop, plain, replies(-Infinity)).ok).toBe(true);
+      expect(checkCase(rmsprop, plain, replies(NaN)).message).toMatch(/got NaN, expected -Infinity/);
+      expect(verdict(one('bfloat16', -Infinity, 1.28125), -Infinity).ok).toBe(true);
+      expect(verdict(one('bfloat16', -Infinity, 1.28125), NaN).ok).toBe(false);
+    });
+
+    it('NOTE-7 · a NaN allowed at one step stays allowed where the reference carries θ = −∞ on; a bounded step alone refuses it', () => {
+      // α = 1/2: step 1 has v − ḡ² = 1 − 1 = 0 (unbounded), step 2 (g = −1) has v − ḡ² = 1 − 0 = 1
+      const two = centered('float32', {
+        hyper: { ...hyper, alpha: 0.5 },
+        state: { step: 101, square_avg: [1], grad_avg: [1] },
+        steps: [{ grad: [1] }, { grad: [-1] }],
+      });
+      expect(checkCase(rmsprop, two, replies(NaN, NaN)).ok).toBe(true);
+      const second = centered('float32', { hyper: { ...hyper, alpha: 0.5 }, state: { step: 102, square_avg: [1], grad_avg: [1] }, steps: [{ grad: [-1] }] });
+      expect(checkCase(rmsprop, second, replies(-Infinity)).ok).toBe(true);
+      expect(checkCase(rmsprop, second, replies(NaN)).ok).toBe(false);
+    });
+  });
+
   it('NOTE-5 · PREC-1 · an update past the largest value overflows: ±∞ of its sign passes, the largest value and −∞ do not', () => {
     const max = 3.4028234663852886e38;
     const c = one('float32', max, -max); // θ − lr·g = 1.5·max

@@ -9,6 +9,7 @@ import { Dec } from '../../reference/decimal.ts';
 import { exact } from '../../reference/dtype.ts';
 import { rectification, smaLength, smaLengthLimit } from '../../reference/radam.ts';
 import { KNOWN_DEFECTS, findOptimizer } from '../../reference/registry.ts';
+import { roundedTrajectory } from '../../reference/rounded-trajectory.ts';
 import { referenceTrajectory } from '../../reference/trajectory.ts';
 import { d, expectClose, expectDec, expectTrajectory } from './helpers.ts';
 import { TORCH_1_13, TORCH_GRADS, TORCH_PARAMS } from './torch-1.13.ts';
@@ -99,5 +100,13 @@ describe('DEFECT-1 · torch-1.13/radam-foreach-eps', () => {
     expectDec(canonical[7].params[1], 1, 'DEFECT-1', 'canonical θ₈[1]');
     expectClose(out[7].params[0], canonical[7].params[0], 'DEFECT-1', '1e-9', 'θ₈[0], ε = 1e-8 negligible against √v');
     expect(out[7].params[0].toNumber()).toBeCloseTo(0.9949, 4);
+  });
+  it('DEFECT-1 · NOTE-4: at t = 1 the unrectified θ − lr·g lying halfway between two doubles is decided, ties to even (torch foreach, seed 1, float64)', () => {
+    // element 145 of the 37th float64 case at seed 1: −0.004730567292445954 − 0.5·0.23754926731521153
+    // is −0.12350520095005172 exactly, halfway between …171 (even) and …173 (worked in Python's Fraction)
+    const hyper = { lr: 0.5, beta1: 0.8999999761581421, beta2: 0.6000000238418579, eps: 1e-8, weight_decay: 0 };
+    const c = { hyper, params: [-0.004730567292445954], state: null, steps: [{ grad: [0.23754926731521153] }] };
+    const [step] = roundedTrajectory(NO_EPS, c, { dtypes: ['float64'] });
+    expect(step.params.rounded.float64).toEqual([-0.12350520095005171]);
   });
 });
