@@ -111,8 +111,9 @@ export function oracleTrajectory(
  * The same verdict as oracleTrajectory at ORACLE_DIGITS, for a case not built to hold ties, at a
  * fraction of its cost (NAdam's 0.96^(t·ψ) costs ten times less at 400 digits than at 1,200): the
  * runs at SCREEN_DIGITS and CHECK_DIGITS decide it where they agree (AGREEMENT) — a value on a
- * boundary only where both hold it exactly, short of their precision — and ORACLE_DIGITS does
- * wherever they do not, or a value lies within a run's resolution of a boundary.
+ * boundary, or zero, only where both hold it exactly, which is the 1,200-digit run's own test of an
+ * exact value (short of its precision) — and ORACLE_DIGITS does wherever they do not, or a value
+ * lies within a run's resolution of a boundary.
  */
 export function screenedOracleTrajectory(def: OptimizerDef, input: CaseInput, dtypes: readonly Dtype[], digits: number): OracleValue[] {
   try {
