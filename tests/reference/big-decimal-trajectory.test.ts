@@ -45,6 +45,25 @@ function outcome(run: () => ExactStep<Dec>[]): string[] {
   }
 }
 
+/**
+ * The first ELEMENTS elements of a long generated case. referenceTrajectory steps each element on
+ * its own in either engine (the hyperparameters and step count are shared, the element's values
+ * its own), so the 4,097+ elements of a long vector are so many more draws of the same element
+ * distribution, not another path: 256 of them keep the case's hyperparameters, steps and element
+ * kinds at a twenty-third of the cost (the long vectors were four fifths of this file's time).
+ */
+const ELEMENTS = 256;
+function firstElements(c: CaseInput): CaseInput {
+  if (c.params.length <= ELEMENTS) return c;
+  const cut = (v: unknown) => (Array.isArray(v) ? v.slice(0, ELEMENTS) : v);
+  return {
+    ...c,
+    params: c.params.slice(0, ELEMENTS),
+    state: c.state && Object.fromEntries(Object.entries(c.state).map(([k, v]) => [k, cut(v)])),
+    steps: c.steps.map((s) => ({ ...s, grad: s.grad.slice(0, ELEMENTS) })),
+  };
+}
+
 function expectSameTrajectory(def: OptimizerDef, input: CaseInput, what: string): void {
   const decimal = outcome(() => referenceTrajectory(def, input));
   const big = outcome(() => asDecimal(referenceTrajectory(def, input, BIG_DECIMAL)));
@@ -58,7 +77,7 @@ describe('NOTE-6: BigDecimal trajectories equal decimal.js trajectories', () => 
     it(`NOTE-6: ${def.name}, every dtype, on generated cases`, () => {
       for (const dtype of DTYPES) {
         const cases = fc.sample(caseArbitrary(def.family, dtype), { seed: SEED, numRuns: 8 });
-        for (const c of cases) expectSameTrajectory(def, c, `${def.name} ${dtype}`);
+        for (const c of cases) expectSameTrajectory(def, firstElements(c), `${def.name} ${dtype}`);
       }
     });
   }
