@@ -178,12 +178,15 @@ const TORCH_PATH_DEFECTS = {
   foreach: ['torch-1.13/radam-foreach-eps', 'torch-1.13/adagrad-foreach-lr-float32'],
 } as const;
 
+/** Each golden file's `known_defects`, read once (the files hold megabytes; five tests ask). */
+let declared: [string, NonNullable<GoldenFile['known_defects']>][] | undefined;
+const declaredDefects = () => (declared ??= manifest.files.map(({ file }) => [file, load(file).known_defects ?? {}]));
+
 /** The `file dtype` checks torch 1.13 must fail on a code path: those whose golden file declares one of its defects (GOLD-8), with the defect. */
 function torchDefectFailures(mode: keyof typeof TORCH_PATH_DEFECTS): Map<string, string> {
   const want = new Map<string, string>();
-  for (const { file } of manifest.files) {
-    const g = load(file);
-    for (const [id, dtypes] of Object.entries(g.known_defects ?? {}))
+  for (const [file, knownDefects] of declaredDefects()) {
+    for (const [id, dtypes] of Object.entries(knownDefects))
       if ((TORCH_PATH_DEFECTS[mode] as readonly string[]).includes(id)) for (const d of dtypes) want.set(`${file} ${d}`, id);
   }
   return want;
