@@ -29,7 +29,7 @@ Copy this file as the starting point for an adapter of your own: `main` is the h
 loop, `run_case` is the only part that knows about torch. Standard library and torch only.
 
 Written against PyTorch 1.13 (CPU). The families are one table (FAMILIES: hyperparameters,
-defaults, state names) and torch.optim's classes another (TORCH_OPTIM: how each holds its state,
+defaults, state names) and torch.optim's classes another (torch_optim(): how each holds its state,
 a Layout), read from torch/optim/*.py of 1.13.1: Adam, AdamW, Adagrad, Adamax, NAdam and RAdam
 count steps in a float32 scalar tensor, RMSprop and Adadelta in a Python int, SGD not at all;
 NAdam keeps mu_product as a float32 0-dim tensor in every dtype (PREC-12). A float32 counter stops
@@ -52,20 +52,14 @@ import math
 import os
 import sys
 
-try:
-    import torch
-except ImportError as e:  # the wrong interpreter, most often: say which, in one line
-    print(f"torch_optim.py: PyTorch cannot be imported by {sys.executable}: {e}", file=sys.stderr)
-    sys.exit(2)
+# Imported by start() once the command line has been checked (import_torch): importing torch takes
+# about a second, and a mistyped family or map entry should not wait for it.
+torch = None
 
 PROTOCOL = "optconf/1"
 
-DTYPES = {
-    "float64": torch.float64,
-    "float32": torch.float32,
-    "bfloat16": torch.bfloat16,
-    "float16": torch.float16,
-}
+# The dtypes tried, by torch's names (getattr(torch, name)).
+DTYPES = ("float64", "float32", "bfloat16", "float16")
 
 # Set by --foreach: which of torch.optim's two code paths is checked.
 FOREACH = False
@@ -73,6 +67,15 @@ FOREACH = False
 CLASS_MODE = False
 # family -> Target: what this process runs, filled in at start-up.
 TARGETS = {}
+
+
+def import_torch():
+    global torch
+    try:
+        import torch as module
+    except ImportError as e:  # the wrong interpreter, most often: say which, in one line
+        raise StartupError(f"PyTorch cannot be imported by {sys.executable}: {e}") from None
+    torch = module
 
 
 class Unsupported(Exception):
@@ -135,7 +138,7 @@ def encode_tensor(t):
 # megabyte-sized tensor then costs a base64 decode instead of a million JSON numbers. Replies go
 # back the way the request's params came.
 
-BASE64_DTYPES = {"float32": ("f", torch.float32), "float64": ("d", torch.float64)}
+BASE64_DTYPES = {"float32": "f", "float64": "d"}  # array typecodes of the base64 dtypes
 
 
 def decode_base64_array(value, where):
@@ -152,7 +155,7 @@ def decode_base64_array(value, where):
         raw = base64.b64decode(text, validate=True)  # validate: refuse characters outside the alphabet
     except binascii.Error as e:
         raise ValueError(f"{where}: not standard base64 ({e})") from None
-    code, dtype = BASE64_DTYPES[name]
+    code, dtype = BASE64_DTYPES[name], getattr(torch, name)
     elements = array.array(code)
     if len(raw) % elements.itemsize:
         raise ValueError(f"{where}: base64 holds {len(raw)} bytes, not a multiple of {elements.itemsize} ({name})")
@@ -166,7 +169,7 @@ def decode_base64_array(value, where):
 
 def encode_base64_tensor(t, name):
     """A tensor as a base64 array of `name` (float32 holds bfloat16 and float16 values exactly)."""
-    code, dtype = BASE64_DTYPES[name]
+    code, dtype = BASE64_DTYPES[name], getattr(torch, name)
     t = t.detach().to(dtype).contiguous()
     try:
         data = t.numpy().tobytes()  # native byte order
@@ -290,19 +293,20 @@ class Layout:
         return None
 
 
-F32 = torch.float32
-# torch.optim 1.13's own classes: which holds its counter how (read from torch/optim/*.py, 1.13.1).
-TORCH_OPTIM = {
-    "sgd": (torch.optim.SGD, Layout(counter=None)),
-    "rmsprop": (torch.optim.RMSprop, Layout(counter=int)),
-    "adam": (torch.optim.Adam, Layout(counter=F32)),
-    "adamw": (torch.optim.AdamW, Layout(counter=F32)),
-    "adagrad": (torch.optim.Adagrad, Layout(counter=F32)),
-    "adadelta": (torch.optim.Adadelta, Layout(counter=int)),
-    "adamax": (torch.optim.Adamax, Layout(counter=F32)),
-    "nadam": (torch.optim.NAdam, Layout(counter=F32, scalars={"mu_product": F32})),
-    "radam": (torch.optim.RAdam, Layout(counter=F32)),
-}
+def torch_optim():
+    """torch.optim 1.13's own classes: which holds its counter how (read from torch/optim/*.py, 1.13.1)."""
+    F32 = torch.float32
+    return {
+        "sgd": (torch.optim.SGD, Layout(counter=None)),
+        "rmsprop": (torch.optim.RMSprop, Layout(counter=int)),
+        "adam": (torch.optim.Adam, Layout(counter=F32)),
+        "adamw": (torch.optim.AdamW, Layout(counter=F32)),
+        "adagrad": (torch.optim.Adagrad, Layout(counter=F32)),
+        "adadelta": (torch.optim.Adadelta, Layout(counter=int)),
+        "adamax": (torch.optim.Adamax, Layout(counter=F32)),
+        "nadam": (torch.optim.NAdam, Layout(counter=F32, scalars={"mu_product": F32})),
+        "radam": (torch.optim.RAdam, Layout(counter=F32)),
+    }
 
 
 class Target:
@@ -472,7 +476,7 @@ def check_asked(target, msg):
 def run_case(msg):
     target = TARGETS[msg["optimizer"]]  # handle() answered `unsupported` to any other family
     check_asked(target, msg)
-    dtype = DTYPES[msg["dtype"]]
+    dtype = getattr(torch, msg["dtype"])
 
     start = msg["state"].get("step", 0) if isinstance(msg["state"], dict) else 0
     limit = target.layout.counter_limit()
@@ -562,16 +566,43 @@ class StartupError(Exception):
     """A command line or class this adapter cannot run: one line on stderr, exit status 2."""
 
 
-def import_class(where):
-    """The class named by MODULE:CLASS, MODULE a dotted module on PYTHONPATH or a path to a .py file."""
+def is_file_path(module_name):
+    return module_name.endswith(".py") or os.sep in module_name
+
+
+def not_found(where, module_name, missing):
+    """A StartupError when the module found missing is MODULE itself or a package above it, else None."""
+    if missing and (module_name == missing or module_name.startswith(missing + ".")):
+        return StartupError(f"--class {where}: module {module_name} not found (PYTHONPATH={os.environ.get('PYTHONPATH', '')!r})")
+    return None
+
+
+def locate_class(where):
+    """MODULE and CLASS of MODULE:CLASS, once MODULE is known to exist: found without running it, before torch is imported."""
     module_name, colon, class_name = where.rpartition(":")
     if not colon or not module_name or not class_name:
         raise StartupError(f"--class {where!r}: expected MODULE:CLASS, e.g. mypkg.optim:MyAdam or path/to/my_adam.py:MyAdam")
+    if is_file_path(module_name):
+        if not os.path.isfile(os.path.abspath(module_name)):
+            raise StartupError(f"--class {where}: module file {module_name} not found")
+        return module_name, class_name
     try:
-        if module_name.endswith(".py") or os.sep in module_name:
+        missing = None if importlib.util.find_spec(module_name) else module_name  # runs the packages above it, not the module
+    except ModuleNotFoundError as e:
+        missing = e.name
+    except Exception:  # a package above it fails: import_class says how
+        missing = None
+    error = not_found(where, module_name, missing)
+    if error:
+        raise error
+    return module_name, class_name
+
+
+def import_class(where, module_name, class_name):
+    """The class named by MODULE:CLASS (located), MODULE a dotted module on PYTHONPATH or a path to a .py file."""
+    try:
+        if is_file_path(module_name):
             path = os.path.abspath(module_name)
-            if not os.path.isfile(path):
-                raise StartupError(f"--class {where}: module file {module_name} not found")
             sys.path.insert(0, os.path.dirname(path))  # so that it imports its neighbours as a script would
             name = os.path.splitext(os.path.basename(path))[0]
             spec = importlib.util.spec_from_file_location(name, path)
@@ -580,11 +611,10 @@ def import_class(where):
             spec.loader.exec_module(module)
         else:
             module = importlib.import_module(module_name)
-    except StartupError:
-        raise
     except ModuleNotFoundError as e:
-        if e.name and (module_name == e.name or module_name.startswith(e.name + ".")):
-            raise StartupError(f"--class {where}: module {module_name} not found (PYTHONPATH={os.environ.get('PYTHONPATH', '')!r})") from None
+        error = not_found(where, module_name, e.name)
+        if error:
+            raise error from None
         raise StartupError(f"--class {where}: importing {module_name} failed: {e}") from None
     except Exception as e:  # its own code failed: say so in one line
         raise StartupError(f"--class {where}: importing {module_name} failed: {type(e).__name__}: {e}") from None
@@ -633,7 +663,9 @@ def class_target(args):
     if len({"beta1", "beta2"} & set(hyper_keys)) == 1:  # one of PyTorch's pair: the other has no place
         raise StartupError("--hyper-map: map both beta1 and beta2 (your class takes them apart), or neither (it takes betas)")
     state_keys = parse_map(args.state_map, "--state-map", ["step"] + [n for n, _ in family.states])
-    cls = import_class(args.cls)
+    module_name, class_name = locate_class(args.cls)
+    import_torch()  # only now: every mistake above is reported without it
+    cls = import_class(args.cls, module_name, class_name)
     layout = Layout(counter=None, hyper_keys=hyper_keys, state_keys=state_keys)
     keywords = constructor_keywords(cls)
     fixed = {}
@@ -678,7 +710,7 @@ def learn_layout(target, state):
 
 
 def builtin_targets():
-    return {f: Target(f, cls, layout, f"torch.optim.{cls.__name__}") for f, (cls, layout) in TORCH_OPTIM.items()}
+    return {f: Target(f, cls, layout, f"torch.optim.{cls.__name__}") for f, (cls, layout) in torch_optim().items()}
 
 
 # --- The loop ------------------------------------------------------------------------------
@@ -752,13 +784,14 @@ def start(argv):
     args = parse_args(argv)
     FOREACH, CLASS_MODE = args.foreach, args.cls is not None
     if not CLASS_MODE:
+        import_torch()
         targets = builtin_targets()
         for t in targets.values():
-            t.dtypes = [name for name, dtype in DTYPES.items() if probe(t, dtype) is not None]
+            t.dtypes = [name for name in DTYPES if probe(t, getattr(torch, name)) is not None]
         return targets
     target = class_target(args)
-    for name, dtype in DTYPES.items():
-        state = probe(target, dtype)
+    for name in DTYPES:
+        state = probe(target, getattr(torch, name))
         if state is None:
             continue
         if not target.dtypes:

@@ -14,14 +14,16 @@ file lists it in the dtype, and the step's outputs are held to the single-step b
 --form trajectory runs each case from its inputs instead and holds every step to the bound
 carried along the whole trajectory (GOLD-4, GOLD-6).
 
-    python3 conformance/golden/check_golden.py [FOLDER] [--device cuda] [--mode foreach|fused]
-                                               [--dtypes float32,bfloat16] [--form trajectory]
+    python3 conformance/golden/check_golden.py [FOLDER] [--device cuda] [--mode single,foreach,fused]
+                                               [--dtypes float32,bfloat16] [--form step-wise,trajectory]
                                                [--files adam-float32.json,...]
 
 --device and --mode check the other code paths a GPU session has: CUDA tensors, and torch's
 foreach and fused implementations (fused is CUDA-only in torch 1.13; families without it are
 skipped). bfloat16 and float16 are checked where a file gives expectations for them. --files
-checks only the files named.
+checks only the files named. --mode and --form each take one value or several, comma-separated:
+every mode is checked in every form, from one start of torch and one reading of the files, with
+a summary line for each (FAIL lines come before the summary of the mode and form they belong to).
 
 Known defects (spec/defects.md, GOLD-8). torch 1.13 has three: single-tensor NAdam counts mu_t
 twice (DEFECT-2), foreach RAdam has no eps (DEFECT-1), foreach Adagrad computes its decayed step
@@ -29,8 +31,9 @@ size in float32 (DEFECT-3). A file whose `known_defects` names the defect of the
 checked is failed by it, as any other wrong output is; its FAIL line ends with
 "-- known defect <id> (<upstream>)" and the summary counts them. They are not passes.
 
-Prints one line per failure and a summary `N passed, M failed (K skipped)`; exits 1 on any
-failure, hash mismatch or unknown format, 2 when --files names a file the manifest does not list.
+Prints one line per failure and a summary `N passed, M failed (K skipped)` per mode and form;
+exits 1 on any failure, hash mismatch or unknown format, 2 when --files names a file the manifest
+does not list or --mode or --form a value it does not know.
 """
 
 import argparse
@@ -41,12 +44,14 @@ import os
 import sys
 from fractions import Fraction
 
-import torch
+# Imported by main once the command line and the file names are checked: a refusal needs no torch,
+# whose import takes about a second.
+torch = None
 
+# torch.optim's class for each family (getattr(torch.optim, name)).
 TORCH = {
-    "sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "rmsprop": torch.optim.RMSprop,
-    "adagrad": torch.optim.Adagrad, "adadelta": torch.optim.Adadelta, "adamax": torch.optim.Adamax,
-    "nadam": torch.optim.NAdam, "radam": torch.optim.RAdam,
+    "sgd": "SGD", "adam": "Adam", "adamw": "AdamW", "rmsprop": "RMSprop", "adagrad": "Adagrad",
+    "adadelta": "Adadelta", "adamax": "Adamax", "nadam": "NAdam", "radam": "RAdam",
 }
 # The known defects of torch.optim 1.13 (spec/defects.md): the code path that has each, and how a
 # report names it. A file whose `known_defects` lists the id for the dtype that failed is reported
@@ -61,8 +66,9 @@ UPSTREAM = {
     "torch-1.13/nadam-mu-product": "fixed by pytorch/pytorch#92699",
     "torch-1.13/adagrad-foreach-lr-float32": "no fix identified; PyTorch 2.x computes it in double",
 }
-DTYPES = {"float32": torch.float32, "float64": torch.float64, "bfloat16": torch.bfloat16, "float16": torch.float16}
-DTYPE_NAMES = {v: k for k, v in DTYPES.items()}
+DTYPES = ("float32", "float64", "bfloat16", "float16")  # torch's names (getattr(torch, name))
+MODES = ("single", "foreach", "fused")
+FORMS = ("step-wise", "trajectory")
 DEVICE = "cpu"
 MODE = "single"
 FORM = "step-wise"
@@ -154,7 +160,7 @@ def run(case, dtype):
     """GOLD-6: the case through torch.optim from its inputs: per step, params and state as lists of doubles."""
     family = case["optimizer"]
     p = tensor(case["params"], dtype).requires_grad_(True)
-    optimizer = TORCH[family]([p], **torch_kwargs(case["hyper"]), **mode_kwargs(family))
+    optimizer = getattr(torch.optim, TORCH[family])([p], **torch_kwargs(case["hyper"]), **mode_kwargs(family))
     group = optimizer.param_groups[0]
     if case["state"] is not None:
         apply_overrides(group, case["steps"][0].get("hyper", {}))
@@ -168,13 +174,14 @@ def run(case, dtype):
     return out
 
 
-def run_step(golden, k, dtype, hyper):
+def run_step(golden, k, dtype_name, hyper):
     """GOLD-7: step k alone through torch.optim, from the state before it (step 1: the case's inputs), under `hyper` (NOTE-3)."""
     case = golden["case"]
     family = case["optimizer"]
-    before = golden["expected"][k]["dtypes"][DTYPE_NAMES[dtype]]["step_wise"]["before"] if k else case
+    dtype = getattr(torch, dtype_name)
+    before = golden["expected"][k]["dtypes"][dtype_name]["step_wise"]["before"] if k else case
     p = tensor(before["params"], dtype).requires_grad_(True)
-    optimizer = TORCH[family]([p], **torch_kwargs(hyper), **mode_kwargs(family))
+    optimizer = getattr(torch.optim, TORCH[family])([p], **torch_kwargs(hyper), **mode_kwargs(family))
     if before["state"] is not None:
         load_state(optimizer, p, family, before["state"], dtype)
     p.grad = tensor(case["steps"][k]["grad"], dtype)
@@ -244,9 +251,8 @@ def compare(step, outs, params, state):
 
 def check_file(golden, dtype):
     """The first failure of one file in one dtype, as text, or None."""
-    torch_dtype = DTYPES[dtype]
     if FORM == "trajectory":
-        for expected, (params, state) in zip(golden["expected"], run(golden["case"], torch_dtype)):
+        for expected, (params, state) in zip(golden["expected"], run(golden["case"], getattr(torch, dtype))):
             problem = compare(expected["step"], trajectory_expectation(expected, dtype), params, state)
             if problem:
                 return problem
@@ -254,47 +260,49 @@ def check_file(golden, dtype):
     hyper = dict(golden["case"]["hyper"])
     for k, expected in enumerate(golden["expected"]):
         hyper.update(golden["case"]["steps"][k].get("hyper", {}))  # NOTE-3: in force from this step on
-        params, state = run_step(golden, k, torch_dtype, dict(hyper))
+        params, state = run_step(golden, k, dtype, dict(hyper))
         problem = compare(expected["step"], step_wise_expectation(expected, k, dtype), params, state)
         if problem:
             return f"{problem} (step-wise)"
     return None
 
 
-def main(argv):
-    global DEVICE, MODE, FORM
-    parser = argparse.ArgumentParser(description="Check torch.optim against the optconf golden traces.")
-    parser.add_argument("folder", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--mode", choices=["single", "foreach", "fused"], default="single")
-    parser.add_argument("--dtypes", default="float32,float64")
-    parser.add_argument("--form", choices=["step-wise", "trajectory"], default="step-wise")
-    parser.add_argument("--files", help="only these files, comma-separated names as in manifest.json")
-    args = parser.parse_args(argv)
-    folder, DEVICE, MODE, FORM = args.folder, args.device, args.mode, args.form
-    wanted = [d for d in args.dtypes.split(",") if d in DTYPES]
-    with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
-        manifest = json.load(f)
-    only = set(args.files.split(",")) if args.files else None
-    unknown = sorted((only or set()) - {entry["file"] for entry in manifest["files"]})
+def choices(option, text, known):
+    """A comma-separated list of values of `option`, each one of `known`, in the order given; None if one is not."""
+    values = list(dict.fromkeys(text.split(",")))
+    unknown = [v for v in values if v not in known]
     if unknown:
-        print(f"check_golden.py: not in {os.path.join(folder, 'manifest.json')}: {', '.join(unknown)}", file=sys.stderr)
-        return 2
-    passed = failed = skipped = unsupported = 0
-    defects = {}
+        print(f"check_golden.py: {option} {', '.join(unknown)}: expected one or more of {', '.join(known)}", file=sys.stderr)
+        return None
+    return values
+
+
+def read_files(folder, manifest, only):
+    """Each listed file (or only those named) as (name, golden), or (name, why it is refused): hash and format (GOLD-1)."""
+    files = []
     for entry in manifest["files"]:
         if only is not None and entry["file"] not in only:
             continue
-        path = os.path.join(folder, entry["file"])
-        with open(path, "rb") as f:
+        with open(os.path.join(folder, entry["file"]), "rb") as f:
             data = f.read()
         if hashlib.sha256(data).hexdigest() != entry["sha256"]:
-            print(f"FAIL {entry['file']}: SHA-256 does not match manifest.json")
-            failed += 1
+            files.append((entry["file"], "SHA-256 does not match manifest.json"))
             continue
         golden = json.loads(data, parse_int=lambda s: -0.0 if s == "-0" else int(s))
         if golden.get("format") != FORMAT:
-            print(f"FAIL {entry['file']}: format {golden.get('format')!r} is not {FORMAT} (GOLD-1)")
+            files.append((entry["file"], f"format {golden.get('format')!r} is not {FORMAT} (GOLD-1)"))
+            continue
+        files.append((entry["file"], golden))
+    return files
+
+
+def check_all(files, wanted):
+    """Every file in every wanted dtype on the current MODE and FORM: FAIL lines, then the summary. True when none failed."""
+    passed = failed = skipped = unsupported = 0
+    defects = {}
+    for name, golden in files:
+        if isinstance(golden, str):  # refused before any replay: a failure in every mode and form
+            print(f"FAIL {name}: {golden}")
             failed += 1
             continue
         case = golden["case"]
@@ -306,7 +314,7 @@ def main(argv):
             try:
                 problem = check_file(golden, dtype)
             except (RuntimeError, ValueError, TypeError) as e:  # this torch cannot run it (no float16 Adam on CPU, no fused AdamW in 1.13)
-                print(f"UNSUPPORTED {entry['file']} {dtype}: {str(e).splitlines()[0]}")
+                print(f"UNSUPPORTED {name} {dtype}: {str(e).splitlines()[0]}")
                 unsupported += 1
                 continue
             if problem is None:
@@ -317,12 +325,44 @@ def main(argv):
             named = f" -- known defect {defect} ({UPSTREAM[defect]})" if defect else ""
             if defect:
                 defects[defect] = defects.get(defect, 0) + 1
-            print(f"FAIL {entry['file']} {dtype}: {problem}{named}")
+            print(f"FAIL {name} {dtype}: {problem}{named}")
     known = "".join(f"; {n} of them known defect {d}" for d, n in sorted(defects.items()))
     print(f"torch {torch.__version__} {DEVICE} {MODE} {FORM}: {passed} passed, {failed} failed{known} "
           f"({skipped} files skipped: variants and families torch.optim does not have"
           f"{f'; {unsupported} unsupported by this torch' if unsupported else ''})")
-    return 1 if failed else 0
+    return failed == 0
+
+
+def main(argv):
+    global torch, DEVICE, MODE, FORM
+    parser = argparse.ArgumentParser(description="Check torch.optim against the optconf golden traces.")
+    parser.add_argument("folder", nargs="?", default=os.path.dirname(os.path.abspath(__file__)))
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--mode", default="single", help=f"one or more of {', '.join(MODES)}, comma-separated")
+    parser.add_argument("--dtypes", default="float32,float64")
+    parser.add_argument("--form", default="step-wise", help=f"one or more of {', '.join(FORMS)}, comma-separated")
+    parser.add_argument("--files", help="only these files, comma-separated names as in manifest.json")
+    args = parser.parse_args(argv)
+    folder, DEVICE = args.folder, args.device
+    modes, forms = choices("--mode", args.mode, MODES), choices("--form", args.form, FORMS)
+    if modes is None or forms is None:
+        return 2
+    wanted = [d for d in args.dtypes.split(",") if d in DTYPES]
+    with open(os.path.join(folder, "manifest.json"), encoding="utf-8") as f:
+        manifest = json.load(f)
+    only = set(args.files.split(",")) if args.files else None
+    unknown = sorted((only or set()) - {entry["file"] for entry in manifest["files"]})
+    if unknown:
+        print(f"check_golden.py: not in {os.path.join(folder, 'manifest.json')}: {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    import torch as imported
+    torch = imported
+    files = read_files(folder, manifest, only)
+    ok = True
+    for MODE in modes:
+        for FORM in forms:
+            ok = check_all(files, wanted) and ok
+    return 0 if ok else 1
 
 
 if __name__ == "__main__":

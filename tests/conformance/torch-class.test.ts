@@ -50,11 +50,11 @@ describe('torch_optim.py --class: hand-written optimizers are conformant', () =>
 
   it('PROTO-4 · ADAM-6 · a class whose constructor has no amsgrad is declared with amsgrad pinned; its state (m, v, a float64 tensor t) loads through --state-map; conformant', async () => {
     const argv = byPath('my_adam.py', 'MyPlainAdam', 'adam', '--state-map', 'step=t', 'exp_avg=m', 'exp_avg_sq=v');
+    // one process for the hello and the check (a torch import each otherwise): the runner's own hello is the second it answers
     const impl = spawnImplementation(argv);
     const hello = await impl.hello();
-    await impl.close?.();
     expect(hello.supports).toEqual([{ optimizer: 'adam', dtypes: ['float64', 'float32', 'bfloat16'], fixed: { amsgrad: false } }]);
-    const report = await checkImplementation(spawnImplementation(argv), { optimizer: 'adam', dtype: 'float64', runs: RUNS, seed: SEED });
+    const report = await checkImplementation(impl, { optimizer: 'adam', dtype: 'float64', runs: RUNS, seed: SEED });
     expect(report.verdict, formatReport(report)).toBe('conformant');
     const target = report.targets[0];
     expect(target.skipped, 'cases from a given state were loaded, not refused').toBe(0);
@@ -65,13 +65,13 @@ describe('torch_optim.py --class: hand-written optimizers are conformant', () =>
 describe('torch_optim.py --class: names mapped', () => {
   it('PROTO-4 · RMSPROP-1 · RMSPROP-2 · RMSPROP-4 · an RMSprop under Keras’s names (--hyper-map alpha=rho eps=epsilon, --state-map square_avg=ms) with no decay, momentum or centring: those pinned, from given states too, conformant', async () => {
     const argv = byPath('my_rmsprop.py', 'MyRMSprop', 'rmsprop', '--hyper-map', 'alpha=rho', 'eps=epsilon', '--state-map', 'square_avg=ms');
+    // one process for the hello and the check (a torch import each otherwise): the runner's own hello is the second it answers
     const impl = spawnImplementation(argv);
     const hello = await impl.hello();
-    await impl.close?.();
     expect(hello.supports).toEqual([
       { optimizer: 'rmsprop', dtypes: ['float64', 'float32', 'bfloat16'], fixed: { weight_decay: 0, momentum: 0, centered: false } },
     ]);
-    const report = await checkImplementation(spawnImplementation(argv), { optimizer: 'rmsprop', dtype: 'float64', runs: RUNS, seed: SEED });
+    const report = await checkImplementation(impl, { optimizer: 'rmsprop', dtype: 'float64', runs: RUNS, seed: SEED });
     expect(report.verdict, formatReport(report)).toBe('conformant');
     const target = report.targets[0];
     expect(target.skipped, 'cases from a given state were loaded (no counter: RMSprop does not count)').toBe(0);
@@ -187,6 +187,7 @@ describe('torch_optim.py --class: what it cannot load or run', () => {
       /'rate' is not one of optconf's names here \(lr, beta1/,
     ],
   ];
+  // Those that need no torch (the family, the maps, a module not there) are found before the adapter imports it.
   it(`PROTO-8 · start-up failures end the adapter with one line on stderr and exit 2: ${startupErrors.map(([what]) => what).join('; ')}`, async () => {
     const results = await Promise.all(startupErrors.map(([, argv]) => converse(argv, [{ op: 'hello', protocol: 'optconf/1' }])));
     results.forEach(({ code, replies, stderr }, k) => {

@@ -40,83 +40,133 @@ describe('GOLD-6 · GOLD-8 · torch.optim 1.13 against the golden files', () => 
     expect(report.targets.filter((t) => t.verdict === 'pass').length, 'targets passed').toBeGreaterThan(8);
   });
 
+  // One check_golden.py process for both paths in both forms (one torch import and one reading of
+  // the files, not four: ~1.2 s of CPU each); each test reads its own section of the output.
+  let everyPath: ReturnType<typeof checkGoldenPy>[] | undefined;
+  const sectionOf = (mode: string, form: string) => {
+    everyPath ??= checkGoldenPySections(['--mode', 'single,foreach', '--form', 'step-wise,trajectory', '--dtypes', 'float64,float32,bfloat16,float16']);
+    const section = everyPath.find((r) => r.summary.includes(` cpu ${mode} ${form}: `));
+    return section ?? expect.fail(`no summary for ${mode} ${form} in:\n${everyPath.map((r) => r.out).join('')}`);
+  };
   for (const mode of ['single', 'foreach'] as const) {
     for (const form of ['step-wise', 'trajectory'] as const) {
       it(`GOLD-4 · GOLD-7 · GOLD-8 · check_golden.py passes torch.optim ${mode} ${form} in every dtype it runs, failing exactly the files that declare this path's known defects, by name`, () => {
-        const r = checkGoldenPy(['--mode', mode, '--form', form, '--dtypes', 'float64,float32,bfloat16,float16']);
+        const r = sectionOf(mode, form);
         const want = torchDefectFailures(mode);
         expect(want.size > 0, `${mode}: some file catches a defect of this path`).toBe(true);
         expect(r.status, r.out).toBe(1);
         expect(r.failures, r.out).toEqual(want);
-        expect(r.out).toMatch(new RegExp(`cpu ${mode} ${form}: \\d+ passed, ${want.size} failed`));
+        expect(r.summary).toMatch(new RegExp(`cpu ${mode} ${form}: \\d+ passed, ${want.size} failed`));
         expect(r.passed, 'file × dtype checks passed').toBeGreaterThan(60);
       });
     }
   }
 
+  /**
+   * One copy of the folder with an edit for each test below, each in a file of its own (so no edit
+   * can cause or hide another's failure), checked by one check_golden.py process in both forms —
+   * one torch import, not four — each test reading the lines of its own file.
+   */
+  const EDITED = { format: 'sgd-nesterov-float32.json', stepWise: 'sgd-dampening-float32.json', value: 'adam-float32.json' };
+  let edited: { stepWise: CheckGoldenPy; trajectory: CheckGoldenPy } | undefined;
+  const editedRun = () => (edited ??= checkEdited());
+  function checkEdited() {
+    const dir = tempCopy();
+    const edit = (file: string, change: (g: GoldenFile, text: string) => string) => {
+      const path = join(dir, file);
+      const before = readFileSync(path, 'utf8');
+      const text = change(JSON.parse(before) as GoldenFile, before);
+      writeFileSync(path, text);
+      rehash(dir, file, text);
+    };
+    /** a value moved by a thousandth: far outside its allowed error */
+    const moved = (x: string) => String(Number(x) + Math.abs(Number(x)) * 1e-3 + 1e-3);
+    edit(EDITED.format, (_, text) => text.replace('"format": "optconf-golden/2"', '"format": "optconf-golden/1"'));
+    edit(EDITED.stepWise, (g) => {
+      const sw = g.expected[2].dtypes.float32.step_wise!;
+      sw.params.expected[1] = moved(sw.params.expected[1]);
+      return serializeGolden(g);
+    });
+    edit(EDITED.value, (g) => {
+      g.expected[0].params[0] = moved(g.expected[0].params[0]);
+      return serializeGolden(g);
+    });
+    const sections = checkGoldenPySections([dir, '--form', 'step-wise,trajectory', '--files', Object.values(EDITED).join(',')]);
+    const [stepWise, trajectory] = [/ single step-wise: /, / single trajectory: /].map(
+      (form) => sections.find((r) => form.test(r.summary)) ?? expect.fail(`no ${form.source} summary in:\n${sections.map((r) => r.out).join('')}`),
+    );
+    return { stepWise, trajectory };
+  }
+  /** The lines of a section of the run that name `file`. */
+  const linesOf = (r: CheckGoldenPy, file: string) => r.out.split('\n').filter((l) => l.includes(` ${file}`));
+
   it('GOLD-7 · check_golden.py refuses a format it does not know, and a file name the manifest does not list', () => {
     const typo = checkGoldenPy(['--files', 'adam-float32.json,adam-flaot32.json']);
     expect(typo.status, typo.out).toBe(2);
     expect(typo.out).toMatch(/not in .*manifest\.json: adam-flaot32\.json/);
-    const dir = tempCopy();
-    const path = join(dir, 'sgd-nesterov-float32.json');
-    const text = readFileSync(path, 'utf8').replace('"format": "optconf-golden/2"', '"format": "optconf-golden/1"');
-    writeFileSync(path, text);
-    rehash(dir, 'sgd-nesterov-float32.json', text);
-    const old = checkGoldenPy([dir, '--files', 'sgd-nesterov-float32.json']);
-    expect(old.status, old.out).toBe(1);
-    expect(old.out).toMatch(/FAIL sgd-nesterov-float32\.json: format 'optconf-golden\/1' is not optconf-golden\/2/);
+    const { stepWise } = editedRun();
+    expect(stepWise.status, stepWise.out).toBe(1);
+    expect(linesOf(stepWise, EDITED.format), stepWise.out).toEqual([`FAIL ${EDITED.format}: format 'optconf-golden/1' is not optconf-golden/2 (GOLD-1)`]);
   });
 
   it('GOLD-7 · check_golden.py step-wise fails on a changed step-wise expectation that the trajectory form does not read', () => {
-    const dir = tempCopy();
-    const path = join(dir, 'sgd-nesterov-float32.json');
-    const g = JSON.parse(readFileSync(path, 'utf8')) as GoldenFile;
-    const sw = g.expected[2].dtypes.float32.step_wise!;
-    const x = Number(sw.params.expected[1]);
-    sw.params.expected[1] = String(x + Math.abs(x) * 1e-3 + 1e-3);
-    const text = serializeGolden(g);
-    writeFileSync(path, text);
-    rehash(dir, 'sgd-nesterov-float32.json', text);
-    const stepWise = spawnSync('/usr/bin/python3', [join(GOLDEN_DIR, 'check_golden.py'), dir, '--files', 'sgd-nesterov-float32.json'], {
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
-    expect(stepWise.status, stepWise.stdout + stepWise.stderr).toBe(1);
-    expect(stepWise.stdout).toMatch(/FAIL sgd-nesterov-float32\.json float32: step 3 params\[1\].*\(step-wise\)/);
-    const trajectory = spawnSync(
-      '/usr/bin/python3',
-      [join(GOLDEN_DIR, 'check_golden.py'), dir, '--form', 'trajectory', '--files', 'sgd-nesterov-float32.json'],
-      {
-        encoding: 'utf8',
-        timeout: 120_000,
-      },
-    );
-    expect(trajectory.status, trajectory.stdout + trajectory.stderr).toBe(0);
+    const { stepWise, trajectory } = editedRun();
+    expect(linesOf(stepWise, EDITED.stepWise), stepWise.out).toEqual([
+      expect.stringMatching(/^FAIL sgd-dampening-float32\.json float32: step 3 params\[1\].*\(step-wise\)$/),
+    ]);
+    expect(stepWise.status, stepWise.out).toBe(1);
+    // the trajectory form passes it: no FAIL (nor UNSUPPORTED) line names it, and it was checked (not skipped)
+    expect(linesOf(trajectory, EDITED.stepWise), trajectory.out).toEqual([]);
+    expect(trajectory.summary, 'the file checked in the trajectory form').toMatch(/: [1-9]\d* passed, .*\(0 files skipped/);
   });
 
   it('GOLD-4 · check_golden.py fails on a changed expected value (manifest re-hashed), naming the file', () => {
-    const dir = tempCopy();
-    const path = join(dir, 'sgd-nesterov-float32.json');
-    const g = JSON.parse(readFileSync(path, 'utf8')) as GoldenFile;
-    // Move the step-1 expectation of params[0] by a thousandth: far outside its allowed error.
-    const x = Number(g.expected[0].params[0]);
-    g.expected[0].params[0] = String(x + Math.abs(x) * 1e-3 + 1e-3);
-    const text = serializeGolden(g);
-    writeFileSync(path, text);
-    rehash(dir, 'sgd-nesterov-float32.json', text);
-    const r = checkGoldenPy([dir, '--files', 'sgd-nesterov-float32.json']);
-    expect(r.status, r.out).toBe(1);
-    expect(r.out).toMatch(/FAIL sgd-nesterov-float32\.json float32: step 1 params\[0\]/);
+    const { stepWise } = editedRun();
+    expect(stepWise.status, stepWise.out).toBe(1);
+    const lines = linesOf(stepWise, EDITED.value);
+    expect(lines, stepWise.out).toContainEqual(expect.stringMatching(/^FAIL adam-float32\.json float32: step 1 params\[0\]/));
+    // the step-1 value is every dtype's exact value, so float64 fails too; nothing else is said of the file
+    for (const line of lines) expect(line).toMatch(/^FAIL adam-float32\.json \w+: step 1 params\[0\]/);
   });
 });
 
-/** check_golden.py's run: exit status, output, checks passed, and each failure (`file dtype`) with the known defect it names ('' for none). */
-function checkGoldenPy(args: readonly string[]): { status: number | null; out: string; passed: number; failures: Map<string, string> } {
+/** check_golden.py's result on one mode and form: exit status, output, its summary line, checks passed, and each failure (`file dtype`) with the known defect it names ('' for none). */
+interface CheckGoldenPy {
+  status: number | null;
+  out: string;
+  summary: string;
+  passed: number;
+  failures: Map<string, string>;
+}
+
+/** check_golden.py's run on one mode and form. */
+function checkGoldenPy(args: readonly string[]): CheckGoldenPy {
   const r = spawnSync('/usr/bin/python3', [join(GOLDEN_DIR, 'check_golden.py'), ...args], { encoding: 'utf8', timeout: 120_000 });
+  return resultOf(r.status, r.stdout + r.stderr);
+}
+
+/**
+ * check_golden.py's run on several modes and forms, split into one result per summary line (each
+ * mode and form's FAIL lines come before its summary); a section's status is what a run of that
+ * mode and form alone would exit with (1: a failure in it). A process that ends otherwise (a crash,
+ * a refusal) gives one section with its own status.
+ */
+function checkGoldenPySections(args: readonly string[]): CheckGoldenPy[] {
+  const r = spawnSync('/usr/bin/python3', [join(GOLDEN_DIR, 'check_golden.py'), ...args], { encoding: 'utf8', timeout: 180_000 });
+  const sections = [...r.stdout.matchAll(/^(?:(?!torch \S+ \S+ \S+ \S+: ).*\n)*torch \S+ \S+ \S+ \S+: .*\n/gm)].map((m) => m[0]);
+  if (r.status !== 1 && r.status !== 0) return [resultOf(r.status, r.stdout + r.stderr)];
+  if (sections.join('') !== r.stdout) return [resultOf(r.status, `${r.stdout}${r.stderr}\n(output not in sections, each ending with a summary)`)];
+  return sections.map((out) => {
+    const section = resultOf(r.status, out);
+    return { ...section, status: section.failures.size > 0 || / [1-9]\d* failed/.test(section.summary) ? 1 : 0 };
+  });
+}
+
+function resultOf(status: number | null, out: string): CheckGoldenPy {
   const failures = new Map<string, string>();
-  for (const m of r.stdout.matchAll(/^FAIL (\S+) (\w+): .*?(?: -- known defect (\S+) \(.*\))?$/gm)) failures.set(`${m[1]} ${m[2]}`, m[3] ?? '');
-  return { status: r.status, out: r.stdout + r.stderr, passed: Number(/(\d+) passed/.exec(r.stdout)?.[1] ?? -1), failures };
+  for (const m of out.matchAll(/^FAIL (\S+) (\w+): .*?(?: -- known defect (\S+) \(.*\))?$/gm)) failures.set(`${m[1]} ${m[2]}`, m[3] ?? '');
+  const summary = /^torch .*: \d+ passed, .*$/m.exec(out)?.[0] ?? '';
+  return { status, out, summary, passed: Number(/(\d+) passed/.exec(summary)?.[1] ?? -1), failures };
 }
 
 /**
@@ -128,12 +178,15 @@ const TORCH_PATH_DEFECTS = {
   foreach: ['torch-1.13/radam-foreach-eps', 'torch-1.13/adagrad-foreach-lr-float32'],
 } as const;
 
+/** Each golden file's `known_defects`, read once (the files hold megabytes; five tests ask). */
+let declared: [string, NonNullable<GoldenFile['known_defects']>][] | undefined;
+const declaredDefects = () => (declared ??= manifest.files.map(({ file }) => [file, load(file).known_defects ?? {}]));
+
 /** The `file dtype` checks torch 1.13 must fail on a code path: those whose golden file declares one of its defects (GOLD-8), with the defect. */
 function torchDefectFailures(mode: keyof typeof TORCH_PATH_DEFECTS): Map<string, string> {
   const want = new Map<string, string>();
-  for (const { file } of manifest.files) {
-    const g = load(file);
-    for (const [id, dtypes] of Object.entries(g.known_defects ?? {}))
+  for (const [file, knownDefects] of declaredDefects()) {
+    for (const [id, dtypes] of Object.entries(knownDefects))
       if ((TORCH_PATH_DEFECTS[mode] as readonly string[]).includes(id)) for (const d of dtypes) want.set(`${file} ${d}`, id);
   }
   return want;
