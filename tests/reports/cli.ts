@@ -17,13 +17,16 @@ export function optconf(...args: string[]): Ran {
  * The same without blocking the test worker: a test file's commands that mostly wait (a second of
  * tsx start-up each) run at once under `describe.concurrent`.
  */
-export function optconfAsync(...args: string[]): Promise<Ran> {
-  const child = spawn(process.execPath, ['bin/optconf.js', ...args], { cwd: ROOT, timeout: 120_000 });
-  const [stdout, stderr] = [[] as Buffer[], [] as Buffer[]];
-  child.stdout.on('data', (c: Buffer) => stdout.push(c));
-  child.stderr.on('data', (c: Buffer) => stderr.push(c));
+export const optconfAsync = (...args: string[]): Promise<Ran> => ranAsync(process.execPath, ['bin/optconf.js', ...args]);
+
+/** Any command run in the repository, without blocking the worker, and what it printed. */
+export function ranAsync(file: string, args: readonly string[], env: NodeJS.ProcessEnv = process.env): Promise<Ran> {
+  const child = spawn(file, args, { cwd: ROOT, env, timeout: 120_000 });
+  let [stdout, stderr] = ['', ''];
+  child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
   return new Promise((resolve, reject) => {
     child.once('error', reject);
-    child.once('close', (status) => resolve({ status, stdout: Buffer.concat(stdout).toString('utf8'), stderr: Buffer.concat(stderr).toString('utf8') }));
+    child.once('close', (status) => resolve({ status, stdout, stderr }));
   });
 }
