@@ -46,6 +46,11 @@ export interface CheckOptions {
   readonly shard?: Shard;
   /** skip fingerprinting a failure against the named variants */
   readonly fingerprint?: boolean;
+  /**
+   * false: report the first failing case as found, unshrunk (its report says so), for a check that
+   * needs only that a failure is found and named — the mutant corpus; the fingerprint is taken on that case
+   */
+  readonly shrink?: boolean;
   readonly caseTimeoutMs?: number;
   readonly startupTimeoutMs?: number;
   readonly onProgress?: (event: { target: string; done: number; total: number }) => void;
@@ -268,7 +273,7 @@ async function checkTarget(check: TargetRun): Promise<TargetResult> {
     gathered.add(c, o, index);
     options.onProgress?.({ target: label, done: gathered.cases, total });
   };
-  const run = await runProperty({ ...check, def, shrink: true, onCase, sampling: gathered.sampleCap > 0, shard: options.shard });
+  const run = await runProperty({ ...check, def, shrink: options.shrink !== false, onCase, sampling: gathered.sampleCap > 0, shard: options.shard });
   const narrowed = run.counterexample ? await narrowFailure(check, def, run.counterexample, run.outcome) : undefined;
   const counterexample = narrowed?.c ?? run.counterexample;
   const outcome = narrowed?.outcome ?? run.outcome;
@@ -290,7 +295,7 @@ async function checkTarget(check: TargetRun): Promise<TargetResult> {
   if (verdict === 'skipped') return { ...base, verdict, note: 'the implementation answered every case `unsupported`' };
   if (verdict === 'pass') return { ...base, verdict };
   if (!counterexample) return { ...base, verdict, failure: undefined, note: `the check stopped: ${String(run.details.errorInstance ?? 'unknown error')}` };
-  const failure = failureOf(run, counterexample, outcome, seed, options.path, answering);
+  const failure = failureOf(run, counterexample, outcome, seed, options, answering);
   // PROTO-8: a protocol failure computed nothing to compare with a variant
   const fingerprinting = !failure.protocol && options.fingerprint !== false && options.variant === undefined && (await answering.ready());
   const fingerprint = fingerprinting ? await fingerprintOf(check, counterexample) : undefined;
@@ -308,7 +313,7 @@ function failureOf(
   minimal: Case,
   outcome: Outcome | undefined,
   seed: number,
-  path: string | undefined,
+  { path, shrink }: CheckOptions,
   answering: Answering,
 ): Failure {
   const message = outcome?.message ?? 'failed';
@@ -325,6 +330,7 @@ function failureOf(
     ...(outcome?.protocol ? { protocol: true } : {}),
     ...(firstMessage !== undefined && firstMessage !== message ? { firstMessage } : {}),
     ...(run.counts.unasked > 0 ? { shrinkStopped: `${run.counts.unasked} smaller candidates not asked: ${answering.cannot}` } : {}),
+    ...(shrink === false && path === undefined ? { shrinkStopped: 'not shrunk (shrink: false)' } : {}),
   };
 }
 

@@ -13,7 +13,7 @@ import { JsonLineReader, lineChunks } from '../../conformance/protocol/stream-js
 import { encodeRequestArrays } from '../../conformance/protocol/tensor-arrays.ts';
 import { cameAsBase64, decodeBase64Array, decodeWireArray, encodeBase64Array } from '../../conformance/protocol/wire.ts';
 import type { Dtype } from '../../reference/dtype.ts';
-import { optconf } from '../reports/cli.ts';
+import { optconfAsync } from '../reports/cli.ts';
 
 /** Little-endian bytes of values in base64, written independently of the code under test (a DataView). */
 function base64Of(values: readonly number[], dtype: 'float32' | 'float64'): string {
@@ -243,7 +243,8 @@ async function converse(name: string, messages: readonly unknown[]): Promise<any
     .map((l) => JSON.parse(l));
 }
 
-describe('PROTO-9 · optconf serve float and optconf serve reference speak base64 arrays', () => {
+// The tests below mostly wait on `optconf serve` processes starting (tsx): they run at once.
+describe.concurrent('PROTO-9 · optconf serve float and optconf serve reference speak base64 arrays', () => {
   const hello = { op: 'hello', protocol: 'optconf/1' };
   const cases: RunRequest[] = [
     { ...requestOf('float32', [1, -0, 2 ** -149, Math.fround(0.1)]), id: 'f32' },
@@ -305,21 +306,21 @@ describe('PROTO-9 · optconf serve float and optconf serve reference speak base6
   });
 });
 
-describe('PROTO-9 · the runner with base64 arrays and with --json-arrays', () => {
+describe.concurrent('PROTO-9 · the runner with base64 arrays and with --json-arrays', () => {
   for (const name of ['float', 'reference']) {
     it(`PROTO-9 · optconf serve ${name} as a process: the same report either way`, async () => {
       const serve = (jsonArrays: boolean) => spawnImplementation([process.execPath, 'bin/optconf.js', 'serve', name], undefined, { jsonArrays });
       // few runs: the point is the encoding, in every dtype, not the optimizer
       const options = { optimizer: 'adam', runs: 5, seed: 17 } as const;
-      const [base64, json] = [await checkImplementation(serve(false), options), await checkImplementation(serve(true), options)];
+      const [base64, json] = await Promise.all([checkImplementation(serve(false), options), checkImplementation(serve(true), options)]);
       expect(base64.verdict).toBe('conformant');
       expect(base64).toEqual(json);
     });
   }
 
-  it('PROTO-9 · optconf run --json-arrays is accepted and gives the same report', () => {
+  it('PROTO-9 · optconf run --json-arrays is accepted and gives the same report', async () => {
     const args = ['run', '--impl', `${process.execPath} bin/optconf.js serve float`, '--optimizer', 'sgd', '--dtype', 'float32', '--runs', '10', '--seed', '2'];
-    const [base64, json] = [optconf(...args), optconf(...args, '--json-arrays')];
+    const [base64, json] = await Promise.all([optconfAsync(...args), optconfAsync(...args, '--json-arrays')]);
     expect(base64.status, base64.stderr).toBe(0);
     expect(json.status, json.stderr).toBe(0);
     expect(json.stdout).toBe(base64.stdout);

@@ -136,7 +136,7 @@ function expectRows(rows: readonly Row[], limits: ProcessLimits = LIMITS): void 
   }
 }
 
-describe('PROTO-8 · start-up failures: the check could not run (exit 2)', () => {
+describe.concurrent('PROTO-8 · start-up failures: the check could not run (exit 2)', () => {
   it('PROTO-8 · a program that cannot be started', async () => {
     const impl = spawnImplementation([join(FAULTS, 'no-such-adapter')], LIMITS);
     const report = await checkImplementation(impl, { runs: 1, startupTimeoutMs: LIMITS.startupMs });
@@ -164,7 +164,7 @@ describe('PROTO-8 · start-up failures: the check could not run (exit 2)', () =>
   });
 });
 
-describe('PROTO-8 · during the check, each fault fails its case (exit 1)', () => {
+describe.concurrent('PROTO-8 · during the check, each fault fails its case (exit 1)', () => {
   expectRows([
     ['crash-mid-run.py', 1, /implementation exited with code 139; stderr ends: Segmentation fault \(simulated\)/],
     ['close-stdout.py', 1, /implementation closed its stdout/],
@@ -235,7 +235,7 @@ describe('PROTO-8 · during the check, each fault fails its case (exit 1)', () =
   });
 });
 
-describe('PROTO-4 · capability ranges: a learning rate refused outside (0, 1), as brain.js does', () => {
+describe.concurrent('PROTO-4 · capability ranges: a learning rate refused outside (0, 1), as brain.js does', () => {
   const lrs = (r: RunRequest) => [r.hyper.lr, ...r.steps.map((s) => s.hyper?.lr)].filter((x) => x !== undefined) as number[];
 
   it('PROTO-4 · declared in the hello (exclusive ends): every case sent stays inside, and the honest adapter is conformant', async () => {
@@ -265,7 +265,7 @@ describe('PROTO-4 · capability ranges: a learning rate refused outside (0, 1), 
   });
 });
 
-describe('PROTO-8 · honest adapters stay conformant however they write and end', () => {
+describe.concurrent('PROTO-8 · honest adapters stay conformant however they write and end', () => {
   expectRows(
     [
       ['honest.py', 0, /verdict: CONFORMANT/],
@@ -280,7 +280,7 @@ describe('PROTO-8 · honest adapters stay conformant however they write and end'
   );
 });
 
-describe('PROTO-8 · a runner told to stop kills the implementation group and exits with the conventional code', () => {
+describe.concurrent('PROTO-8 · a runner told to stop kills the implementation group and exits with the conventional code', () => {
   for (const [signal, code] of [
     ['SIGINT', 130],
     ['SIGTERM', 143],
@@ -306,7 +306,7 @@ describe('PROTO-8 · a runner told to stop kills the implementation group and ex
   }
 });
 
-describe('PROTO-8 · restart(): a fresh implementation process after a kill', () => {
+describe.concurrent('PROTO-8 · restart(): a fresh implementation process after a kill', () => {
   const request: RunRequest = {
     op: 'run',
     id: 'r1',

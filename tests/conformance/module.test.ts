@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest';
 import { checkImplementation, formatReport, loadOptimizerModule, moduleImplementation, type OptimizerModule } from '../../index.ts';
 import type { RunReply, RunRequest, WireStepOutput } from '../../conformance/protocol/messages.ts';
 import { ROOT } from '../../scripts/traceability.ts';
-import { optconf } from '../reports/cli.ts';
+import { optconfAsync } from '../reports/cli.ts';
 import { implementationFor } from '../../conformance/adapters/builtin.ts';
 
 const BYO = 'tests/fixtures/byo';
@@ -63,17 +63,18 @@ function adamModule(
   return { family: 'adam', dtypes: ['float32'], create: () => ({ step: step as never }) };
 }
 
-describe('optconf run --impl module:PATH (the command line)', () => {
-  it('ADAM-1, ADAM-2, ADAM-3, ADAM-4, ADAM-5, ADAM-6: my-adam.mjs is conformant in float32 and float64', () => {
-    const r = optconf('run', '--impl', `module:${BYO}/my-adam.mjs`, '--runs', String(RUNS), '--seed', '1');
+// CLI starts and module processes mostly wait on tsx loading: the tests of these describes run at once.
+describe.concurrent('optconf run --impl module:PATH (the command line)', () => {
+  it('ADAM-1, ADAM-2, ADAM-3, ADAM-4, ADAM-5, ADAM-6: my-adam.mjs is conformant in float32 and float64', async () => {
+    const r = await optconfAsync('run', '--impl', `module:${BYO}/my-adam.mjs`, '--runs', String(RUNS), '--seed', '1');
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^adam float32\s+PASS/m);
     expect(r.stdout).toMatch(/^adam float64\s+PASS/m);
     expect(r.stdout).toContain(`optconf: module:${BYO}/my-adam.mjs`);
   });
 
-  it('PROTO-4: a module without the export is a one-line usage error naming it (exit 2)', () => {
-    const noExport = optconf('run', '--impl', `module:${BYO}/my-adam-no-export.mjs`);
+  it('PROTO-4: a module without the export is a one-line usage error naming it (exit 2)', async () => {
+    const noExport = await optconfAsync('run', '--impl', `module:${BYO}/my-adam-no-export.mjs`);
     expect(noExport.status).toBe(2);
     expect(noExport.stderr.trim().split('\n'), noExport.stderr).toHaveLength(1);
     expect(noExport.stderr).toContain(
@@ -261,10 +262,10 @@ function readmeExample(heading: string, lang: string, file: string): string {
   return path;
 }
 
-describe('conformance/adapters/README.md: its examples run as written', () => {
-  it('PROTO-2, PROTO-3, PROTO-6: the "Writing an adapter" loop is a complete adapter (float64 SGD conformant), its helpers defined', () => {
+describe.concurrent('conformance/adapters/README.md: its examples run as written', () => {
+  it('PROTO-2, PROTO-3, PROTO-6: the "Writing an adapter" loop is a complete adapter (float64 SGD conformant), its helpers defined', async () => {
     const adapter = readmeExample('## Writing an adapter', 'python', 'my_adapter.py');
-    const r = optconf('run', '--impl', `/usr/bin/python3 ${adapter}`, '--runs', String(RUNS), '--seed', '1');
+    const r = await optconfAsync('run', '--impl', `/usr/bin/python3 ${adapter}`, '--runs', String(RUNS), '--seed', '1');
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^sgd float64\s+PASS/m);
   });

@@ -7,22 +7,27 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { assertHtmlReplaceable } from '../../conformance/report/html.ts';
+import { assertJunitReplaceable } from '../../conformance/report/junit.ts';
+import { assertJsonReplaceable } from '../../conformance/report/report.ts';
+import { outputFor } from '../../scripts/commands/output.ts';
 import { ROOT } from '../../scripts/traceability.ts';
-import { optconf } from './cli.ts';
+import { optconf, optconfAsync } from './cli.ts';
 import { scratch } from './helpers.ts';
 
 const quick = ['run', '--impl', 'reference', '--optimizer', 'sgd', '--dtype', 'float32', '--runs', '3', '--seed', '1'];
 
 /** A usage error: exit 2, nothing on stdout, one line on stderr. */
-function expectUsageError(args: readonly string[], message: RegExp): void {
-  const r = optconf(...args);
+async function expectUsageError(args: readonly string[], message: RegExp): Promise<void> {
+  const r = await optconfAsync(...args);
   expect(r.status, r.stderr).toBe(2);
   expect(r.stdout, 'nothing ran').toBe('');
   expect(r.stderr.trimEnd().split('\n'), 'one line').toHaveLength(1);
   expect(r.stderr).toMatch(message);
 }
 
-describe('PROTO-8 · a usage error exits 2 with one line naming the argument', () => {
+// Each usage error is a CLI start of its own (a second of tsx loading, mostly waiting): they run at once.
+describe.concurrent('PROTO-8 · a usage error exits 2 with one line naming the argument', () => {
   const cases: [string[], RegExp][] = [
     [['run', '--impl', 'reference', '--bogus'], /unknown option '--bogus'/],
     [['run'], /required option '--impl <command>' not specified/],
@@ -36,26 +41,41 @@ describe('PROTO-8 · a usage error exits 2 with one line naming the argument', (
   ];
   for (const [args, message] of cases) it(`PROTO-8 · optconf ${args.join(' ')}`, () => expectUsageError(args, message));
 
-  it('PROTO-8 · --help is not an error: exit 0, the help on stdout', () => {
-    const r = optconf('run', '--help');
+  it('PROTO-8 · --help is not an error: exit 0, the help on stdout', async () => {
+    const r = await optconfAsync('run', '--help');
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/--impl <command>/);
   });
 });
 
-describe('PROTO-8 · report paths are checked before the run', () => {
-  for (const option of ['--json', '--report', '--junit']) {
-    it(`PROTO-8 · ${option} in a folder that does not exist: exit 2 at once`, () => {
-      const path = join(scratch(), 'no-such-folder', 'out');
-      expectUsageError([...quick, option, path], new RegExp(`${option} ${path}: no folder ${join(path, '..')}`));
+describe.concurrent('PROTO-8 · report paths are checked before the run', () => {
+  const missing = (option: string) => {
+    const path = join(scratch(), 'no-such-folder', 'out');
+    return { path, message: new RegExp(`${option} ${path}: no folder ${join(path, '..')}`) };
+  };
+  it('PROTO-8 · --json in a folder that does not exist: exit 2 at once', async () => {
+    const { path, message } = missing('--json');
+    await expectUsageError([...quick, '--json', path], message);
+  });
+  // One check (outputFor) serves the three options. That `optconf run` applies it to --report and
+  // --junit before the run, exiting 2, is run-cli.test.ts's refusal of a user's file; here the
+  // path's problem is checked in process, without two more CLI starts.
+  for (const [option, guard] of [
+    ['--report', assertHtmlReplaceable],
+    ['--junit', assertJunitReplaceable],
+  ] as const) {
+    it(`PROTO-8 · ${option} in a folder that does not exist: refused, naming the folder`, () => {
+      const { path, message } = missing(option);
+      expect(() => outputFor(option, path, guard)).toThrow(message);
     });
   }
 
-  it('PROTO-8 · --json under a file, or naming a folder: exit 2 at once', () => {
+  it('PROTO-8 · --json under a file, or naming a folder: exit 2 at once', async () => {
     const dir = scratch();
     writeFileSync(join(dir, 'notes.txt'), 'mine');
-    expectUsageError([...quick, '--json', join(dir, 'notes.txt', 'r.json')], /notes\.txt is not a folder/);
-    expectUsageError([...quick, '--json', dir], /: is a folder/);
+    await expectUsageError([...quick, '--json', join(dir, 'notes.txt', 'r.json')], /notes\.txt is not a folder/);
+    // the same exit 2 path as above; the folder's own message checked in process
+    expect(() => outputFor('--json', dir, assertJsonReplaceable)).toThrow(/: is a folder$/);
     expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('mine');
   });
 
@@ -104,7 +124,7 @@ describe('PROTO-8 · streams are written, never read', () => {
 
 // `script` (util-linux) gives the command a pseudo-terminal, as a user's shell would.
 const hasScript = spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0;
-describe('PROTO-8 · the cursor is shown again when the runner is stopped', () => {
+describe.concurrent('PROTO-8 · the cursor is shown again when the runner is stopped', () => {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     it.skipIf(!hasScript)(`PROTO-8 · ${signal} while the progress bar is up: the last cursor sequence shows it`, async () => {
       const dir = scratch();

@@ -7,14 +7,15 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { closeMatches, explain, goldenFilesFor, normaliseId, UnknownClause } from '../../scripts/commands/explain.ts';
 import { specClauses, traceability } from '../../scripts/traceability.ts';
-import { optconf } from './cli.ts';
+import { optconfAsync, type Ran } from './cli.ts';
 import { scratch } from './helpers.ts';
 
-describe('ADAMW-1 · optconf explain', () => {
+// Each test's CLI starts mostly wait on tsx loading: the tests run at once.
+describe.concurrent('ADAMW-1 · optconf explain', () => {
   const map = traceability();
 
-  it('ADAMW-1 · prints the clause heading and body, the implementing functions with file:line, and the tests with file:line and title', () => {
-    const r = optconf('explain', 'ADAMW-1');
+  it('ADAMW-1 · prints the clause heading and body, the implementing functions with file:line, and the tests with file:line and title', async () => {
+    const r = await optconfAsync('explain', 'ADAMW-1');
     expect(r.status, r.stderr).toBe(0);
     const out = r.stdout;
     expect(out.split('\n')[0]).toBe('ADAMW-1 · Decoupled decay scaled by the learning rate');
@@ -58,9 +59,9 @@ describe('ADAMW-1 · optconf explain', () => {
     expect(explain('ADAMW-3', map, dir)).toMatch(/Golden files:\n {2}none of the 2 golden files exercises ADAMW-3$/);
   });
 
-  it('ADAMW-1 · an unknown ID exits 2 naming the close matches', () => {
+  it('ADAMW-1 · an unknown ID exits 2 naming the close matches', async () => {
     // lower case, so the traceability scan does not read this test as citing a clause that does not exist
-    const r = optconf('explain', 'adamw-9');
+    const r = await optconfAsync('explain', 'adamw-9');
     expect(r.status).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toMatch(/^optconf explain: unknown clause "adamw-9"; did you mean ADAMW-3, ADAMW-2, ADAMW-1, ADAM-9\b/);
@@ -80,20 +81,24 @@ describe('ADAMW-1 · optconf explain', () => {
   });
 });
 
-describe('PROTO-7 · optconf list', () => {
-  it('PROTO-7 · lists every family with its hyperparameters, every variant with its summary, and every clause with its title', () => {
-    const r = optconf('list');
+describe.concurrent('PROTO-7 · optconf list', () => {
+  // `optconf list optimizers` printed once for both tests that read it: one CLI start fewer
+  let optimizers: Promise<Ran> | undefined;
+  const listOptimizers = () => (optimizers ??= optconfAsync('list', 'optimizers'));
+
+  it('PROTO-7 · lists every family with its hyperparameters, every variant with its summary, and every clause with its title', async () => {
+    const [r, clauses, bogus] = await Promise.all([optconfAsync('list'), optconfAsync('list', 'clauses'), optconfAsync('list', 'bogus')]);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^adam {2}\(lr=0\.001, beta1=0\.9, beta2=0\.999, eps=1e-8, weight_decay=0, amsgrad=false\)$/m);
     expect(r.stdout).toMatch(/^ {2}adam\/eps-inside-sqrt +variant +ε inside the square root, m̂\/√\(v̂ \+ ε\)$/m);
     for (const c of specClauses()) expect(r.stdout).toContain(`  ${c.id.padEnd(10)} ${c.title.replace(/^[A-Z]+-\d+\s*·\s*/, '')}`);
-    expect(optconf('list', 'clauses').stdout).not.toContain('canonical');
-    expect(optconf('list', 'optimizers').stdout).not.toContain('Clauses (optconf explain ID)');
-    expect(optconf('list', 'bogus').status).toBe(2);
+    expect(clauses.stdout).not.toContain('canonical');
+    expect((await listOptimizers()).stdout).not.toContain('Clauses (optconf explain ID)');
+    expect(bogus.status).toBe(2);
   });
 
-  it('DEFECT-1 · DEFECT-2 · DEFECT-3 · DEFECT-4 · lists the known defects under their families, apart from the variants, every name in its own column', () => {
-    const out = optconf('list', 'optimizers').stdout;
+  it('DEFECT-1 · DEFECT-2 · DEFECT-3 · DEFECT-4 · lists the known defects under their families, apart from the variants, every name in its own column', async () => {
+    const out = (await listOptimizers()).stdout;
     for (const [family, id, clause] of [
       ['radam', 'torch-1.13/radam-foreach-eps', 'DEFECT-1'],
       ['nadam', 'torch-1.13/nadam-mu-product', 'DEFECT-2'],
