@@ -6,15 +6,18 @@
  */
 import { floatImplementation } from './float.ts';
 import { loadOptimizerModule, MODULE_PREFIX } from './module.ts';
-import { tfjsImplementation } from './tfjs.ts';
 import type { Implementation } from '../protocol/implementation.ts';
 import { fileURLToPath } from 'node:url';
 import { spawnImplementation, splitCommand, type ProcessLimits, type SpawnOptions } from '../protocol/process.ts';
 import { referenceImplementation } from './reference.ts';
 
-export const BUILTIN: Readonly<Record<string, { readonly summary: string; make(): Implementation }>> = {
+export const BUILTIN: Readonly<Record<string, { readonly summary: string; make(): Implementation | Promise<Implementation> }>> = {
   reference: { summary: 'the decimal.js reference itself, outputs correctly rounded', make: () => referenceImplementation },
-  tfjs: { summary: 'TensorFlow.js 4.22 CPU backend: sgd, momentum, adam, rmsprop, adagrad, adadelta, adamax (float32)', make: () => tfjsImplementation() },
+  // TensorFlow.js takes a fifth of a second to import: only a command that uses it pays for it
+  tfjs: {
+    summary: 'TensorFlow.js 4.22 CPU backend: sgd, momentum, adam, rmsprop, adagrad, adadelta, adamax (float32)',
+    make: async () => (await import('./tfjs.ts')).tfjsImplementation(),
+  },
   float: { summary: 'honest float kernels in PyTorch’s order, every dtype (conformance/adapters/float.ts)', make: () => floatImplementation() },
 };
 

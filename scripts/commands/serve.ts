@@ -25,6 +25,6 @@ export function register(program: Command): void {
         console.error(`optconf serve: no bundled implementation ${JSON.stringify(name)}; known: ${Object.keys(BUILTIN).join(', ')}, or ${MODULE_PREFIX}PATH`);
         process.exit(2);
       }
-      await serve(builtin.make(), process.stdin, process.stdout);
+      await serve(await builtin.make(), process.stdin, process.stdout);
     });
 }
