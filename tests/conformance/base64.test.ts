@@ -235,7 +235,7 @@ async function converse(name: string, messages: readonly unknown[]): Promise<any
   let out = '';
   child.stdout.on('data', (c) => (out += c));
   child.stdin.end(messages.map((m) => `${typeof m === 'string' ? m : [...lineChunks(m)].join('')}`).join(''));
-  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const code = await new Promise((resolve) => child.on('close', resolve));
   expect(code).toBe(0);
   return out
     .trim()

@@ -115,7 +115,7 @@ describe('PROTO-2 · the session with the reference', () => {
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.stdin.end(`${hello}\n${run({ dtype: 'float16', hyper: { lr: 0.25 }, params: [1], steps: [{ grad: [1] }, { grad: [1], hyper: { lr: 0.5 } }] })}\n`);
-    const code = await new Promise((resolve) => child.on('exit', resolve));
+    const code = await new Promise((resolve) => child.on('close', resolve));
     expect(code).toBe(0);
     const [h, r] = out
       .trim()

@@ -44,7 +44,7 @@ async function session(): Promise<{ replies: any[]; stderr: string }> {
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (stderr += c));
   child.stdin.end(`${Object.values(LINES).join('\n')}\n`);
-  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const code = await new Promise((resolve) => child.on('close', resolve));
   expect(code, stderr).toBe(0);
   return {
     replies: out

@@ -113,7 +113,7 @@ describe('PROTO-1 · progress of a long case goes to stderr', () => {
     child.stdout.on('data', (c) => (out += c));
     child.stderr.on('data', (c) => (err += c));
     child.stdin.end(`{"op":"hello","protocol":"optconf/1"}\n${JSON.stringify(request)}\n`);
-    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
     const lines = out.split('\n');
     expect(lines).toHaveLength(3); // two replies, each ended by \n
     const reply = JSON.parse(lines[1]);

@@ -127,7 +127,7 @@ async function converse(argv: readonly string[], lines: readonly unknown[] = [])
   child.stdout.on('data', (c) => (out += c));
   child.stderr.on('data', (c) => (err += c));
   child.stdin.end(lines.map((l) => JSON.stringify(l) + '\n').join(''));
-  const code = await new Promise((resolve) => child.on('exit', resolve));
+  const code = await new Promise((resolve) => child.on('close', resolve));
   return {
     code,
     replies: out.trim()

@@ -121,7 +121,7 @@ describe('PROTO-9 · torch_optim.py and base64 arrays', () => {
     let out = '';
     child.stdout.on('data', (c) => (out += c));
     child.stdin.end(messages.map((m) => [...lineChunks(m)].join('')).join(''));
-    expect(await new Promise((resolve) => child.on('exit', resolve))).toBe(0);
+    expect(await new Promise((resolve) => child.on('close', resolve))).toBe(0);
     return out
       .trim()
       .split('\n')
@@ -276,7 +276,7 @@ describe('NOTE-1 · torch.optim.Adam 1.13 counts steps in float32, which stops a
     const child = spawn(TORCH[0], ['-c', script], { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
     child.stdout.on('data', (c) => (out += c));
-    await new Promise((resolve) => child.on('exit', resolve));
+    await new Promise((resolve) => child.on('close', resolve));
     expect(out.trim(), 'PyTorch 1.13: 2²⁴ + 1 rounds back to 2²⁴').toBe(String(2 ** 24));
     const torch = await idleAdapter('single-tensor');
     const request = (optimizer: string, step: number, steps: number): RunRequest => ({
