@@ -8,6 +8,8 @@ import { floatImplementation } from './float.ts';
 import { loadOptimizerModule, MODULE_PREFIX } from './module.ts';
 import type { Implementation } from '../protocol/implementation.ts';
 import { fileURLToPath } from 'node:url';
+import { PROCESS_LIMITS } from '../limits.ts';
+import { withTimeout } from '../protocol/timeout.ts';
 import { spawnImplementation, splitCommand, type ProcessLimits, type SpawnOptions } from '../protocol/process.ts';
 import { referenceImplementation } from './reference.ts';
 
@@ -34,7 +36,9 @@ const OPTCONF_BIN = fileURLToPath(new URL('../../bin/optconf.js', import.meta.ur
 export async function implementationFor(command: string, options: SpawnOptions = {}, limits: Partial<ProcessLimits> = {}): Promise<Implementation> {
   const trimmed = command.trim();
   if (trimmed.startsWith(MODULE_PREFIX)) {
-    await loadOptimizerModule(trimmed.slice(MODULE_PREFIX.length));
+    // PROTO-8: an import that never settles (a top-level await) is a start-up failure, not a hang of the run
+    const startupMs = limits.startupMs ?? PROCESS_LIMITS.startupMs;
+    await withTimeout(loadOptimizerModule(trimmed.slice(MODULE_PREFIX.length)), startupMs, `import of ${trimmed} (a top-level await that never ends?)`);
     return spawnImplementation([process.execPath, OPTCONF_BIN, 'serve', trimmed], limits, options);
   }
   const builtin = BUILTIN[trimmed];

@@ -150,10 +150,28 @@ export function writeJsonReport(path: string, report: CheckReport): void {
   renameSync(tmp, path);
 }
 
+/** The report's fields that hold text (verdict.ts, compare.ts): never read back as NaN or ±∞. */
+const REPORT_TEXT_FIELDS: ReadonlySet<string> = new Set([
+  'expected',
+  'implementation',
+  'message',
+  'firstMessage',
+  'note',
+  'shrinkStopped',
+  'stopped',
+  'allUnsupported',
+  'clause',
+  'optimizer',
+  'against',
+  'output',
+  'path',
+  'name',
+]);
+
 /** Reads a JSON report written by `writeJsonReport` (for `optconf merge`). */
 export function readJsonReport(path: string): CheckReport {
-  // PROTO-3: numbers as `writeJsonReport` wrote them; `expected` is a decimal string, "NaN" included
-  const parsed = parseCaseJson(readFileSync(path, 'utf8'), new Set(['expected'])) as { format?: unknown } & CheckReport;
+  // PROTO-3: numbers as `writeJsonReport` wrote them; the text fields stay text, even one that reads "NaN"
+  const parsed = parseCaseJson(readFileSync(path, 'utf8'), REPORT_TEXT_FIELDS) as { format?: unknown } & CheckReport;
   if (parsed.format !== REPORT_FORMAT) throw new Error(`${path} is not an optconf report (${REPORT_FORMAT})`);
   const { format: _format, ...report } = parsed;
   return report as CheckReport;

@@ -300,7 +300,7 @@ describe.concurrent('PROTO-8 · a runner told to stop kills the implementation g
       const stopped = Date.now();
       runner.kill(signal);
       expect(await exited).toBe(code);
-      expect(Date.now() - stopped, 'the runner ends at once').toBeLessThan(2000);
+      expect(Date.now() - stopped, 'the runner ends at once (well inside the 15 s a hang would take)').toBeLessThan(10_000);
       await expectNothingLeft(pgid, file.pids());
     });
   }

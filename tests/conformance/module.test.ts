@@ -84,6 +84,14 @@ describe.concurrent('optconf run --impl module:PATH (the command line)', () => {
 });
 
 describe('optconf run --impl module:PATH runs the module in its own process', () => {
+  it('PROTO-8: a module whose import never settles is refused at the start-up limit, naming it', async () => {
+    const started = Date.now();
+    await expect(implementationFor(`module:${BYO}/my-adam-never-loads.mjs`, {}, { startupMs: 1000 })).rejects.toThrow(
+      `no import of module:${BYO}/my-adam-never-loads.mjs (a top-level await that never ends?) within 1 s`,
+    );
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+
   it('PROTO-8: a step that never returns is killed at the case limit and named, not a hang of the runner', async () => {
     const impl = await implementationFor(`module:${BYO}/my-adam-hangs.mjs`, {}, { caseMs: 1000, startupMs: 20_000 });
     expect((await impl.hello()).implementation).toBe(`module:${BYO}/my-adam-hangs.mjs`);

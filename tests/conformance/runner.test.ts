@@ -20,7 +20,7 @@ const FIXTURE = 'tests/fixtures/bad-impl.mjs';
  * misbehaviours' tests run at once (describe.concurrent: they mostly wait on a limit or a child
  * process) and no-hello's wait overlaps the hang's.
  */
-const limits = { startupMs: 5_000, caseMs: 1_000, maxReplyBytes: 4 * 1024 * 1024, maxStderrBytes: 64 * 1024 };
+const limits = { startupMs: 5_000, caseMs: 2_000, maxReplyBytes: 4 * 1024 * 1024, maxStderrBytes: 64 * 1024 };
 const bad = (mode: string) => spawnImplementation([process.execPath, FIXTURE, mode], limits);
 
 describe('PROTO-8 · the reference checked against itself is conformant', () => {
@@ -47,7 +47,7 @@ describe.concurrent('PROTO-8 · misbehaving implementations end in a clear verdi
   const cases: [string, 'not-conformant' | 'could-not-run', RegExp][] = [
     ['crash-at-start', 'could-not-run', /did not start.*exited with code 3.*cannot load the library/],
     ['no-hello', 'could-not-run', /did not start.*no hello reply within 5 s/],
-    ['hang', 'not-conformant', /no reply to case .* within 1 s \(killed\)/],
+    ['hang', 'not-conformant', /no reply to case .* within 2 s \(killed\)/],
     ['crash', 'not-conformant', /exited with code 139.*Segmentation fault/],
     ['flood', 'not-conformant', /exceeded 4194304 bytes without a newline/],
     ['non-json', 'not-conformant', /non-JSON reply to case .*Traceback/],

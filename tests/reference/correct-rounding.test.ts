@@ -328,19 +328,11 @@ describe('NOTE-6: the BigInt engine and decimal.js at 1,200 digits give identica
       for (const d of OPTIMIZERS.filter((o) => o.family === family)) {
         for (const dtype of DTYPES) {
           const cases = fc.sample(caseArbitrary(d.family, dtype), { seed: SEED, numRuns: 2 }).filter((c) => c.params.length * c.steps.length <= 40);
-          for (const c of cases) {
-            let valid = true;
-            try {
-              roundedTrajectory(d, c, { dtypes: [dtype] });
-            } catch (e) {
-              valid = false;
-              // NOTE-4 allows an error naming the cap, never a wrong value; no random case reaches it (RAdam's
-              // seed 20261210 bfloat16 case once did: a 51-digit decimal tie reached through lr·(m/0.875), lr a
-              // multiple of 7, whose 49-digit string the fallback to fewer digits now finds)
-              expect((e as Error).message, `${d.name} ${dtype}`).not.toMatch(/precision cap/);
-            }
-            if (valid) expectOracle(d, c, [dtype, 'float64'], false, `${d.name} ${dtype} random`, true);
-          }
+          expect(cases.length, `${d.name} ${dtype}: no random case to judge`).toBeGreaterThan(0);
+          // NOTE-4 allows an error naming the cap, never a wrong value, and no random case reaches it (RAdam's
+          // seed 20261210 bfloat16 case once did: a 51-digit decimal tie reached through lr·(m/0.875), lr a
+          // multiple of 7, whose 49-digit string the fallback to fewer digits now finds): any error fails
+          for (const c of cases) expectOracle(d, c, [dtype, 'float64'], false, `${d.name} ${dtype} random`, true);
         }
       }
     });

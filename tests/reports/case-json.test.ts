@@ -60,4 +60,13 @@ describe('PROTO-3 · a minimal case prints its non-finite values as the wire doe
     expect(Object.is(back.minimalCase.params[3], -0)).toBe(true);
     expect(back.check).toEqual(check);
   });
+
+  it('PROTO-3 · text fields that happen to read "NaN" or "Infinity" (a name, a message) are read back as text', () => {
+    const path = join(scratch(), 'report.json');
+    const target = { ...report.targets[0], note: 'Infinity', failure: { ...report.targets[0].failure!, message: 'NaN' } };
+    writeJsonReport(path, { ...report, implementation: 'NaN', targets: [target] });
+    const back = readJsonReport(path);
+    expect([back.implementation, back.targets[0].note, back.targets[0].failure!.message]).toEqual(['NaN', 'Infinity', 'NaN']);
+    expect(back.targets[0].failure!.minimalCase.params).toEqual([-Infinity, NaN, Infinity, -0]);
+  });
 });
