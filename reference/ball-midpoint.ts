@@ -52,13 +52,15 @@ export function cutProduct(cx: bigint, ex: number, cy: bigint, ey: number, p: nu
   cut(c, ex + ey, bitLength(c), p);
 }
 
+/** NOTE-4: whether cutSum's difference came out negative (an exact cancellation is +0). */
+export let midNegative = false;
+
 /**
  * NOTE-4: cx·2^ex ± cy·2^ey (`subtract`: the difference), of non-zero magnitudes, cut to p bits;
  * `midNegative` tells whether a difference came out negative (an exact cancellation is +0, at the
  * operands' scale). A term wholly below the other's p + 3rd bit is dropped, its size within the
  * units the cut allows for.
  */
-export let midNegative = false;
 export function cutSum(cx: bigint, ex: number, bx: number, cy: bigint, ey: number, by: number, subtract: boolean, p: number): void {
   midNegative = false;
   const xTop = ex + bx;

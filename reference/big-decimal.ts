@@ -96,10 +96,6 @@ export class BigDecimal implements Scalar<BigDecimal> {
     private digitCount = -1,
   ) {}
 
-  /** |value| ≈ approxMantissa·10^approxExponent, the mantissa about in [1, 10] (radius.ts `magnitude`; NaN: not yet read). */
-  approxMantissa = NaN;
-  approxExponent = 0;
-
   /** NOTE-7: false for NaN and the infinities (decimal.js's isFinite). */
   get finite(): boolean {
     return this.nonFinite === undefined;
@@ -428,46 +424,3 @@ export function compare(x: BigDecimal, y: BigDecimal): number {
   }
   return sx * magnitude;
 }
-
-/** binadeScaled's results: ⌊|x|·2^(53−e2)⌋, the remainder of that division and its divisor. */
-export let scaledQuotient = 0n;
-export let scaledRemainder = 0n;
-export let scaledDivisor = 1n;
-
-/**
- * NOTE-5: the binade e2 = ⌊log₂|x|⌋ of a finite non-zero x, when −1000 ≤ e2 ≤ 1000 (else
- * undefined), with |x|·2^(53−e2) = scaledQuotient + scaledRemainder/scaledDivisor exactly, the
- * quotient in [2^53, 2^54): its top 53 bits are those of x's double, its last bit the half.
- */
-export function binadeScaled(x: BigDecimal): number | undefined {
-  const n = x.digits;
-  // log₂|x| from the coefficient as a double (its leading 17 digits beyond 300), then corrected by the quotient's length
-  const cut = n > 300 ? n - 17 : 0;
-  const lead = cut > 0 ? Number(x.coefficient / pow10(cut)) : Number(x.coefficient);
-  const log2 = Math.log2(lead) + (x.exponent + cut) * LOG2_10;
-  if (!(log2 > -1000.5 && log2 < 1000.5)) return undefined;
-  let e2 = Math.floor(log2);
-  for (let tries = 0; tries < 3; tries++) {
-    const s = 53 - e2;
-    let num = x.coefficient;
-    let den = 1n;
-    if (x.exponent >= 0) num *= pow10(x.exponent);
-    else den = pow10(-x.exponent);
-    if (s >= 0) num <<= BigInt(s);
-    else den <<= BigInt(-s);
-    const q = num / den;
-    if (q < TWO_53) e2 -= 1;
-    else if (q >= TWO_54) e2 += 1;
-    else {
-      scaledQuotient = q;
-      scaledRemainder = num - q * den;
-      scaledDivisor = den;
-      return e2 >= -1000 && e2 <= 1000 ? e2 : undefined;
-    }
-  }
-  return undefined;
-}
-
-const LOG2_10 = Math.log2(10);
-const TWO_53 = 1n << 53n;
-const TWO_54 = 1n << 54n;
