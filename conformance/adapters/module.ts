@@ -113,7 +113,8 @@ function initialState(def: OptimizerDef, request: RunRequest, names: readonly st
   const state: ModuleState = { step: given?.step ?? 0 };
   for (const name of names) {
     const wire = given?.[name];
-    if (wire === undefined || typeof wire === 'number') {
+    if (typeof wire === 'number') throw new Error(`state.${name} must be an array of ${size} numbers`);
+    if (wire === undefined) {
       // NOTE-2: only a step-0 state may leave an array out
       if (given && given.step !== 0) throw new Error(`state.${name} is missing`);
       state[name] = new Arr(size).fill(round(freshValue(def, name, hyper)));

@@ -245,6 +245,9 @@ describe('loadOptimizerModule and moduleImplementation (the in-process API)', ()
     expect((await impl.run(adamRequest(1, { amsgrad: true }))).op, 'amsgrad is pinned to false').toBe('unsupported');
     expect((await impl.run({ ...adamRequest(1), dtype: 'bfloat16' })).op, 'bfloat16 is not declared').toBe('unsupported');
     expect((await impl.run({ ...adamRequest(1), optimizer: 'adamw' })).op, 'adamw is not its family').toBe('unsupported');
+    // PROTO-6: a number where a state array is due is an error, even at step 0 (not quietly a fresh array)
+    const numberState = { ...adamRequest(1), state: { step: 0, exp_avg: 0.5, exp_avg_sq: [0, 0] } } as unknown as RunRequest;
+    expect(errorOf(await impl.run(numberState))).toBe('state.exp_avg must be an array of 2 numbers');
     const create = () => ({ step() {} });
     const refusals: [unknown, string][] = [
       [{ family: 'adamm', dtypes: ['float32'], create }, 'family "adamm" is not one of sgd, rmsprop, adam'],
