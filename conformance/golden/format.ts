@@ -11,7 +11,7 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
 import { exactString, isRepresentable, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState } from '../../reference/notation.ts';
-import { findOptimizer, freshArray, type OptimizerDef } from '../../reference/registry.ts';
+import { findOptimizer, freshArray, KNOWN_DEFECTS, type OptimizerDef } from '../../reference/registry.ts';
 import { roundedTrajectory, type RoundedValues } from '../../reference/rounded-trajectory.ts';
 import type { Case } from '../check/case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from '../check/error-model.ts';
@@ -409,8 +409,11 @@ export function validateGolden(value: unknown): string | undefined {
     const ajv = new Ajv2020({ allErrors: false, strict: false });
     validator = ajv.compile(JSON.parse(readFileSync(SCHEMA_URL, 'utf8')) as object);
   }
-  if (validator(value)) return undefined;
-  return describeSchemaError(validator.errors);
+  if (!validator(value)) return describeSchemaError(validator.errors);
+  // GOLD-8: a declared defect the catalog does not have would silently explain nothing
+  const unknown = Object.keys((value as GoldenFile).known_defects ?? {}).filter((id) => !KNOWN_DEFECTS.some((d) => d.name === id));
+  if (unknown.length > 0) return `known_defects names ${unknown.join(', ')}, not a known defect (${KNOWN_DEFECTS.map((d) => d.name).join(', ')})`;
+  return undefined;
 }
 
 /** A golden file's case as the protocol's Case for one dtype. */

@@ -236,6 +236,13 @@ describe('GOLD-5 · manifest and regeneration', () => {
     ).toBe(true);
   });
 
+  it('GOLD-8 · a file declaring a known defect the catalog does not have is invalid, naming the id', () => {
+    const file = JSON.parse(readFileSync(join(GOLDEN_DIR, 'nadam-float32.json'), 'utf8'));
+    expect(validateGolden(file)).toBeUndefined();
+    file.known_defects = { ...file.known_defects, 'torch-1.13/nadam-mu-produkt': ['float32'] };
+    expect(validateGolden(file)).toMatch(/^known_defects names torch-1\.13\/nadam-mu-produkt, not a known defect \(torch-1\.13\/radam-foreach-eps, /);
+  });
+
   it('GOLD-5 · an extra file and a missing file are reported by name; npm run golden -- --check exits 1', async () => {
     const dir = tempCopy();
     rmSync(join(dir, 'sgd-float16.json'));
