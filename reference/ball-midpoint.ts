@@ -13,7 +13,7 @@
  * its operands, 1 when bits were dropped (strictly below one unit), or 2 where a dropped term adds
  * to a cut.
  */
-import { big, bitLength } from './radius.ts';
+import { big, bitLength, pow2 } from './radius.ts';
 
 /** The last result's coefficient, exponent and bit count (module fields, not an object: every operation sets them). */
 export let midC = 0n;
@@ -117,10 +117,8 @@ export function cutQuotient(cx: bigint, ex: number, bx: number, cy: bigint, ey: 
  * a division (`cutQuotientByReciprocal`).
  */
 export function reciprocal(cy: bigint, by: number, p: number): bigint {
-  return pow2Big(p + by + 2) / cy;
+  return pow2(p + by + 2) / cy;
 }
-
-const pow2Big = (k: number): bigint => 1n << big(k);
 
 /**
  * NOTE-4: cx·2^ex ÷ cy·2^ey (cx ≠ 0 of `bx` bits, an inexact dividend) through R = reciprocal(cy,

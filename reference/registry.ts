@@ -317,9 +317,19 @@ export function defectsOf(family: Family): DefectDef[] {
   return KNOWN_DEFECTS.filter((d) => d.family === family);
 }
 
+/** DEFECT-1, DEFECT-2, DEFECT-3, DEFECT-4: where a known defect was reported and fixed: `fixed by pytorch/pytorch#92551`, or the catalog's words. */
+export function defectSource(d: DefectDef): string {
+  return d.fixedIn !== undefined ? `fixed by ${d.upstream}` : d.upstream;
+}
+
 /** How a report names a known defect: `known defect torch-1.13/radam-foreach-eps (fixed by pytorch/pytorch#92551)`. */
 export function describeDefect(d: DefectDef): string {
-  return `known defect ${d.name} (${d.fixedIn !== undefined ? `fixed by ${d.upstream}` : d.upstream})`;
+  return `known defect ${d.name} (${defectSource(d)})`;
+}
+
+/** DEFECT-1, DEFECT-2, DEFECT-3, DEFECT-4: the known defect a fingerprint entry names (as `describeDefect` writes it), if any. */
+export function defectDescribedAs(entry: string): DefectDef | undefined {
+  return KNOWN_DEFECTS.find((d) => describeDefect(d) === entry);
 }
 
 /**

@@ -56,27 +56,13 @@ export function roundedTrajectory(def: OptimizerDef, input: CaseInput, request: 
     out.push(...allocate([step], n, request.dtypes));
     decideStep(out[k], step, request.dtypes, digits, pending);
   });
-  if (whole !== undefined)
-    return decidePending(
-      def,
-      input,
-      request,
-      out,
-      [...pending].sort((a, b) => a - b),
-      start,
-      digits,
-    );
-  // a comparison undecided for the whole case: every element alone, from the start
-  out = allocate(evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), n, request.dtypes);
-  return decidePending(
-    def,
-    input,
-    request,
-    out,
-    input.params.map((_, i) => i),
-    start,
-    digits,
-  );
+  let undecided = [...pending].sort((x, y) => x - y);
+  if (whole === undefined) {
+    // a comparison undecided for the whole case: every element alone, from the start
+    out = allocate(evaluate(def, elementInput(input, 0), MAX_WORKING_PRECISION), n, request.dtypes);
+    undecided = input.params.map((_, i) => i);
+  }
+  return decidePending(def, input, request, out, undecided, start, digits);
 }
 
 /** Whether every gradient and state array of a case has as many elements as its params. */

@@ -247,10 +247,7 @@ function selectFiles(options: GoldenVerifyOptions): LoadedGolden[] {
   const picked = (e: ManifestEntry) =>
     (options.optimizer === undefined || familyOf(e.optimizer) === options.optimizer) && (options.files === undefined || options.files.includes(e.file));
   // the manifest's `optimizer` only narrows what is read; each file read is still held to its own case
-  return loadGolden(options.dir, picked).filter(
-    ({ file, golden }) =>
-      (options.optimizer === undefined || golden.case.optimizer === options.optimizer) && (options.files === undefined || options.files.includes(file)),
-  );
+  return loadGolden(options.dir, picked).filter(({ golden }) => options.optimizer === undefined || golden.case.optimizer === options.optimizer);
 }
 
 /** The jobs the implementation supports, and those outside the hyperparameters it fixes (`pinned`, counted as skipped). */

@@ -6,7 +6,7 @@
  * fetch: it opens the same offline, attached to a CI run or mailed.
  */
 import { renameSync, writeFileSync } from 'node:fs';
-import { describeDefect, KNOWN_DEFECTS, OPTIMIZERS } from '../../reference/registry.ts';
+import { defectDescribedAs, OPTIMIZERS } from '../../reference/registry.ts';
 import { describeFailure, formatUlps, margin, type OutputCheck } from '../check/compare.ts';
 import { REPORT_FORMAT, assertReplaceable, failingCaseLabel, fingerprintWords, formatRatio, replayCommand } from './report.ts';
 import type { CheckReport, TargetResult, TargetSample } from '../check/verdict.ts';
@@ -253,8 +253,7 @@ function fingerprintText(t: TargetResult): string {
 
 /** What a fingerprint entry computes: a named variant's summary, or a known defect's (DEFECT-1…, named as `describeDefect` names it). */
 function summaryOf(name: string): string {
-  const defect = KNOWN_DEFECTS.find((d) => describeDefect(d) === name);
-  return defect?.summary ?? OPTIMIZERS.find((o) => o.name === name)?.summary ?? 'a named variant';
+  return defectDescribedAs(name)?.summary ?? OPTIMIZERS.find((o) => o.name === name)?.summary ?? 'a named variant';
 }
 
 const capitalised = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);

@@ -1,10 +1,10 @@
 /** `optconf list`: families with their hyperparameters, named variants and known defects (with summaries) and the spec's clauses. */
 import type { Command } from 'commander';
-import { type DefectDef, defectsOf, FAMILIES, KNOWN_DEFECTS, OPTIMIZERS } from '../../reference/registry.ts';
+import { type DefectDef, defectSource, defectsOf, FAMILIES, KNOWN_DEFECTS, OPTIMIZERS } from '../../reference/registry.ts';
 import { specClauses } from '../traceability.ts';
 
 /** Where a defect was reported and fixed (DEFECT-1…), as the catalog says. */
-const upstream = (d: DefectDef) => (d.fixedIn !== undefined ? `fixed by ${d.upstream} in ${d.fixedIn}` : d.upstream);
+const upstream = (d: DefectDef) => `${defectSource(d)}${d.fixedIn !== undefined ? ` in ${d.fixedIn}` : ''}`;
 
 function familyLines(): string[] {
   const lines = ['Optimizers (optconf run --optimizer FAMILY [--variant NAME]):'];

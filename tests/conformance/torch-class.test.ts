@@ -3,7 +3,9 @@
  * torch.optim.Optimizer subclass. The classes in tests/fixtures/byo/ are written from the spec's
  * formulas as a user would (not copied from torch); their one-bug copies must fail, named.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { FAMILIES, findOptimizer, variantsOf, type Family } from '../../reference/registry.ts';
+import { resolveHyper } from '../../reference/notation.ts';
 import { describe, expect, it } from 'vitest';
 import { spawnImplementation } from '../../conformance/protocol/process.ts';
 import type { RunRequest } from '../../conformance/protocol/messages.ts';
@@ -197,5 +199,35 @@ describe('torch_optim.py --class: what it cannot load or run', () => {
       expect(stderr.trim().split('\n'), what).toHaveLength(1);
       expect(stderr, what).toMatch(message);
     });
+  });
+});
+
+describe('PROTO-7 · torch_optim.py’s family table says what the registry says', () => {
+  // The adapter is Python and cannot import the registry: its table is a second copy, held to the first here.
+  it('PROTO-7 · every family: the hyperparameters and their defaults, the state names with every option on, the named variants', () => {
+    const script = [
+      'import json, sys',
+      "sys.path.insert(0, 'conformance/adapters')",
+      'import torch_optim as t',
+      'print(json.dumps({name: {"hyper": f.hyper, "states": f.state_names({**f.hyper, **f.probe}), "probe": f.probe,',
+      '                         "variants": sorted(f.variants)} for name, f in t.FAMILIES.items()}))',
+    ].join('\n');
+    const r = spawnSync('/usr/bin/python3', ['-c', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.status, r.stderr).toBe(0);
+    const table = JSON.parse(r.stdout) as Record<
+      string,
+      { hyper: Record<string, unknown>; states: string[]; probe: Record<string, unknown>; variants: string[] }
+    >;
+    expect(Object.keys(table).sort()).toEqual(FAMILIES.filter((f) => f !== 'ewma').sort());
+    for (const [family, row] of Object.entries(table)) {
+      const def = findOptimizer(family)!;
+      expect(row.hyper, family).toEqual(Object.fromEntries(def.hyper.map((h) => [h.name, h.default ?? null])));
+      expect(row.states, family).toEqual(def.stateNames(resolveHyper(def.hyper, row.probe)));
+      expect(row.variants, family).toEqual(
+        variantsOf(family as Family)
+          .map((v) => v.name.slice(family.length + 1))
+          .sort(),
+      );
+    }
   });
 });
