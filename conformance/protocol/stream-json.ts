@@ -334,23 +334,31 @@ export class JsonLineReader {
   private scanString(b: Buffer, start: number, from: number): number {
     let i = from;
     const n = b.length;
+    // printable ASCII without escapes, in one chunk: the string is its bytes (the reference's millions of `exact` strings)
+    let plain = this.partial === null;
     while (i < n) {
       const c = b[i];
       if (c === 92) {
         // a newline ends the line even after a backslash (JSON has no escaped newline)
         if (b[i + 1] === 10) throw new Malformed('unterminated string');
+        plain = false;
         i += 2;
         continue;
       }
       if (c === 34) {
-        this.emitString(this.partial ? Buffer.concat([...this.partial, b.subarray(start, i + 1)]) : b.subarray(start, i + 1));
+        if (plain) this.emitText(latin1(b, start + 1, i));
+        else this.emitString(this.partial ? Buffer.concat([...this.partial, b.subarray(start, i + 1)]) : b.subarray(start, i + 1));
         this.partial = null;
         this.partialKind = null;
         return i + 1;
       }
       if (c === 10) throw new Malformed('unterminated string');
+      if (c < 32 || c > 126) plain = false;
       i++;
-      if (i - from === LONG_STRING_BYTES) i = plainRunEnd(b, i);
+      if (i - from === LONG_STRING_BYTES) {
+        i = plainRunEnd(b, i);
+        plain = false;
+      }
     }
     // i is n, or n + 1 when the chunk ended on a backslash: then the next chunk begins escaped
     this.keepPartial(b, start, 'string');
@@ -358,11 +366,21 @@ export class JsonLineReader {
     return n;
   }
 
-  private emitString(bytes: Buffer): void {
+  /** A string of printable ASCII without escapes: JSON.parse would give its bytes as they are. */
+  private emitText(s: string): void {
+    this.checkStringPosition();
+    this.value(s, false);
+  }
+
+  /** A string may stand where a value may, and as an object's key; the frame on top. */
+  private checkStringPosition(): Frame | undefined {
     const top = this.stack[this.stack.length - 1];
-    if (top !== undefined && top.kind === 'object' && (top.state === 0 || top.state === 1 || top.state === 3)) {
-      // fine: a key or a value
-    } else this.checkValuePosition();
+    if (!(top !== undefined && top.kind === 'object' && (top.state === 0 || top.state === 1 || top.state === 3))) this.checkValuePosition();
+    return top;
+  }
+
+  private emitString(bytes: Buffer): void {
+    const top = this.checkStringPosition();
     let s: unknown;
     if (top?.kind === 'object' && top.state === 3 && top.key === 'base64' && bytes.indexOf(92) === -1) {
       // PROTO-9: a base64 payload without escapes, taken as it is (one copy, not a UTF-8 decode and a
@@ -640,7 +658,14 @@ function* valueChunks(v: unknown): Generator<string> {
   yield JSON.stringify(v);
 }
 
+function allStrings(v: readonly unknown[]): boolean {
+  for (let k = 0; k < v.length; k++) if (typeof v[k] !== 'string') return false;
+  return true;
+}
+
 function arrayText(v: readonly unknown[]): string {
+  // strings only (the reference's `exact`): one native stringify, the same bytes
+  if (allStrings(v)) return JSON.stringify(v);
   return `[${v.map((x) => (typeof x === 'number' ? numberText(x) : x === undefined || typeof x === 'function' ? 'null' : JSON.stringify(x))).join(',')}]`;
 }
 

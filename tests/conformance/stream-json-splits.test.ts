@@ -40,6 +40,8 @@ const CORPUS: [string, true | string][] = [
   ['{"a":"unterminated', 'unterminated string'],
   ['{"a":"escaped newline\\', 'unterminated string'],
   ['{"a":"bad \\x escape"}', 'bad string'],
+  ['{"a":"raw\ttab"}', 'bad string'], // a control character unescaped: JSON forbids it, on the plain-text path too
+  ['{"exact":["1.5","-2.25e-10","caf\u00e9","café"]}', true],
   ['tru', 'unexpected "tru"'],
   ['[1,]', 'trailing comma in an array'],
   ['{"a" 1}', 'unexpected value'],
