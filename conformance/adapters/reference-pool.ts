@@ -8,11 +8,12 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Implementation } from '../protocol/implementation.ts';
-import type { RunReply, RunRequest, WireArray, WireStepOutput } from '../protocol/messages.ts';
-import { putWireSlice, referenceHello, referenceRun, resolveDefinition, stepArrays, wireStep, type StepArrays } from './reference.ts';
+import type { RunReply, RunRequest, WireArray, WireState, WireStepOutput } from '../protocol/messages.ts';
+import { JsonStrings } from '../protocol/wire.ts';
+import { referenceHello, referenceRun, resolveDefinition } from './reference.ts';
 import { caseProgress, type ProgressSink } from './reference-progress.ts';
 import { checkReferenceRequest } from './reference-request.ts';
-import type { SliceJob } from './reference-worker.ts';
+import type { SliceAnswer, SliceJob, SliceStep } from './reference-worker.ts';
 
 /** Cases of fewer param-steps are computed on the calling thread (about a tenth of a second). */
 export const PARALLEL_MIN_PARAM_STEPS = 20_000;
@@ -32,8 +33,6 @@ const WORKER_FAILED = 'reference worker failed: ';
  * float64 step's server keeps 100 MB more of its 1 GiB.
  */
 const YOUNG_GENERATION_MB = 48;
-
-type SliceAnswer = { readonly id: number; readonly steps: WireStepOutput[] } | { readonly id: number; readonly error: string };
 
 interface PoolWorker {
   readonly worker: Worker;
@@ -89,6 +88,34 @@ function sliceRequest(request: RunRequest, from: number, to: number): RunRequest
   return { ...request, params: cut(request.params), state: state as RunRequest['state'], steps: request.steps.map((s) => ({ ...s, grad: cut(s.grad) })) };
 }
 
+/** One step of the reply being put together: each output's values, and its exact strings as the slices' JSON pieces, in order. */
+interface ReplyStep {
+  readonly step: number;
+  readonly values: Map<string, Float64Array>;
+  readonly pieces: Map<string, string[]>;
+}
+
+function replyStep(first: SliceStep, n: number): ReplyStep {
+  const names = Object.keys(first.values);
+  return { step: first.step, values: new Map(names.map((name) => [name, new Float64Array(n)])), pieces: new Map(names.map((name) => [name, []])) };
+}
+
+/** PROTO-6: a put-together step as a wire step, its exact strings as JSON text (the writer sends the pieces as they are). */
+function wireStepOf(s: ReplyStep, n: number): WireStepOutput {
+  const state: Record<string, Float64Array | number> = { step: s.step };
+  const exactState: Record<string, JsonStrings | number> = { step: s.step };
+  for (const [name, values] of s.values) {
+    if (name === 'params') continue;
+    state[name] = values;
+    exactState[name] = new JsonStrings(n, s.pieces.get(name) as string[]);
+  }
+  return {
+    params: s.values.get('params') as Float64Array,
+    state: state as WireState,
+    exact: { params: new JsonStrings(n, s.pieces.get('params') as string[]), state: exactState },
+  };
+}
+
 /** The steps of a checked request from `workers` threads, slices put back in order. */
 async function parallelSteps(request: RunRequest, workers: number, onSlice: (done: number) => void): Promise<WireStepOutput[]> {
   try {
@@ -99,33 +126,32 @@ async function parallelSteps(request: RunRequest, workers: number, onSlice: (don
   const n = request.params.length;
   const size = Math.min(MAX_SLICE_ELEMENTS, Math.ceil(n / (workers * SLICES_PER_WORKER)));
   const bounds = Array.from({ length: Math.ceil(n / size) }, (_, k) => [k * size, Math.min(n, (k + 1) * size)] as const);
-  let steps: StepArrays[] | undefined;
+  let steps: ReplyStep[] | undefined;
   let done = 0;
   let next = 0;
   let failure: string | undefined;
   // each worker takes the next slice when it is done with one
   const drain = async (w: PoolWorker) => {
     while (next < bounds.length && failure === undefined) {
-      const [from, to] = bounds[next++];
+      const slice = next++;
+      const [from, to] = bounds[slice];
       const answer = await compute(w, sliceRequest(request, from, to));
       if ('error' in answer) {
         failure = answer.error;
         return;
       }
-      steps ??= answer.steps.map((s) =>
-        stepArrays(
-          s.state?.step ?? 0,
-          Object.keys(s.state ?? {}).filter((k) => k !== 'step'),
-          n,
-        ),
-      );
-      answer.steps.forEach((s, k) => putWireSlice(s, (steps as StepArrays[])[k], from));
+      steps ??= answer.steps.map((s) => replyStep(s, n));
+      answer.steps.forEach((s, k) => {
+        const into = (steps as ReplyStep[])[k];
+        for (const [name, values] of into.values) values.set(s.values[name], from);
+        for (const [name, pieces] of into.pieces) pieces[slice] = s.exact[name];
+      });
       onSlice((done += to - from));
     }
   };
   await Promise.all(pool.slice(0, workers).map(drain));
   if (failure !== undefined) throw new Error(failure);
-  return (steps as StepArrays[]).map(wireStep);
+  return (steps as ReplyStep[]).map((s) => wireStepOf(s, n));
 }
 
 /** PROTO-6: the reply to a run request, a large case computed on `workers` threads; the same reply as `referenceRun`'s. */

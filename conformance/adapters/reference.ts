@@ -64,7 +64,7 @@ function sliceInput(request: RunRequest, from: number, to: number): CaseInput {
 }
 
 /** One step of the reply being filled: every array of n elements, rounded values and exact strings side by side. */
-export interface StepArrays {
+interface StepArrays {
   readonly step: number;
   readonly values: Map<string, number[]>;
   readonly texts: Map<string, string[]>;
@@ -81,7 +81,7 @@ function filled<T>(n: number, x: T): T[] {
 }
 
 /** Arrays of n elements for one step, to be filled: `params` and the state arrays named. */
-export function stepArrays(step: number, stateNames: readonly string[], n: number): StepArrays {
+function stepArrays(step: number, stateNames: readonly string[], n: number): StepArrays {
   const names = ['params', ...stateNames];
   return {
     step,
@@ -106,21 +106,8 @@ function putRoundedSlice(step: RoundedStep, into: StepArrays, from: number, dtyp
   }
 }
 
-/** A slice's wire step (a worker's, reference-pool.ts) into the reply's arrays at `from`. */
-export function putWireSlice(step: WireStepOutput, into: StepArrays, from: number): void {
-  for (const [name, values] of into.values) {
-    const part = (name === 'params' ? step.params : step.state?.[name]) as number[];
-    const texts = (name === 'params' ? step.exact?.params : step.exact?.state[name]) as string[];
-    const all = into.texts.get(name) as string[];
-    for (let i = 0; i < part.length; i++) {
-      values[from + i] = part[i];
-      all[from + i] = texts[i];
-    }
-  }
-}
-
 /** PROTO-6: a filled step as a wire step, with `exact`. */
-export function wireStep(arrays: StepArrays): WireStepOutput {
+function wireStep(arrays: StepArrays): WireStepOutput {
   const state: Record<string, number[] | number> = { step: arrays.step };
   const exactState: Record<string, string[] | number> = { step: arrays.step };
   for (const [name, values] of arrays.values) {

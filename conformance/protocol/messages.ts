@@ -4,7 +4,7 @@
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import type { Dtype } from '../../reference/dtype.ts';
-import { isStrictBase64, type WireNumber } from './wire.ts';
+import { isStrictBase64, type JsonStrings, type WireNumber } from './wire.ts';
 
 export const PROTOCOL = 'optconf/1';
 
@@ -38,11 +38,14 @@ export interface RunRequest {
   readonly steps: readonly WireStepInput[];
 }
 
+/** The `exact` strings of an output: parsed, or, in a reply the reference server is writing, already JSON text (wire.ts). */
+export type ExactStrings = readonly string[] | JsonStrings;
+
 export interface WireStepOutput {
   readonly params: WireArray;
   readonly state?: WireState;
-  /** optconf extension from `optconf reference`: the exact values as decimal strings */
-  readonly exact?: { readonly params: readonly string[]; readonly state: Readonly<Record<string, readonly string[] | number>> };
+  /** optconf extension from `optconf reference`: the exact values as decimal strings (a reply being written may hold them as JSON text) */
+  readonly exact?: { readonly params: ExactStrings; readonly state: Readonly<Record<string, ExactStrings | number>> };
 }
 
 export type RunReply =

@@ -5,7 +5,7 @@
  * writer that sends a request in chunks. The wire format is unchanged: the writer's bytes are
  * `stringifyLine`'s.
  */
-import { decodeBase64Array, encodeNumber } from './wire.ts';
+import { JsonStrings, decodeBase64Array, encodeNumber } from './wire.ts';
 
 /** A parsed line, or why it is not JSON (with the line's first bytes, for the message). */
 export type ParsedLine =
@@ -605,6 +605,12 @@ export function* lineChunks(message: unknown): Generator<string> {
 }
 
 function* valueChunks(v: unknown): Generator<string> {
+  if (v instanceof JsonStrings) {
+    yield '[';
+    for (let k = 0; k < v.pieces.length; k++) yield k === 0 ? v.pieces[k] : `,${v.pieces[k]}`;
+    yield ']';
+    return;
+  }
   // long arrays of numbers, or of strings (the reference's `exact`), a chunk of elements at a time
   if (v instanceof Float64Array || (Array.isArray(v) && v.length > CHUNK_ELEMENTS && v.every((x) => typeof x === 'number' || typeof x === 'string'))) {
     const a = v as ArrayLike<number | string>;

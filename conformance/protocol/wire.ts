@@ -24,6 +24,35 @@ export function decodeNumber(x: unknown): number | undefined {
   return undefined;
 }
 
+/**
+ * PROTO-6: an array of strings already written as JSON — its elements' text in pieces, each a run
+ * of comma-separated JSON strings — that the writer (stream-json.ts) sends as it is. A large
+ * reply's `exact` strings travel so from the reference's worker threads to the wire: some pieces,
+ * not hundreds of thousands of strings to copy, collect and write one by one.
+ */
+export class JsonStrings {
+  readonly pieces: readonly string[];
+
+  constructor(
+    /** the number of strings */
+    readonly length: number,
+    pieces: readonly string[],
+  ) {
+    // a piece of no strings would leave a stray comma
+    this.pieces = pieces.filter((piece) => piece !== '');
+  }
+
+  /** The JSON text of the array. */
+  text(): string {
+    return `[${this.pieces.join(',')}]`;
+  }
+
+  /** The strings themselves (JSON.stringify, and a reader in process, see the array). */
+  toJSON(): string[] {
+    return JSON.parse(this.text()) as string[];
+  }
+}
+
 const NEG_ZERO = '\u0000optconf-negative-zero\u0000';
 
 /** PROTO-3: one JSON line, with -0 kept as `-0` (JSON.stringify would write `0`) and non-finite numbers as strings. */
