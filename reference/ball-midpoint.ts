@@ -23,7 +23,7 @@ export let midBits = 0;
 export let cutUnits = 0;
 
 /** c·2^e (c of exactly `bits` bits) cut to its first p bits. */
-function cut(c: bigint, e: number, bits: number, p: number): void {
+export function cut(c: bigint, e: number, bits: number, p: number): void {
   if (bits <= p) {
     midC = c;
     midE = e;
@@ -38,18 +38,24 @@ function cut(c: bigint, e: number, bits: number, p: number): void {
   cutUnits = 1;
 }
 
-function zero(e: number): void {
+/** An exact zero at scale 2^e. */
+export function zero(e: number): void {
   midC = 0n;
   midE = e;
   midBits = 0;
   cutUnits = 0;
 }
 
-/** NOTE-4: cx·2^ex × cy·2^ey, cut to p bits. */
-export function cutProduct(cx: bigint, ex: number, cy: bigint, ey: number, p: number): void {
+/** The bits of c > 0 known to have `lo` or lo + 1 of them: one comparison, no conversion (products, sums, quotients). */
+function bitsFrom(c: bigint, lo: number): number {
+  return c >= pow2(lo) ? lo + 1 : lo;
+}
+
+/** NOTE-4: cx·2^ex × cy·2^ey (of bx and by bits), cut to p bits. */
+export function cutProduct(cx: bigint, ex: number, bx: number, cy: bigint, ey: number, by: number, p: number): void {
   if (cx === 0n || cy === 0n) return zero(ex + ey);
   const c = cx * cy;
-  cut(c, ex + ey, bitLength(c), p);
+  cut(c, ex + ey, bitsFrom(c, bx + by - 1), p);
 }
 
 /** NOTE-4: whether cutSum's difference came out negative (an exact cancellation is +0). */
@@ -84,7 +90,7 @@ export function cutSum(cx: bigint, ex: number, bx: number, cy: bigint, ey: numbe
   const ay = ey === e ? cy : cy << big(ey - e);
   if (!subtract) {
     const c = ax + ay;
-    return cut(c, e, bitLength(c), p);
+    return cut(c, e, bitsFrom(c, Math.max(bx + ex, by + ey) - e), p);
   }
   const difference = ax - ay;
   if (difference === 0n) return zero(e);
@@ -107,7 +113,8 @@ export function cutQuotient(cx: bigint, ex: number, bx: number, cy: bigint, ey: 
   const q = num / den;
   const e = ex - ey - s;
   if (exact && q * den === num) return exactResult(q, e);
-  cut(q, e, bitLength(q), p + 1);
+  // ⌊num/den⌋ of bx + max(s, 0) and by + max(−s, 0) bits: as many bits as their difference, bx + s − by, or one more
+  cut(q, e, bitsFrom(q, bx + s - by), p + 1);
   cutUnits = 1;
 }
 
@@ -130,7 +137,8 @@ export function cutQuotientByReciprocal(cx: bigint, ex: number, bx: number, R: b
   const s = p + by - bx;
   // 2^(s−t): t − s = (p + by + 2) − (p + by − bx) = bx + 2
   const q = (cx * R) >> big(bx + 2);
-  cut(q, ex - ey - s, bitLength(q), p + 1);
+  // 2^(p+2) ≤ R ≤ 2^(p+3) and 2^(bx−1) ≤ cx < 2^bx: 2^(p−1) ≤ q < 2^(p+1)
+  cut(q, ex - ey - s, bitsFrom(q, p), p + 1);
   cutUnits = 2;
 }
 
@@ -183,7 +191,8 @@ function isqrtBits(n: bigint, bits: number): bigint {
 
 /** About ⌊√n⌋ (n > 0 of `bits` bits), to within a few parts in 2^(bits/2 − 4): a positive integer. */
 function rootEstimate(n: bigint, bits: number): bigint {
-  if (bits <= 104) return BigInt(Math.floor(Math.sqrt(Number(n)))) + 1n;
+  // a double's root of n within 2^−52 relative: one Newton step above makes it good to 2^−104 (P = 200 bits: 400 → 208 → 112 bits, two divisions)
+  if (bits <= 120) return BigInt(Math.floor(Math.sqrt(Number(n)))) + 1n;
   // the root of n's leading bits/2 + 8 bits (an even shift), one Newton step on them, scaled back
   const shift = (bits - (bits >> 1) - 8) & ~1;
   const m = n >> big(shift);

@@ -49,9 +49,9 @@ function clearInDoubles(b: Ball, dtype: Dtype): number | undefined {
   const { precision, emin } = FORMATS[dtype];
   // a narrow dtype's values are normal doubles
   const e2 = exponentBits(v);
-  const up = 2 ** (Math.max(e2, emin) - precision + 1);
+  const up = p2(Math.max(e2, emin) - precision + 1);
   // below a power of two (above the subnormals) the spacing halves
-  const down = e2 > emin && 2 ** e2 === v ? up / 2 : up;
+  const down = e2 > emin && p2(e2) === v ? up / 2 : up;
   if (a - slack <= v - down / 2 || a + slack >= v + up / 2) return undefined;
   return b.negative ? -v : v;
 }
@@ -122,6 +122,17 @@ const LOG10_2 = Math.log10(2);
 const bitsWorth = (b: Ball): number => Math.floor(b.bits * LOG10_2) + 2;
 const LOG2_10 = Math.log2(10);
 
+/** 10^j for −300 ≤ j ≤ 300, each the double nearest (within 2^−53 relative). */
+const TEN_TO_THE = Float64Array.from({ length: 601 }, (_, i) => Number(`1e${i - 300}`));
+
+/**
+ * 2^e/10^k within 2^−51 relative: two table entries (each within 2^−53) and a product; outside the
+ * tables, 2^(e − k·log₂10) in one power (its argument's rounding within the same margin for these e, k).
+ */
+function twoToTheOverTenToThe(e: number, k: number): number {
+  return e >= -1000 && e <= 1000 && k >= -300 && k <= 300 ? p2(e) * TEN_TO_THE[300 - k] : 2 ** (e - k * LOG2_10);
+}
+
 /**
  * A ball c·2^e ± rad·2^e as a decimal ball: the floor of c·2^e/10^k, k chosen for `digits` digits or
  * one more (by default as many as c has bits' worth, a little more), within one unit of 10^k, plus the radius in
@@ -141,7 +152,7 @@ function decimalBall(b: Ball, digits = bitsWorth(b)): DecimalBall | undefined {
   } else {
     q = e >= 0 ? (c << big(e)) / pow10(k) : c / (pow10(k) << big(-e));
   }
-  const rad = (1 + b.rad * 2 ** (e - k * LOG2_10) * (1 + 2 ** -30)) * UP;
+  const rad = (1 + b.rad * twoToTheOverTenToThe(e, k) * (1 + 2 ** -30)) * UP;
   return { mid: BigDecimal.of(b.negative ? -1 : 1, q, k), rad };
 }
 

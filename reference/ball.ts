@@ -12,6 +12,7 @@
 import { BigDecimal } from './big-decimal.ts';
 import {
   compareMagnitudes,
+  cut,
   cutProduct,
   cutQuotient,
   cutQuotientByReciprocal,
@@ -23,6 +24,7 @@ import {
   midE,
   midNegative,
   reciprocal,
+  zero,
 } from './ball-midpoint.ts';
 import { roundBall } from './ball-rounding.ts';
 import { Dec } from './decimal.ts';
@@ -134,7 +136,7 @@ export class Ball implements Scalar<Ball> {
   times(y: Ball): Ball {
     if (this.special !== 0 || y.special !== 0) return nonFinite(this, y, (a, b) => a * b);
     const negative = this.negative !== y.negative;
-    cutProduct(this.coefficient, this.exponent, y.coefficient, y.exponent, P);
+    cutProduct(this.coefficient, this.exponent, this.bits, y.coefficient, y.exponent, y.bits, P);
     // exact: exact operands with an exact product, or an exact zero times a finite value
     const xTerm = this.rad !== 0 && y.bits !== 0;
     const yTerm = y.rad !== 0 && this.bits !== 0;
@@ -417,11 +419,11 @@ function sumOf(x: Ball, y: Ball, negate: boolean): Ball {
   let negative: boolean;
   if (x.bits === 0 && y.bits === 0) {
     // two zeros: −0 only when both are (IEEE 754 §6.3, decimal.js), at the operands' scale
-    cutProduct(0n, Math.min(x.exponent, y.exponent), 0n, 0, P);
+    zero(Math.min(x.exponent, y.exponent));
     negative = x.negative && yNegative;
   } else if (x.bits === 0 || y.bits === 0) {
     const [z, zNegative] = x.bits === 0 ? [y, yNegative] : [x, x.negative];
-    cutProduct(z.coefficient, z.exponent, 1n, 0, P);
+    cut(z.coefficient, z.exponent, z.bits, P);
     negative = zNegative;
   } else {
     cutSum(x.coefficient, x.exponent, x.bits, y.coefficient, y.exponent, y.bits, x.negative !== yNegative, P);

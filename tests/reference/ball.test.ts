@@ -64,6 +64,35 @@ describe('NOTE-4: balls hold the exact value', () => {
     );
   });
 
+  it("NOTE-4: a midpoint knows its own size — its bit count is its coefficient's, after every operation (property)", () => {
+    const bitsOf = (b: Ball) => (b.coefficient === 0n ? 0 : b.coefficient.toString(2).length);
+    fc.assert(
+      fc.property(double, double, (x, y) => {
+        const [a, b] = [Ball.exact(x), Ball.exact(y)];
+        // inexact operands of P bits (÷3), the same exact divisor twice (the reciprocal's path), sums that carry
+        const [ia, ib] = [a.div(Ball.exact(3)), b.div(Ball.exact(7))];
+        const divisor = Ball.exact(y);
+        const results = [
+          a.plus(b),
+          a.minus(b),
+          a.times(b),
+          a.div(b),
+          a.abs().sqrt(),
+          ia,
+          ib,
+          ia.plus(ib),
+          ia.minus(ib),
+          ia.times(ib),
+          ia.div(ib),
+          ia.abs().sqrt(),
+        ];
+        results.push(ia.div(divisor), ib.div(divisor), ia.plus(ia), ia.times(a), a.plus(Ball.exact(x)));
+        for (const r of results) expect(r.bits, r.toString()).toBe(bitsOf(r));
+      }),
+      FC,
+    );
+  });
+
   it('NOTE-4: exact results are marked exact, and only they', () => {
     withWorkingPrecision(60, () => {
       const one = Ball.exact(1);
