@@ -92,7 +92,7 @@ function sliceRequest(request: RunRequest, from: number, to: number): RunRequest
 interface ReplyStep {
   readonly step: number;
   readonly values: Map<string, Float64Array>;
-  readonly pieces: Map<string, string[]>;
+  readonly pieces: Map<string, Uint8Array[]>;
 }
 
 function replyStep(first: SliceStep, n: number): ReplyStep {
@@ -107,12 +107,12 @@ function wireStepOf(s: ReplyStep, n: number): WireStepOutput {
   for (const [name, values] of s.values) {
     if (name === 'params') continue;
     state[name] = values;
-    exactState[name] = new JsonStrings(n, s.pieces.get(name) as string[]);
+    exactState[name] = new JsonStrings(n, s.pieces.get(name) as Uint8Array[]);
   }
   return {
     params: s.values.get('params') as Float64Array,
     state: state as WireState,
-    exact: { params: new JsonStrings(n, s.pieces.get('params') as string[]), state: exactState },
+    exact: { params: new JsonStrings(n, s.pieces.get('params') as Uint8Array[]), state: exactState },
   };
 }
 

@@ -11,24 +11,33 @@ export interface SliceJob {
 
 /**
  * A slice's step as the worker sends it: every output's (`params`, each state array) rounded values,
- * moved rather than copied, and its exact strings as one piece of JSON text (comma-separated
- * strings) — one string to copy to the pool's thread, not one per element.
+ * and its exact strings as one piece of JSON text (comma-separated strings) in ASCII bytes — both
+ * moved to the pool's thread, not copied, and the text written to the wire as it is (JsonStrings).
  */
 export interface SliceStep {
   readonly step: number;
   readonly values: Readonly<Record<string, Float64Array>>;
-  readonly exact: Readonly<Record<string, string>>;
+  readonly exact: Readonly<Record<string, Uint8Array>>;
 }
 
 export type SliceAnswer = { readonly id: number; readonly steps: SliceStep[] } | { readonly id: number; readonly error: string };
 
+/** The elements' JSON text, without the brackets, as bytes of an ArrayBuffer of its own (so it can be moved). */
+function jsonPiece(strings: unknown): Uint8Array {
+  const body = JSON.stringify(strings).slice(1, -1);
+  // not from Buffer's shared pool: the whole ArrayBuffer is moved
+  const bytes = Buffer.allocUnsafeSlow(body.length);
+  bytes.write(body, 'latin1');
+  return bytes;
+}
+
 function sliceStep(s: WireStepOutput): SliceStep {
   const values: Record<string, Float64Array> = { params: Float64Array.from(s.params) };
-  const exact: Record<string, string> = { params: JSON.stringify(s.exact?.params).slice(1, -1) };
+  const exact: Record<string, Uint8Array> = { params: jsonPiece(s.exact?.params) };
   for (const [name, v] of Object.entries(s.state ?? {})) {
     if (name === 'step') continue;
     values[name] = Float64Array.from(v as ArrayLike<number>);
-    exact[name] = JSON.stringify(s.exact?.state[name]).slice(1, -1);
+    exact[name] = jsonPiece(s.exact?.state[name]);
   }
   return { step: s.state?.step ?? 0, values, exact };
 }
@@ -40,6 +49,7 @@ parentPort?.on('message', (job: SliceJob) => {
   } catch (e) {
     answer = { id: job.id, error: (e as Error).message };
   }
-  const moved: Transferable[] = 'steps' in answer ? answer.steps.flatMap((s) => Object.values(s.values).map((v) => v.buffer as ArrayBuffer)) : [];
+  const moved: Transferable[] =
+    'steps' in answer ? answer.steps.flatMap((s) => [...Object.values(s.values), ...Object.values(s.exact)].map((v) => v.buffer as ArrayBuffer)) : [];
   parentPort?.postMessage(answer, moved);
 });

@@ -144,7 +144,7 @@ export class Session {
   }
 
   /** Writes to stdin, waiting for it to drain; a closed stdin is not an error here (the process's ending, or the limit, names the problem). */
-  private async write(text: string): Promise<void> {
+  private async write(text: string | Uint8Array): Promise<void> {
     if (this.failure !== undefined) throw new Error(this.failure);
     const { stdin } = this.group.child;
     if (stdin.destroyed || stdin.writableEnded || stdin.write(text)) return;

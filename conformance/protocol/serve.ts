@@ -34,9 +34,9 @@ export interface ServeOptions {
 export async function serve(impl: Implementation, input: Readable, output: Writable, options: ServeOptions = {}): Promise<void> {
   const maxLineBytes = options.maxLineBytes ?? MAX_LINE_BYTES;
   const base64Arrays = options.base64Arrays ?? true;
-  const write = (text: string) =>
+  const write = (chunk: string | Uint8Array) =>
     new Promise<void>((resolve) => {
-      if (output.write(text)) resolve();
+      if (output.write(chunk)) resolve();
       else output.once('drain', () => resolve());
     });
   // A large reply is written in pieces (the same bytes as stringifyLine's), never as one string.

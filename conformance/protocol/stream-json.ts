@@ -600,14 +600,22 @@ const CHUNK_ELEMENTS = 16384;
  * (plain arrays or Float64Arrays) are written some thousands of numbers at a time.
  */
 export function* lineChunks(message: unknown): Generator<string> {
+  for (const chunk of wireChunks(message)) yield typeof chunk === 'string' ? chunk : latin1(chunk, 0, chunk.length);
+}
+
+/** lineChunks's pieces, with JSON text held as bytes (JsonStrings) left as bytes. */
+function* wireChunks(message: unknown): Generator<string | Uint8Array> {
   yield* valueChunks(message);
   yield '\n';
 }
 
-function* valueChunks(v: unknown): Generator<string> {
+function* valueChunks(v: unknown): Generator<string | Uint8Array> {
   if (v instanceof JsonStrings) {
     yield '[';
-    for (let k = 0; k < v.pieces.length; k++) yield k === 0 ? v.pieces[k] : `,${v.pieces[k]}`;
+    for (let k = 0; k < v.pieces.length; k++) {
+      if (k > 0) yield ',';
+      yield v.pieces[k];
+    }
     yield ']';
     return;
   }
@@ -675,10 +683,19 @@ function arrayText(v: readonly unknown[]): string {
   return `[${v.map((x) => (typeof x === 'number' ? numberText(x) : x === undefined || typeof x === 'function' ? 'null' : JSON.stringify(x))).join(',')}]`;
 }
 
-/** PROTO-1: writes one message as a line, in pieces of about 1 MiB (the same bytes as stringifyLine's), never as one string. */
-export async function writeMessageLine(message: unknown, write: (text: string) => Promise<void>): Promise<void> {
+/**
+ * PROTO-1: writes one message as a line, in pieces of about 1 MiB (the same bytes as stringifyLine's),
+ * never as one string; text already held as bytes (JsonStrings) is written as it is.
+ */
+export async function writeMessageLine(message: unknown, write: (chunk: string | Uint8Array) => Promise<void>): Promise<void> {
   let batch = '';
-  for (const piece of lineChunks(message)) {
+  for (const piece of wireChunks(message)) {
+    if (typeof piece !== 'string') {
+      if (batch !== '') await write(batch);
+      batch = '';
+      await write(piece);
+      continue;
+    }
     batch += piece;
     if (batch.length >= 1 << 20) {
       await write(batch);
