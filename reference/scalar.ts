@@ -50,10 +50,10 @@ export function memoize<T extends object, R>(x: T, key: string, compute: () => R
   const precision = (x.constructor as { precision?: unknown }).precision;
   let entry = MEMO.get(x);
   if (entry === undefined || entry.precision !== precision) MEMO.set(x, (entry = { precision, table: new Map() }));
-  if (entry.table.has(key)) return entry.table.get(key) as R;
-  const value = compute();
-  entry.table.set(key, value);
-  return value;
+  // one lookup when the value is there (every element of a tensor asks)
+  let value = entry.table.get(key) as R | undefined;
+  if (value === undefined && !entry.table.has(key)) entry.table.set(key, (value = compute()));
+  return value as R;
 }
 
 /** EWMA-1: 1 − w, the complement weight of an interpolation or a dampening (memoized per w). */
