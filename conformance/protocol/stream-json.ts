@@ -70,6 +70,9 @@ type Frame = ArrayFrame | ObjectFrame;
 
 class Malformed extends Error {}
 
+/** A byte that makes a chunk's strings more than their bytes: a control character other than the newline, a backslash, DEL or non-ASCII. */
+const NOT_PLAIN = /[\x00-\x09\x0b-\x1f\\\x7f-\xff]/;
+
 const isWireString = (s: string) => s === 'NaN' || s === 'Infinity' || s === '-Infinity';
 
 /**
@@ -95,6 +98,10 @@ export class JsonLineReader {
   private headBytes = 0;
   private lineBytes = 0;
   private sawContent = false;
+  /** the chunk `text` was read from, its text when plain (plainText), and where its next newline is */
+  private textOf: Buffer | null = null;
+  private text: string | undefined;
+  private newlineAt = -1;
 
   constructor(readonly maxLineBytes: number = Infinity) {}
 
@@ -334,6 +341,15 @@ export class JsonLineReader {
   private scanString(b: Buffer, start: number, from: number): number {
     let i = from;
     const n = b.length;
+    if (this.partial === null) {
+      // a chunk of printable ASCII without escapes: the string is its text up to the next quote, found natively
+      const text = this.plainText(b);
+      const end = text === undefined ? -1 : text.indexOf('"', from);
+      if (end !== -1 && this.nextNewline(text as string, from) > end) {
+        this.emitText((text as string).slice(from, end));
+        return end + 1;
+      }
+    }
     // printable ASCII without escapes, in one chunk: the string is its bytes (the reference's millions of `exact` strings)
     let plain = this.partial === null;
     while (i < n) {
@@ -364,6 +380,30 @@ export class JsonLineReader {
     this.keepPartial(b, start, 'string');
     this.partialEscaped = i > n;
     return n;
+  }
+
+  /**
+   * The chunk as text when it holds only printable ASCII (and line ends): no escape, no control
+   * character, nothing to decode, so a string in it is its text between the quotes. Computed once
+   * per chunk, when a string starts in it (a chunk wholly inside a base64 payload is not looked at).
+   */
+  private plainText(b: Buffer): string | undefined {
+    if (this.textOf !== b) {
+      this.textOf = b;
+      const text = (b as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(0, b.length);
+      this.text = NOT_PLAIN.test(text) ? undefined : text;
+      this.newlineAt = -1;
+    }
+    return this.text;
+  }
+
+  /** The first newline at or after i in the plain chunk's text (its length when none). */
+  private nextNewline(text: string, i: number): number {
+    if (this.newlineAt < i) {
+      const at = text.indexOf('\n', i);
+      this.newlineAt = at === -1 ? text.length : at;
+    }
+    return this.newlineAt;
   }
 
   /** A string of printable ASCII without escapes: JSON.parse would give its bytes as they are. */
