@@ -141,14 +141,34 @@ export function computeSteps(
 ): WireStepOutput[] {
   const n = request.params.length;
   let steps: StepArrays[] = [];
-  for (let from = 0; from < n; from += SLICE_ELEMENTS) {
-    const to = Math.min(n, from + SLICE_ELEMENTS);
-    const rounded = roundedSlice(def, sliceInput(request, from, to), request.dtype);
+  forEachRoundedSlice(request, SLICE_ELEMENTS, def, (from, to, rounded) => {
     if (from === 0) steps = rounded.map((s) => stepArrays(s.state.step, stateNamesOf(s.state), n));
     rounded.forEach((s, k) => putRoundedSlice(s, steps[k], from, request.dtype));
     onSlice(to);
-  }
+  });
   return steps.map(wireStep);
+}
+
+/**
+ * A checked request computed `size` elements at a time (every step is elementwise, NOTE-1), each
+ * slice's rounded steps told to `onSlice` as they come: only one slice's values are alive at once.
+ */
+export function forEachRoundedSlice(
+  request: RunRequest,
+  size: number,
+  def: OptimizerDef,
+  onSlice: (from: number, to: number, rounded: RoundedStep[]) => void,
+): void {
+  const n = request.params.length;
+  for (let from = 0; from < n; from += size) {
+    const to = Math.min(n, from + size);
+    onSlice(from, to, roundedSlice(def, sliceInput(request, from, to), request.dtype));
+  }
+}
+
+/** The names of a rounded step's outputs: `params`, then its state arrays. */
+export function outputNames(step: RoundedStep): string[] {
+  return ['params', ...stateNamesOf(step.state)];
 }
 
 /** PROTO-6: the reply to a run request; `progress` (stderr, say) hears how a long case goes. */
