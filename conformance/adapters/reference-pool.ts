@@ -25,14 +25,14 @@ const MAX_SLICE_ELEMENTS = 16_384;
 const WORKER_FAILED = 'reference worker failed: ';
 
 /**
- * A worker's young generation (three semi-spaces' worth: 16 MB ones). The ball arithmetic allocates
- * some kilobytes per element-step that die young; when a slice's whole trajectory was held until it
- * was rounded, the scavenges copied it and V8's default semi-spaces cost a quarter of the time (this
- * was 96 MB then). Each step is rounded as it is computed now (reference/rounded-trajectory.ts), so
- * little survives a scavenge: 16 MB semi-spaces measured as fast as 32 MB ones, and the 10⁶-element
- * float64 step's server keeps 100 MB more of its 1 GiB.
+ * A worker's young generation (three semi-spaces' worth: 32 MB ones). The ball arithmetic allocates
+ * some kilobytes per element-step that die young, and since a worker turns each 256 elements' exact
+ * strings into JSON text at once (reference-worker.ts) almost nothing survives a scavenge: the
+ * fewer scavenges the better, up to about this size (served 10k×10 float32 Adam: 48 MB 188–194 k
+ * param-steps/s, 96 MB 210–218 k, 192 MB 199–211 k, measured in the same minutes). The 10⁶-element
+ * float64 step's server peaked at 671 MiB (617 MiB at 48 MB), well within its 1 GiB.
  */
-const YOUNG_GENERATION_MB = 48;
+const YOUNG_GENERATION_MB = 96;
 
 interface PoolWorker {
   readonly worker: Worker;
