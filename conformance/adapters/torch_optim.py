@@ -16,7 +16,9 @@ path to a .py file; CLASS is constructed as CLASS(params, lr=..., betas=(beta1, 
 with PyTorch's keyword names for FAMILY (spec/protocol.md#PROTO-7). At start-up the adapter
 reads the constructor's signature: a hyperparameter it does not take is declared pinned at the
 family's default in the hello reply (`fixed`, PROTO-4), so the runner never varies it. It then
-runs a few steps in each dtype: the dtypes that run are the ones declared, and what the class
+runs a few steps in each dtype: every dtype is declared but those where torch itself lacks an
+operation ("not implemented for 'Half'"); one where the class raises anything else stays declared,
+so its cases report the error and the check fails naming it. What the class
 stored in optimizer.state tells how to load a state -- the step counter as an int, a float or a
 tensor of some dtype, one-number states (NAdam's mu_product) as 0-dim tensors. State and
 hyperparameter names default to PyTorch's; --state-map exp_avg=m (optconf's name = yours) and
@@ -530,8 +532,17 @@ def run_case(msg):
 PROBE_STEPS = 8  # RAdam rectifies from step 6 on: both of its branches run
 
 
+FAILED = object()  # probe: the optimizer raised in a dtype torch runs (its cases will report the error)
+
+
 def probe(target, dtype):
-    """The class's state after steps of `target` with every option on in `dtype`; None where it fails."""
+    """The state after steps of `target` with every option on in `dtype`.
+
+    None where torch itself does not implement an operation in the dtype (1.13's CPU kernels: '"addcmul_cpu_out"
+    not implemented for 'Half''): the dtype is not offered. FAILED where the optimizer raised anything else --
+    a bug of its own, say, met in that dtype only: the dtype is offered all the same, so that its cases
+    report the error and the check fails naming it, rather than the dtype vanishing from hello unseen.
+    """
     try:
         p = torch.ones(2, dtype=dtype, requires_grad=True)
         hyper = {k: v for k, v in target.spec.probe.items() if k not in target.fixed}
@@ -540,9 +551,15 @@ def probe(target, dtype):
             p.grad = torch.ones(2, dtype=dtype)
             optimizer.step()
         return optimizer.state[p]
-    except Exception as e:  # e.g. 1.13: "addcmul_cpu_out" not implemented for 'Half'
-        log(f"torch_optim: {target.name} in {dtype} not supported: {type(e).__name__}: {e}")
-        return None
+    except RuntimeError as e:
+        if "not implemented for '" in str(e):
+            log(f"torch_optim: {target.name} in {dtype} not supported: {type(e).__name__}: {e}")
+            return None
+        log(f"torch_optim: {target.name} failed in {dtype}: {type(e).__name__}: {e} (its cases will report it)")
+        return FAILED
+    except Exception as e:
+        log(f"torch_optim: {target.name} failed in {dtype}: {type(e).__name__}: {e} (its cases will report it)")
+        return FAILED
 
 
 def hello_reply():
@@ -790,14 +807,16 @@ def start(argv):
             t.dtypes = [name for name in DTYPES if probe(t, getattr(torch, name)) is not None]
         return targets
     target = class_target(args)
+    learnt = False
     for name in DTYPES:
         state = probe(target, getattr(torch, name))
         if state is None:
             continue
-        if not target.dtypes:
+        if state is not FAILED and not learnt:
             learn_layout(target, state)
+            learnt = True
         target.dtypes.append(name)
-    if not target.dtypes:
+    if not learnt:
         raise StartupError(f"{target.name} did not run {PROBE_STEPS} steps in any dtype (the errors are above)")
     return {target.family: target}
 

@@ -176,6 +176,16 @@ describe('torch_optim.py --class: what it cannot load or run', () => {
     expect(replies[1].steps[0].state, 'no state without names to report it by').toBeUndefined();
   });
 
+  it('PROTO-6 · PROTO-8 · a class that raises in one dtype of its own doing (NumPy has no bfloat16) keeps that dtype in hello, and the check fails naming the error; torch’s own gaps (no float16 addcmul in 1.13) are left out', async () => {
+    const impl = spawnImplementation(byPath('my_sgd_bugs.py', 'MySGDThroughNumPy', 'sgd'));
+    const hello = await impl.hello();
+    expect(hello.supports[0].dtypes).toContain('bfloat16');
+    const report = await checkImplementation(impl, { optimizer: 'sgd', dtype: 'bfloat16', runs: 5, seed: SEED });
+    expect(report.targets[0].verdict, formatReport(report)).toBe('fail');
+    expect(formatReport(report)).toMatch(/TypeError: Got unsupported ScalarType BFloat16/);
+    // torch's own gaps stay out of hello: the first test's Adam offers no float16 (1.13 has no CPU float16 addcmul)
+  });
+
   const startupErrors: [string, string[], RegExp][] = [
     ['a module not found', [...ADAPTER, '--class', 'no_such.optim:MyAdam', '--family', 'adam'], /module no_such\.optim not found/],
     ['a module file not found', [...ADAPTER, '--class', `${BYO}/nope.py:MyAdam`, '--family', 'adam'], /module file tests\/fixtures\/byo\/nope\.py not found/],
