@@ -23,10 +23,11 @@ import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import type { Dtype } from '../../reference/dtype.ts';
 import { resolveHyper } from '../../reference/notation.ts';
-import { FAMILIES, findOptimizer, freshValue, type OptimizerDef } from '../../reference/registry.ts';
+import { FAMILIES, findOptimizer, freshValue, type Family, type OptimizerDef } from '../../reference/registry.ts';
 import type { Implementation } from '../protocol/implementation.ts';
 import {
   PROTOCOL,
+  checkHello,
   type HelloReply,
   type RunReply,
   type RunRequest,
@@ -35,6 +36,7 @@ import {
   type WireState,
   type WireStepOutput,
 } from '../protocol/messages.ts';
+import { hyperArb } from '../check/arbitraries/hyperparameters.ts';
 import { decodeArray, dtypeRounder, hyperPerStep, wireOutput, type FloatHyper } from './float.ts';
 
 export type ModuleDtype = 'float32' | 'float64';
@@ -90,7 +92,33 @@ export function checkOptimizerModule(value: unknown, who: string): OptimizerModu
     if (typeof v !== (spec.kind === 'boolean' ? 'boolean' : 'number'))
       throw new Error(`${who}: fixed.${name} must be a ${spec.kind}, got ${JSON.stringify(v)}`);
   }
+  if (m.ranges !== undefined) checkModuleRanges(m as OptimizerModule, who);
   return m as OptimizerModule;
+}
+
+/**
+ * PROTO-4: `ranges` as the hello reply carries them (the protocol's schema: a process's hello is held
+ * to it), then by the runner's own rule for each dtype — a name the family has, numeric, not empty,
+ * holding a value the runner can send and any pin — so a mistake is named when the module loads.
+ */
+function checkModuleRanges(m: OptimizerModule, who: string): void {
+  const ranges = m.ranges as unknown;
+  if (typeof ranges !== 'object' || ranges === null || Array.isArray(ranges))
+    throw new Error(`${who}: ranges must be an object of hyperparameter names, each [lo, hi] or bounds; got ${JSON.stringify(ranges)}`);
+  for (const [name, range] of Object.entries(ranges)) {
+    const hello = checkHello({
+      op: 'hello',
+      protocol: PROTOCOL,
+      implementation: who,
+      supports: [{ optimizer: m.family, dtypes: m.dtypes, ranges: { [name]: range } }],
+    });
+    if (!hello.ok) throw new Error(`${who}: ranges.${name}: ${hello.error}, got ${JSON.stringify(range)}`);
+  }
+  try {
+    for (const dtype of m.dtypes) hyperArb(m.family as Family, dtype, m.fixed, m.ranges);
+  } catch (e) {
+    throw new Error(`${who}: ${(e as Error).message}`);
+  }
 }
 
 /** Why the module cannot run this case, or undefined. */

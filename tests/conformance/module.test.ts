@@ -240,7 +240,7 @@ describe('loadOptimizerModule and moduleImplementation (the in-process API)', ()
     expect(first[0]).toEqual({ params: [0.5, -2], state: { step: 4, exp_avg: [0.25, 0.25], exp_avg_sq: [1, 1] } });
   });
 
-  it('PROTO-4: cases outside the module’s dtypes or pins are `unsupported`; a module of the wrong shape is refused in one line', async () => {
+  it('PROTO-4: cases outside the module’s dtypes or pins are `unsupported`; a module of the wrong shape (ranges too) is refused in one line', async () => {
     const impl = await loadOptimizerModule(`${BYO}/my-adam-no-amsgrad.mjs`);
     expect((await impl.run(adamRequest(1, { amsgrad: true }))).op, 'amsgrad is pinned to false').toBe('unsupported');
     expect((await impl.run({ ...adamRequest(1), dtype: 'bfloat16' })).op, 'bfloat16 is not declared').toBe('unsupported');
@@ -255,6 +255,16 @@ describe('loadOptimizerModule and moduleImplementation (the in-process API)', ()
       [{ family: 'adam', dtypes: ['float32'], fixed: { ams_grad: false }, create }, 'fixed names ams_grad, which adam does not have'],
       [{ family: 'adam', dtypes: ['float32'], fixed: { amsgrad: 0 }, create }, 'fixed.amsgrad must be a boolean, got 0'],
       [{ family: 'adam', dtypes: ['float32'], create: 'create' }, 'create must be a function'],
+      // PROTO-4: ranges held to the protocol's shape and to the runner's rule when the module loads
+      [{ family: 'adam', dtypes: ['float32'], ranges: [0, 1], create }, 'ranges must be an object of hyperparameter names, each [lo, hi] or bounds; got [0,1]'],
+      [
+        { family: 'adam', dtypes: ['float32'], ranges: { lr: 5 }, create },
+        'ranges.lr: a range object has minimum or exclusiveMinimum, maximum or exclusiveMaximum (numbers), at least one, got 5',
+      ],
+      [{ family: 'adam', dtypes: ['float32'], ranges: { lr: [1] }, create }, 'ranges.lr: a range is [lo, hi] (two numbers) or an object of bounds, got [1]'],
+      [{ family: 'adam', dtypes: ['float32'], ranges: { learning_rate: [0, 1] }, create }, 'ranges: adam has no hyperparameter learning_rate'],
+      [{ family: 'adam', dtypes: ['float32'], ranges: { lr: [1, 0] }, create }, 'ranges: adam.lr [1, 0] is empty'],
+      [{ family: 'adam', dtypes: ['float32'], fixed: { lr: 2 }, ranges: { lr: [0, 1] }, create }, 'ranges: adam.lr is pinned to 2, outside its range [0, 1]'],
       [undefined, 'exports no family, dtypes, create'],
     ];
     for (const [module, message] of refusals)
