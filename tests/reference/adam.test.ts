@@ -272,6 +272,25 @@ describe('ADAM-7 · adam/no-bias-correction: m/(√v + ε)', () => {
   });
 });
 
+/** A variant that moves only ε (H has ε = 0): on any gradients and β's, the canonical Adam's parameters. */
+function agreesWithAdamAtEpsZero(variant: ElementStep, clause: string): void {
+  fc.assert(
+    fc.property(fc.array(grad, { minLength: 1, maxLength: 5 }), beta, beta, (gs, b1, b2) => {
+      const h = { ...H, beta1: b1, beta2: b2 };
+      const [a, b] = [variant, adamStep].map((step) =>
+        thetas(
+          step,
+          h,
+          d(1),
+          gs.map((g) => exact(g)),
+        ),
+      );
+      a.forEach((x, i) => expectClose(x, b[i], clause, '1e-44', `θ${i + 1}`));
+    }),
+    FC,
+  );
+}
+
 describe('ADAM-8 · adam/eps-inside-sqrt: m̂/√(v̂ + ε)', () => {
   it('ADAM-8 · worked example: v̂ = 0.25, ε = 0.75 → √1 = 1, Δ = 0.125 (outside: 0.5 + 0.75, Δ = 0.1)', () => {
     const h = { ...H, eps: 0.75 };
@@ -279,27 +298,7 @@ describe('ADAM-8 · adam/eps-inside-sqrt: m̂/√(v̂ + ε)', () => {
     expectDec(run(findOptimizer('adam', 'eps-inside-sqrt')!, h, 1, [0.5])[0].params[0], 0.875, 'ADAM-8', 'θ₁');
     expectDec(run(ADAM, h, 1, [0.5])[0].params[0], '0.9', 'ADAM-8', 'canonical θ₁');
   });
-  it('ADAM-8 · at ε = 0 it is canonical Adam (property)', () => {
-    fc.assert(
-      fc.property(fc.array(grad, { minLength: 1, maxLength: 5 }), beta, beta, (gs, b1, b2) => {
-        const h = { ...H, beta1: b1, beta2: b2 };
-        const a = thetas(
-          adamEpsInsideSqrtStep,
-          h,
-          d(1),
-          gs.map((g) => exact(g)),
-        );
-        const b = thetas(
-          adamStep,
-          h,
-          d(1),
-          gs.map((g) => exact(g)),
-        );
-        a.forEach((x, i) => expectClose(x, b[i], 'ADAM-8', '1e-44', `θ${i + 1}`));
-      }),
-      FC,
-    );
-  });
+  it('ADAM-8 · at ε = 0 it is canonical Adam (property)', () => agreesWithAdamAtEpsZero(adamEpsInsideSqrtStep, 'ADAM-8'));
 });
 
 describe('ADAM-9 · adam/eps-hat: (√(1−β₂ᵗ)/(1−β₁ᵗ))·m/(√v + ε̂)', () => {
@@ -312,25 +311,5 @@ describe('ADAM-9 · adam/eps-hat: (√(1−β₂ᵗ)/(1−β₁ᵗ))·m/(√v + 
     expectDec(epsHatDirection(d(0.25), d(0.0625), hyper({ ...H, eps: 0.375 }), 1), '0.4', 'ADAM-9', 'direction with ε̂ = 0.375');
     expectDec(biasCorrectedDirection(d(0.25), d(0.0625), hyper(h), 1), '0.4', 'ADAM-9', 'canonical direction with ε = 0.75');
   });
-  it('ADAM-9 · at ε = 0 it is canonical Adam (property)', () => {
-    fc.assert(
-      fc.property(fc.array(grad, { minLength: 1, maxLength: 5 }), beta, beta, (gs, b1, b2) => {
-        const h = { ...H, beta1: b1, beta2: b2 };
-        const a = thetas(
-          adamEpsHatStep,
-          h,
-          d(1),
-          gs.map((g) => exact(g)),
-        );
-        const b = thetas(
-          adamStep,
-          h,
-          d(1),
-          gs.map((g) => exact(g)),
-        );
-        a.forEach((x, i) => expectClose(x, b[i], 'ADAM-9', '1e-44', `θ${i + 1}`));
-      }),
-      FC,
-    );
-  });
+  it('ADAM-9 · at ε = 0 it is canonical Adam (property)', () => agreesWithAdamAtEpsZero(adamEpsHatStep, 'ADAM-9'));
 });
