@@ -301,8 +301,30 @@ function restartInput(c: Case, names: readonly string[], r: Restart, k: number):
 
 /** NOTE-7: marks (1) the elements where one of the arrays holds NaN or ±∞. */
 function markNonFinite(into: Uint8Array, arrays: readonly ArrayLike<number>[]): Uint8Array {
-  for (const a of arrays) for (let i = 0; i < into.length; i++) if (!Number.isFinite(a[i])) into[i] = 1;
+  // a loop per kind of array (a reply's Float64Arrays, a case's JS arrays): one loop over both kinds
+  // read each element through a generic access, a third of a float32 check's time (bench, measurement 2)
+  for (const a of arrays) {
+    if (a instanceof Float64Array) markIn(into, a);
+    else markInArray(into, a);
+  }
   return into;
+}
+
+// x − x is 0 for a finite x, NaN for NaN and ±∞
+function markIn(into: Uint8Array, a: Float64Array): void {
+  const n = into.length;
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    if (x - x !== 0) into[i] = 1;
+  }
+}
+
+function markInArray(into: Uint8Array, a: ArrayLike<number>): void {
+  const n = into.length;
+  for (let i = 0; i < n; i++) {
+    const x = a[i];
+    if (x - x !== 0) into[i] = 1;
+  }
 }
 
 /** The case's starting point: its params and state, a fresh optimizer's start values for a state it starts without (NOTE-2). */
