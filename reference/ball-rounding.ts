@@ -57,58 +57,66 @@ function clearInDoubles(b: Ball, dtype: Dtype): number | undefined {
 }
 
 /**
- * A dtype's rounding of an inexact ball clear of 0 and of the half-points around its midpoint:
- * |mid| = (q·2^s + r)·2^e with 2^(e+s) the dtype's spacing there, so the candidates are q and q + 1
- * and the half-point between them lies at r = 2^(s−1); the ball rounds as its midpoint when r is
- * farther than the radius from it, and — rounding down to a power of two, where the spacing below
- * halves — farther than the radius from the half-point a quarter spacing below q. Undefined: not
- * clear (or overflowing, or too few bits below the spacing) — the exact test decides.
+ * A finite ball's midpoint against a dtype's grid: |mid| = (q·2^s + r)·2^e, 2^k = 2^(e+s) the
+ * dtype's spacing there (subnormal spacing below its normal range), the half-point between q and
+ * q + 1 at r = half = 2^(s−1). Undefined past the dtype's largest binade (it overflows: the callers
+ * say how) or where the midpoint is on the grid (s ≤ 0).
  */
-function clearOfBoundaries(b: Ball, dtype: Dtype): number | undefined {
+interface GridPosition {
+  readonly k: number;
+  readonly s: number;
+  readonly q: bigint;
+  readonly r: bigint;
+  readonly half: bigint;
+}
+
+function gridPosition(b: Ball, dtype: Dtype): GridPosition | undefined {
   const { precision: p, emin, emax } = FORMATS[dtype];
   const top = b.bits - 1 + b.exponent;
   if (top > emax) return undefined;
   const k = Math.max(top, emin) - p + 1;
   const s = k - b.exponent;
-  if (s < 3) return undefined;
-  const radius = BigInt(Math.ceil(b.rad * UP)) + 1n;
-  if (b.coefficient <= radius) return undefined;
-  const c = b.coefficient;
-  const q = c >> big(s);
-  const r = c - (q << big(s));
-  const half = pow2(s - 1);
-  let kept: bigint;
-  if (r - half > radius) kept = q + 1n;
-  else if (half - r > radius && r + (half >> 1n) > radius) kept = q;
-  else return undefined;
+  if (s <= 0) return undefined;
+  const q = b.coefficient >> big(s);
+  return { k, s, q, r: b.coefficient - (q << big(s)), half: pow2(s - 1) };
+}
+
+/** kept·2^k with the ball's sign, ±∞ past the dtype's largest finite value. */
+function signedGridValue(b: Ball, kept: bigint, k: number, dtype: Dtype): number {
   const v = Number(kept) * 2 ** k;
   const value = v > MAX_FINITE[dtype] ? Infinity : v;
   return b.negative ? -value : value;
 }
 
 /**
- * NOTE-5: an exact non-zero ball rounded to a dtype, half-even: |mid| = (q·2^s + r)·2^e with 2^(e+s)
- * the dtype's spacing there; q, or q + 1 when r passes the half 2^(s−1) or meets it with q odd.
+ * A dtype's rounding of an inexact ball clear of 0 and of the half-points around its midpoint: the
+ * candidates are q and q + 1 (gridPosition); the ball rounds as its midpoint when r is farther than
+ * the radius from the half, and — rounding down to a power of two, where the spacing below halves —
+ * farther than the radius from the half-point a quarter spacing below q. Undefined: not clear (or
+ * overflowing, or too few bits below the spacing) — the exact test decides.
  */
+function clearOfBoundaries(b: Ball, dtype: Dtype): number | undefined {
+  const at = gridPosition(b, dtype);
+  if (at === undefined || at.s < 3) return undefined;
+  const radius = BigInt(Math.ceil(b.rad * UP)) + 1n;
+  if (b.coefficient <= radius) return undefined;
+  const { q, r, half } = at;
+  let kept: bigint;
+  if (r - half > radius) kept = q + 1n;
+  else if (half - r > radius && r + (half >> 1n) > radius) kept = q;
+  else return undefined;
+  return signedGridValue(b, kept, at.k, dtype);
+}
+
+/** NOTE-5: an exact non-zero ball rounded to a dtype, half-even: q, or q + 1 when r passes the half or meets it with q odd (gridPosition). */
 function roundExact(b: Ball, dtype: Dtype): number {
-  const { precision: p, emin, emax } = FORMATS[dtype];
-  const top = b.bits - 1 + b.exponent;
-  if (top > emax) return roundDyadicToDtype(b.negative, b.coefficient, b.exponent, dtype);
-  const k = Math.max(top, emin) - p + 1;
-  const s = k - b.exponent;
-  let v: number;
-  // s ≤ 0: the value is one of the dtype's (below 2^p units of 2^k ≥ 2^−1074, so exact in a double)
-  if (s <= 0) v = Number(b.coefficient) * 2 ** b.exponent;
-  else {
-    const c = b.coefficient;
-    let q = c >> big(s);
-    const r = c - (q << big(s));
-    const half = pow2(s - 1);
-    if (r > half || (r === half && (q & 1n) === 1n)) q += 1n;
-    v = Number(q) * 2 ** k;
-    if (v > MAX_FINITE[dtype]) v = Infinity;
-  }
-  return b.negative ? -v : v;
+  const { emax } = FORMATS[dtype];
+  if (b.bits - 1 + b.exponent > emax) return roundDyadicToDtype(b.negative, b.coefficient, b.exponent, dtype);
+  const at = gridPosition(b, dtype);
+  // on the grid: the value is one of the dtype's (below 2^p units of 2^k ≥ 2^−1074, so exact in a double)
+  if (at === undefined) return (b.negative ? -1 : 1) * Number(b.coefficient) * 2 ** b.exponent;
+  const { q, r, half } = at;
+  return signedGridValue(b, r > half || (r === half && (q & 1n) === 1n) ? q + 1n : q, at.k, dtype);
 }
 
 /** A ball's value as decimal digits: a decimal midpoint and a radius in units of its last digit. */
@@ -198,11 +206,10 @@ export function ballText(b: Ball, digits: number): string | undefined {
   const kept = all.slice(0, digits);
   // the kept digits a power of ten: the grid below is finer (clearOfHalfPoints)
   if (extra > 15 || (kept.charCodeAt(0) === 49 && /^10*$/.test(kept))) return ballDigits(b, digits)?.toString();
-  const side = Number(all.slice(digits)) - 5 * SMALL_POW10[extra - 1];
-  const r = Math.ceil(d.rad * UP);
-  if (side < -r) return decimalText(b.negative, kept, d.mid.exponent + extra);
+  const side = sideOfHalfInDoubles(Number(all.slice(digits)), extra, d.rad);
+  if (side < 0) return decimalText(b.negative, kept, d.mid.exponent + extra);
   const last = kept.charCodeAt(digits - 1);
-  if (side > r && last !== 57) return decimalText(b.negative, kept.slice(0, digits - 1) + String.fromCharCode(last + 1), d.mid.exponent + extra);
+  if (side > 0 && last !== 57) return decimalText(b.negative, kept.slice(0, digits - 1) + String.fromCharCode(last + 1), d.mid.exponent + extra);
   return ballDigits(b, digits)?.toString();
 }
 
@@ -229,14 +236,17 @@ function clearOfHalfPoints(mid: BigDecimal, rad: number, k: number): BigDecimal 
 /** 10^0 … 10^14, exact doubles. */
 const SMALL_POW10 = Array.from({ length: 15 }, (_, i) => Number(`1e${i}`));
 
-/** −1 or 1 as rest is below or above 10^k/2 by more than rad, else 0: in doubles while both are exact integers (k ≤ 15), else in BigInts. */
+/** −1 or 1 as rest (0 ≤ rest < 10^k) is below or above 10^k/2 by more than rad, else 0: in doubles while both are exact integers (k ≤ 15), else in BigInts. */
 function sideOfHalf(rest: bigint, k: number, rad: number): number {
-  const r = Math.ceil(rad * UP);
-  if (k <= 15) {
-    const d = Number(rest) - 5 * SMALL_POW10[k - 1];
-    return d > r ? 1 : d < -r ? -1 : 0;
-  }
+  if (k <= 15) return sideOfHalfInDoubles(Number(rest), k, rad);
   const d = rest - halfPow10(k);
-  const big = BigInt(r);
+  const big = BigInt(Math.ceil(rad * UP));
   return d > big ? 1 : d < -big ? -1 : 0;
+}
+
+/** sideOfHalf for k ≤ 15, rest given as a double (exact: below 10^15). */
+function sideOfHalfInDoubles(rest: number, k: number, rad: number): number {
+  const r = Math.ceil(rad * UP);
+  const d = rest - 5 * SMALL_POW10[k - 1];
+  return d > r ? 1 : d < -r ? -1 : 0;
 }
