@@ -63,12 +63,17 @@ export class Session {
 
   /** Writes a request and reads its reply line as JSON, all within timeoutMs (PROTO-8: from writing the request). */
   async exchange(message: unknown, timeoutMs: number, what: string, large = false): Promise<unknown> {
-    if (this.failure !== undefined) throw new Error(this.failure);
+    // PROTO-8: what the process wrote before it ended is read first — a banner, then an exit, both
+    // before the hello is asked (a busy runner): the banner is the hello's reply, not the exit
+    const writtenBeforeEnding = this.failure !== undefined && this.lines.length > 0;
+    if (this.failure !== undefined && !writtenBeforeEnding) throw new Error(this.failure);
     this.replyDue = true;
     const timer = setTimeout(() => this.fail(`no ${what} within ${timeoutMs / 1000} s (killed)`), timeoutMs);
     try {
       // PROTO-1: one message a line; a large one is written in pieces (stream-json.ts), the same bytes as stringifyLine's
-      if (large) await writeMessageLine(message, (text) => this.write(text));
+      if (writtenBeforeEnding) {
+        // nothing to write to: the reply is the line already read
+      } else if (large) await writeMessageLine(message, (text) => this.write(text));
       else await this.write(`${stringifyLine(message)}\n`);
       const line = await this.nextLine();
       if (!line.ok) throw new Error(`non-JSON ${what} (${line.error}): ${clip(line.head)}`);

@@ -153,6 +153,15 @@ describe.concurrent('PROTO-8 · start-up failures: the check could not run (exit
     ['unsupported-all.py', 2, /every case was answered `unsupported`/],
   ]);
 
+  it('PROTO-8 · banner-then-exit, the hello asked only once both are in (a busy runner): the banner is the hello’s reply, not the exit', async () => {
+    const file = pidFile();
+    const log = requestLog();
+    const impl = spawnImplementation([PYTHON, join(FAULTS, 'banner-then-exit.py'), file.path, log.path], LIMITS);
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await expect(impl.hello()).rejects.toThrow(/non-JSON hello reply \(unexpected character "L"\): Loading library\.\.\. done/);
+    await impl.close();
+  });
+
   it('PROTO-8 · banner-then-exit: a clear verdict every time, whichever of the banner and the exit the runner sees first', async () => {
     for (let k = 0; k < 15; k++) {
       const settled = checkFault('banner-then-exit.py');
