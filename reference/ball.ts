@@ -249,6 +249,9 @@ export class Ball implements Scalar<Ball> {
     if (Number.isNaN(y.special)) return y;
     if (this.isExact && y.isExact) return this.gte(y) ? this : y;
     if (this.special !== 0 || y.special !== 0) {
+      // an exact ±∞ against a ball of finite values: +∞ is the larger, −∞ the smaller, whatever the value (Adamax's u after ±∞)
+      const [infinite, other] = this.special !== 0 ? [this, y] : [y, this];
+      if (infinite.isExact && other.special === 0 && other.rad < Infinity) return infinite.special > 0 ? infinite : other;
       const larger = representative(this) >= representative(y) ? this : y;
       return new Ball(larger.negative, larger.coefficient, larger.exponent, larger.bits, Infinity, larger.special);
     }
@@ -414,7 +417,8 @@ function lift(y: Ball | number): Ball {
 
 /** x ± y: exact while the sum of exact operands fits P bits, else cut to P bits with its error added (six roundings: UP). */
 function sumOf(x: Ball, y: Ball, negate: boolean): Ball {
-  if (x.special !== 0 || y.special !== 0) return nonFinite(x, y, negate ? (a, b) => a - b : (a, b) => a + b);
+  // ∞ ± a finite value is the infinity whatever the value: its sign or nearness to 0 does not matter
+  if (x.special !== 0 || y.special !== 0) return nonFinite(x, y, negate ? (a, b) => a - b : (a, b) => a + b, false);
   const yNegative = y.negative !== negate;
   let negative: boolean;
   if (x.bits === 0 && y.bits === 0) {
@@ -448,13 +452,15 @@ function representative(b: Ball): number {
 /**
  * An operation with a NaN or an infinity, or a division by an exact zero: IEEE 754's result, which
  * is decimal.js's (NOTE-6), on the operands' signs — a NaN, an infinity or a signed zero — exact
- * unless an inexact operand may be zero (∞·0, 0/0 against a value).
+ * unless an operand is unknown (an infinite radius, which may hide a NaN; a non-finite value not
+ * known exactly) or, where its sign or nearness to zero matters (× and ÷: ∞·0, ∞/±0, x/∞ = ±0), a
+ * finite operand's ball holds 0.
  */
-function nonFinite(x: Ball, y: Ball, op: (a: number, b: number) => number): Ball {
+function nonFinite(x: Ball, y: Ball, op: (a: number, b: number) => number, zeroMatters = true): Ball {
   const value = op(representative(x), representative(y));
-  const unsure = (!x.isExact && x.containsZero()) || (!y.isExact && y.containsZero());
+  const unsureOf = (b: Ball) => !b.isExact && (b.special !== 0 || b.rad === Infinity || (zeroMatters && b.containsZero()));
   const b = Ball.exact(value);
-  return unsure ? new Ball(b.negative, b.coefficient, b.exponent, b.bits, Infinity, b.special) : b;
+  return unsureOf(x) || unsureOf(y) ? new Ball(b.negative, b.coefficient, b.exponent, b.bits, Infinity, b.special) : b;
 }
 
 /** −1, 0 or 1 as x <, =, > y, when the balls decide it. */

@@ -93,6 +93,27 @@ describe('NOTE-4: balls hold the exact value', () => {
     );
   });
 
+  it('NOTE-4 · NOTE-7: an exact ∞ with a ball of finite values: ∞ ± x and max(±∞, x) are exact whatever x is; ∞·x stays unknown while x may be 0', () => {
+    withWorkingPrecision(60, () => {
+      const third = Ball.exact(1).div(Ball.exact(3));
+      // (1/3)·3 − 1: a ball around 0, not known to be 0 or not
+      const nearZero = third.times(Ball.exact(3)).minus(Ball.exact(1));
+      expect(nearZero.containsZero()).toBe(true);
+      const [inf, minusInf] = [Ball.exact(Infinity), Ball.exact(-Infinity)];
+      for (const [what, b, value] of [
+        ['∞ + x', inf.plus(nearZero), Infinity],
+        ['x − ∞', nearZero.minus(inf), -Infinity],
+        ['max(x, ∞)', third.max(inf), Infinity],
+        ['max(∞, x)', inf.max(nearZero), Infinity],
+      ] as const) {
+        expect(b.isExact, what).toBe(true);
+        expect(b.special, what).toBe(value);
+      }
+      expect(minusInf.max(third), 'max(−∞, x) is x, its ball as it was').toBe(third);
+      expect(inf.times(nearZero).isExact, '∞·x: NaN if x is 0').toBe(false);
+    });
+  });
+
   it('NOTE-4: exact results are marked exact, and only they', () => {
     withWorkingPrecision(60, () => {
       const one = Ball.exact(1);
