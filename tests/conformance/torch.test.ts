@@ -8,14 +8,15 @@
 import { spawn } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnImplementation, type ProcessImplementation } from '../../conformance/protocol/process.ts';
-import type { RunRequest } from '../../conformance/protocol/messages.ts';
+import type { RunRequest, WireStepOutput } from '../../conformance/protocol/messages.ts';
 import { formatReport } from '../../conformance/report/report.ts';
 import { checkImplementation } from '../../conformance/check/runner.ts';
 import type { CheckReport } from '../../conformance/check/verdict.ts';
 import { lineChunks } from '../../conformance/protocol/stream-json.ts';
 import { encodeRequestArrays } from '../../conformance/protocol/tensor-arrays.ts';
 import { decodeWireArray } from '../../conformance/protocol/wire.ts';
-import { referenceRun } from '../../conformance/adapters/reference.ts';
+import { computeSteps, referenceRun } from '../../conformance/adapters/reference.ts';
+import { KNOWN_DEFECTS, type OptimizerDef } from '../../reference/registry.ts';
 
 const TORCH = ['/usr/bin/python3', 'conformance/adapters/torch_optim.py'];
 /** torch.optim's nine families and the clauses of their canonical steps. */
@@ -208,8 +209,8 @@ describe('PROTO-9 · torch_optim.py and base64 arrays', () => {
 
 describe('NOTE-7 · non-finite values: the reference propagates them as torch.optim 1.13 does', () => {
   const kind = (x: number) => (Number.isNaN(x) ? 'NaN' : x === Infinity ? '+∞' : x === -Infinity ? '-∞' : 'finite');
-  /** One element per configuration, from a mid-run state, with NaN, +∞ or −∞ in one input; two steps. */
-  const grid: [string, Record<string, number | boolean>, Record<string, number>][] = [
+  /** One element per configuration, from a mid-run state (step 3, or as given), with NaN, +∞ or −∞ in one input; two steps. */
+  const grid: [string, Record<string, number | boolean>, Record<string, number>, number?][] = [
     ['sgd', { lr: 0.5 }, {}],
     ['sgd', { lr: 0 }, {}],
     ['sgd', { lr: 0.5, momentum: 0.5, dampening: 0.5, weight_decay: 0.25 }, { momentum_buffer: 0.75 }],
@@ -220,15 +221,29 @@ describe('NOTE-7 · non-finite values: the reference propagates them as torch.op
     ['adam', { lr: 0.5, amsgrad: true }, { exp_avg: 0.5, exp_avg_sq: 0.25, max_exp_avg_sq: 0.5 }],
     ['adamw', { lr: 0.5, weight_decay: 0, amsgrad: true }, { exp_avg: 0.5, exp_avg_sq: 0.25, max_exp_avg_sq: 0.5 }],
     ['adamw', { lr: 0.5, weight_decay: 0.25 }, { exp_avg: 0.5, exp_avg_sq: 0.25 }],
+    ['adagrad', { lr: 0.5 }, { sum: 0.25 }],
+    ['adagrad', { lr: 0.5, lr_decay: 0.5, weight_decay: 0.25 }, { sum: 0.25 }],
+    ['adadelta', { lr: 0.5 }, { square_avg: 0.25, acc_delta: 0.125 }],
+    ['adadelta', { lr: 0.5, weight_decay: 0.25 }, { square_avg: 0.25, acc_delta: 0.125 }],
+    ['adamax', { lr: 0.5, weight_decay: 0.25 }, { exp_avg: 0.5, exp_inf: 0.25 }],
+    ['nadam', { lr: 0.5, weight_decay: 0.25 }, { exp_avg: 0.5, exp_avg_sq: 0.25, mu_product: 0.75 }],
+    // from step 3: ρₜ ≤ 5, the unrectified step; from step 10: rectified
+    ['radam', { lr: 0.5 }, { exp_avg: 0.5, exp_avg_sq: 0.25 }],
+    ['radam', { lr: 0.5, weight_decay: 0.25 }, { exp_avg: 0.5, exp_avg_sq: 0.25 }, 10],
   ];
 
-  it('NOTE-7 · every output is NaN, +∞, −∞ or finite alike, but AdamW’s decay of an infinite θ (NaN here, ±∞ in PyTorch)', async () => {
-    const torch = await idleAdapter('single-tensor');
+  type Config = (typeof grid)[number];
+  /**
+   * Every configuration with NaN, +∞ or −∞ in each input slot, in float32 and float64: where the
+   * kind of an output (NaN, +∞, −∞, finite) differs between `expected` and torch's reply.
+   */
+  async function differencesFrom(torch: ProcessImplementation, configs: readonly Config[], expected: (r: RunRequest) => readonly WireStepOutput[]) {
     const differences: string[] = [];
     let compared = 0;
     for (const dtype of ['float32', 'float64'] as const)
-      for (const [optimizer, hyper, state] of grid)
-        for (const slot of ['grad', 'params', ...Object.keys(state)])
+      for (const [optimizer, hyper, state, from = 3] of configs)
+        // NAdam's μ product is one scalar for the tensor: never spoiled element by element (PROTO-8)
+        for (const slot of ['grad', 'params', ...Object.keys(state).filter((name) => name !== 'mu_product')])
           for (const special of ['NaN', 'Infinity', '-Infinity']) {
             const at = (name: string, x: number) => [name === slot ? special : x] as unknown as number[];
             const request: RunRequest = {
@@ -238,26 +253,46 @@ describe('NOTE-7 · non-finite values: the reference propagates them as torch.op
               dtype,
               hyper,
               params: at('params', 1.5),
-              state: { step: 3, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [k, at(k, v)])) } as RunRequest['state'],
+              state: { step: from, ...Object.fromEntries(Object.entries(state).map(([k, v]) => [k, at(k, v)])) } as RunRequest['state'],
               steps: [{ grad: at('grad', 0.5) }, { grad: [0.25] }],
             };
-            const [a, b] = [referenceRun(request), await torch.run(request)];
-            if (a.op !== 'result' || b.op !== 'result') expect.fail(`${request.id}: ${JSON.stringify(b)}`);
-            a.steps.forEach((s, k) =>
+            const reply = await torch.run(request);
+            if (reply.op !== 'result') expect.fail(`${request.id}: ${JSON.stringify(reply)}`);
+            expected(request).forEach((s, k) =>
               ['params', ...Object.keys(state)].forEach((name) => {
-                const value = (r: typeof s) => decodeWireArray(name === 'params' ? r.params : r.state?.[name], 1, name)[0];
-                const [x, y] = [value(s), value(b.steps[k])];
+                const value = (r: WireStepOutput) => decodeWireArray(name === 'params' ? r.params : r.state?.[name], 1, name)[0];
+                const [x, y] = [value(s), value(reply.steps[k])];
                 compared++;
                 if (kind(x) !== kind(y))
                   differences.push(`${dtype} ${optimizer} ${JSON.stringify(hyper)} ${slot}=${special} step ${k + 1} ${name}: ${x} / ${y}`);
               }),
             );
           }
-    expect(compared).toBeGreaterThan(500);
+    return { differences, compared };
+  }
+  const reference = (request: RunRequest): readonly WireStepOutput[] => {
+    const reply = referenceRun(request);
+    if (reply.op !== 'result') expect.fail(`${request.id}: ${JSON.stringify(reply)}`);
+    return reply.steps;
+  };
+
+  it('NOTE-7 · every output is NaN, +∞, −∞ or finite alike, in nine families, but AdamW’s decay of an infinite θ (NaN here, ±∞ in PyTorch)', async () => {
+    const { differences, compared } = await differencesFrom(await idleAdapter('single-tensor'), grid, reference);
+    expect(compared).toBeGreaterThan(1000);
     // the one exception NOTE-7 names: θ − lr·λ·θ at θ = ±∞ (reached from θ or from exp_avg = ±∞) is NaN, θ·(1 − lr·λ) ±∞
     const exception = /^\S+ adamw \{"lr":0.5,"weight_decay":0.25\} (params|exp_avg)=-?Infinity step \d params: NaN \/ -?Infinity$/;
     expect(differences.filter((d) => !exception.test(d))).toEqual([]);
     expect(differences.length, 'the exception is real').toBeGreaterThan(0);
+  });
+
+  it('NOTE-7 · DEFECT-1 · foreach RAdam’s NaN where the reference has ±∞ (or, unrectified, a finite θ beside a NaN v) are its known defect’s: both branches formed every step', async () => {
+    const torch = await idleAdapter('foreach');
+    const radam = grid.filter(([optimizer]) => optimizer === 'radam');
+    const defect = KNOWN_DEFECTS.find((d) => d.clauses.includes('DEFECT-1')) as OptimizerDef;
+    const canonical = await differencesFrom(torch, radam, reference);
+    expect(canonical.differences.length, 'foreach RAdam differs from the canonical step').toBeGreaterThan(0);
+    const asDefect = await differencesFrom(torch, radam, (request) => computeSteps(request, undefined, defect));
+    expect(asDefect.differences).toEqual([]);
   });
 });
 
