@@ -178,7 +178,7 @@ export function roundDyadicToDtype(negative: boolean, c: bigint, e: number, dtyp
 }
 
 /** NOTE-5: ±num/den (num, den > 0) to the nearest value of a dtype, ties to even. */
-function roundRational(negative: boolean, num: bigint, den: bigint, dtype: Dtype): number {
+export function roundRational(negative: boolean, num: bigint, den: bigint, dtype: Dtype): number {
   const { precision: p, emin, emax } = FORMATS[dtype];
   // e = floor(log2(num/den)), from bit lengths, then corrected by one exact comparison.
   let e = bitLength(num) - bitLength(den);

@@ -11,6 +11,7 @@ import { ballDigits, ballText, roundBall } from './ball-rounding.ts';
 import { precision } from './decimal.ts';
 import type { BigDecimal } from './big-decimal.ts';
 import { ulp, type Dtype } from './dtype.ts';
+import { NotRational, Rational } from './rational.ts';
 import { UP, p2 } from './radius.ts';
 import type { OptimizerDef } from './registry.ts';
 import { referenceTrajectory, type Arithmetic, type CaseInput, type ExactStep } from './trajectory.ts';
@@ -98,13 +99,44 @@ function decidePending(
     let done = false;
     while (!done) {
       w *= 2;
-      if (w > MAX_WORKING_PRECISION) throw new Error(undecidedMessage(out, i, MAX_WORKING_PRECISION));
+      if (w > MAX_WORKING_PRECISION) {
+        if (decideByRationals(def, input, i, out, request.dtypes, digits)) break;
+        throw new Error(undecidedMessage(out, i, MAX_WORKING_PRECISION));
+      }
       const balls = evaluate(def, elementInput(input, i), w);
       // decided at the precision evaluated at: decidedDigits's fallback reads it
       done = balls !== undefined && withWorkingPrecision(w, () => decideElement(out, balls, 0, i, request.dtypes, digits));
     }
   }
   return out;
+}
+
+/** NOTE-4: exact rationals (reference/rational.ts), the precision cap's last resort. */
+export const RATIONAL: Arithmetic<Rational> = { exact: (x) => Rational.exact(x), zero: Rational.exact(0) };
+
+/**
+ * NOTE-4: element i, undecided at the cap, evaluated in exact rationals: where every operation of
+ * its trajectory is rational (no irrational root, no real power, numbers of bounded size) each
+ * output left undecided gets its exact rounding and string; false where one is not.
+ */
+function decideByRationals(def: OptimizerDef, input: CaseInput, i: number, out: RoundedStep[], dtypes: readonly Dtype[], digits: number): boolean {
+  let steps: ExactStep<Rational>[];
+  try {
+    steps = referenceTrajectory(def, elementInput(input, i), RATIONAL);
+  } catch (e) {
+    if (e instanceof NotRational) return false;
+    throw e;
+  }
+  const fill = (target: RoundedValues, r: Rational) => {
+    if (target.text[i] !== undefined) return;
+    for (const d of dtypes) (target.rounded[d] as number[])[i] = r.toDtype(d);
+    target.text[i] = r.toDigits(digits);
+  };
+  steps.forEach((s, k) => {
+    fill(out[k].params, s.params[0]);
+    for (const [name, v] of Object.entries(s.state)) if (typeof v !== 'number') fill(out[k].state[name] as RoundedValues, v[0]);
+  });
+  return true;
 }
 
 /** The case in ball arithmetic at w digits (each step told to `onStep`, then not kept); undefined when a comparison is undecided there. */

@@ -1,0 +1,100 @@
+/**
+ * NOTE-4: the precision cap's last resort, exact rationals (reference/rational.ts). Their operations
+ * and roundings are held to decimal.js at 1,200 digits on exact doubles (a rational whose decimal
+ * expansion ends within them is compared digit for digit), and a tie the ball arithmetic can only
+ * approach — reached through a quotient that is not dyadic — is decided, with hand-derived values.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { referenceRun } from '../../conformance/adapters/reference.ts';
+import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
+import { exact, roundToDtype } from '../../reference/dtype.ts';
+import { NotRational, Rational, SIZE_LIMIT_BITS } from '../../reference/rational.ts';
+
+const FC = { seed: 20261129, numRuns: 200 };
+
+/** decimal.js at 1,200 digits (restored after). */
+function at1200<R>(f: () => R): R {
+  const saved = precision();
+  setPrecision(1200);
+  try {
+    return f();
+  } finally {
+    setPrecision(saved);
+  }
+}
+
+const double = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 }).filter((x) => x !== 0);
+
+describe('NOTE-4 · exact rationals, the precision cap’s last resort', () => {
+  it('NOTE-4 · NOTE-5 · + − × of exact doubles: the same float32 and float64 roundings and 50-digit strings as decimal.js at 1,200 digits (property)', () => {
+    fc.assert(
+      fc.property(double, double, (x, y) => {
+        const [a, b] = [Rational.exact(x), Rational.exact(y)];
+        const truth = at1200(() => [exact(x).plus(exact(y)), exact(x).minus(exact(y)), exact(x).times(exact(y))]);
+        [a.plus(b), a.minus(b), a.times(b)].forEach((r, k) => {
+          for (const dtype of ['float64', 'float32', 'bfloat16'] as const)
+            expect(Object.is(r.toDtype(dtype), roundToDtype(truth[k], dtype)), `${k} ${dtype}`).toBe(true);
+          // exact: these are dyadic, their expansions end within 1,200 digits
+          expect(r.toDigits(50), `${k}`).toBe(new Dec(truth[k]).toSignificantDigits(50, Dec.ROUND_HALF_EVEN).toString());
+        });
+      }),
+      FC,
+    );
+  });
+
+  it('NOTE-4 · ÷ of exact doubles, a repeating expansion: the 50-digit string and the roundings of decimal.js at 1,200 digits (property)', () => {
+    fc.assert(
+      fc.property(double, double, (x, y) => {
+        const q = Rational.exact(x).div(Rational.exact(y));
+        const truth = at1200(() => exact(x).div(exact(y)));
+        for (const dtype of ['float64', 'float16'] as const) expect(Object.is(q.toDtype(dtype), roundToDtype(truth, dtype)), dtype).toBe(true);
+        expect(q.toDigits(50)).toBe(new Dec(truth).toSignificantDigits(50, Dec.ROUND_HALF_EVEN).toString());
+      }),
+      FC,
+    );
+  });
+
+  it('NOTE-4 · a root is exact where it is rational, and ends the attempt where it is not; so do a real power and numbers past the size limit', () => {
+    expect(Rational.exact(0.140625).sqrt().toDigits(50), '√(9/64) = 3/8').toBe('0.375');
+    expect(Rational.exact(2.25).div(Rational.exact(49)).sqrt().toDigits(50), '√(9/196) = 3/14').toBe('0.21428571428571428571428571428571428571428571428571');
+    expect(() => Rational.exact(2).sqrt()).toThrow(NotRational);
+    expect(() => Rational.exact(0.5).powerOf(0.96)).toThrow(NotRational);
+    expect(Rational.exact(3).powerOf(0.5).toDigits(50), '0.5³').toBe('0.125');
+    expect(() => Rational.exact(0.9).pow(2 ** 24), `0.9 to the 2²⁴th: past ${SIZE_LIMIT_BITS} bits`).toThrow(NotRational);
+  });
+
+  it('NOTE-4 · NOTE-7 · signed zeros, NaN and infinities as IEEE 754 has them', () => {
+    const [zero, minusZero, one] = [Rational.exact(0), Rational.exact(-0), Rational.exact(1)];
+    expect(minusZero.plus(minusZero).toDtype('float64')).toBe(-0);
+    expect(minusZero.plus(zero).toDtype('float64')).toBe(0);
+    expect(one.minus(one).toDtype('float64'), 'an exact cancellation is +0').toBe(0);
+    expect(minusZero.times(one).toDtype('float64')).toBe(-0);
+    expect(one.div(minusZero).toDtype('float64')).toBe(-Infinity);
+    expect(Rational.exact(Infinity).minus(Rational.exact(Infinity)).toDtype('float64')).toBeNaN();
+    expect(Rational.exact(NaN).max(one).toDtype('float64'), 'max with NaN is NaN').toBeNaN();
+    expect(Rational.exact(Infinity).toDigits(50)).toBe('Infinity');
+  });
+});
+
+describe('NOTE-4 · NOTE-5 · a tie no ball can show to be one, decided in rationals', () => {
+  it('ADAGRAD-1 · ADAGRAD-2 · float16: θ + lr·|g|/(|g| + ε) is exactly halfway between two float16 values, through the non-dyadic |g|/(|g| + ε) = 503/1049', () => {
+    // lr = 2098/2²¹ = 2·1049/2²¹, |g| = 1509/2¹⁴ = 3·503/2¹⁴, ε = 819/2¹³, so |g| + ε = 3147/2¹⁴ = 3·1049/2¹⁴ and
+    // lr·|g|/(|g| + ε) = 2·503/2²¹; θ = 7/2¹² = 3584/2²¹: θ' = 4590/2²¹ = 2295/2²⁰ = 1147.5·2⁻¹⁹, a float16 tie
+    // (spacing 2⁻¹⁹ in [2⁻⁹, 2⁻⁸)), rounded to the even 1148·2⁻¹⁹
+    const reply = referenceRun({
+      op: 'run',
+      id: 'tie',
+      optimizer: 'adagrad',
+      dtype: 'float16',
+      hyper: { lr: 2098 / 2 ** 21, lr_decay: 0, weight_decay: 0, initial_accumulator_value: 0, eps: 819 / 2 ** 13 },
+      params: [7 / 2 ** 12],
+      state: null,
+      steps: [{ grad: [-1509 / 2 ** 14] }],
+    });
+    expect(reply.op, JSON.stringify(reply)).toBe('result');
+    if (reply.op !== 'result') return;
+    expect(reply.steps[0].params[0]).toBe(1148 * 2 ** -19);
+    expect((reply.steps[0].exact?.params as readonly string[])[0]).toBe('0.00218868255615234375');
+  });
+});
