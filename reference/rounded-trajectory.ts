@@ -8,8 +8,8 @@
  */
 import { Ball, Undecided, withWorkingPrecision } from './ball.ts';
 import { ballDigits, ballText, roundBall } from './ball-rounding.ts';
-import { precision } from './decimal.ts';
-import type { BigDecimal } from './big-decimal.ts';
+import { Dec, precision } from './decimal.ts';
+import { BigDecimal } from './big-decimal.ts';
 import { ulp, type Dtype } from './dtype.ts';
 import { NotRational, Rational } from './rational.ts';
 import { UP, p2 } from './radius.ts';
@@ -252,15 +252,28 @@ export function replayElement(def: OptimizerDef, input: CaseInput, i: number, w:
   return run?.[run.length - 1];
 }
 
+/** NOTE-4: element i's values after the last step of `input` in exact rationals (undefined: a root or a power that is not rational, or numbers too large). */
+export function replayElementExactly(def: OptimizerDef, input: CaseInput, i: number): ExactStep<Rational> | undefined {
+  try {
+    const run = referenceTrajectory(def, elementInput(input, i), RATIONAL);
+    return run[run.length - 1];
+  } catch (e) {
+    if (e instanceof NotRational) return undefined;
+    throw e;
+  }
+}
+
 /** Evaluates element i's output `name` (`params` or a state name) again at w digits (undefined: a comparison undecided there). */
 export type Replay = (i: number, name: string, w: number) => Ball | undefined;
+/** Evaluates element i's output `name` in exact rationals, the cap's last resort (undefined where they do not reach it). */
+export type ReplayExactly = (i: number, name: string) => Rational | undefined;
 
 /**
  * NOTE-4, NOTE-5: a value settled for comparing a float64 output (PREC-1): its float64 rounding
  * decided and its radius below 2^−30 of the float64 spacing there, so an error measured from the
  * midpoint is the exact error to a billionth of an ulp; its `digits`-digit string, decided too,
  * when asked (a failure message). An undecided ball is evaluated again by `replay` at 2W, 4W, …
- * digits, up to the precision cap.
+ * digits, up to the precision cap, then by `exactly` in rationals.
  */
 export class Settled {
   readonly value: number;
@@ -272,23 +285,34 @@ export class Settled {
     private readonly name: string,
     private readonly replay: Replay,
     private readonly digits: number,
+    private readonly exactly?: ReplayExactly,
   ) {
-    const found = settled64(ball) ?? this.decide(settled64);
+    const found =
+      settled64(ball) ??
+      this.decide(settled64, (r) => ({ value: r.toDtype('float64'), mid: BigDecimal.fromDecimal(new Dec(r.toDigits(precision() + GUARD_DIGITS))) }));
     this.value = found.value;
     this.mid = found.mid;
   }
 
   text(): string {
-    return (ballDigits(this.ball, this.digits) ?? this.decide((b) => ballDigits(b, this.digits))).toString();
+    return (
+      ballDigits(this.ball, this.digits)?.toString() ??
+      this.decide(
+        (b) => ballDigits(b, this.digits)?.toString(),
+        (r) => r.toDigits(this.digits),
+      )
+    );
   }
 
-  /** The first decision `decide` makes at 2W, 4W, … digits. */
-  private decide<R>(decide: (ball: Ball) => R | undefined): R {
+  /** The first decision `decide` makes at 2W, 4W, … digits, else the exact rational's (`fromRational`). */
+  private decide<R>(decide: (ball: Ball) => R | undefined, fromRational: (r: Rational) => R): R {
     for (let w = 2 * Ball.precision; w <= MAX_WORKING_PRECISION; w *= 2) {
       const ball = this.replay(this.i, this.name, w);
       const decided = ball === undefined ? undefined : decide(ball);
       if (decided !== undefined) return decided;
     }
+    const r = this.exactly?.(this.i, this.name);
+    if (r !== undefined) return fromRational(r);
     throw new Error(`a float64 reference value is not decided at ${MAX_WORKING_PRECISION} digits, the reference's precision cap (NOTE-4)`);
   }
 }

@@ -13,7 +13,8 @@ import { uniform } from '../../reference/random.ts';
 import { FORMATS, maxFinite, roundDoubleToDtype, roundToDtype, ulp, type Dtype } from '../../reference/dtype.ts';
 import { resolveHyper, type ElementState, type Hyper } from '../../reference/notation.ts';
 import { freshArray, type OptimizerDef } from '../../reference/registry.ts';
-import { Settled, replayElement, type Replay } from '../../reference/rounded-trajectory.ts';
+import { Settled, replayElement, replayElementExactly, type Replay, type ReplayExactly } from '../../reference/rounded-trajectory.ts';
+import type { Rational } from '../../reference/rational.ts';
 import type { CaseInput } from '../../reference/trajectory.ts';
 import type { Case } from './case.ts';
 import { Bounded, ORDER_FACTOR, precisionOf } from './error-model.ts';
@@ -432,6 +433,10 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
     const settled = replayElement(def, restartInput(c, s.names, at.restart, k), i, w);
     return settled && (name === 'params' ? settled.params[0] : (settled.state[name] as Ball[])[0]);
   };
+  const exactly: ReplayExactly = (i, name) => {
+    const settled = replayElementExactly(def, restartInput(c, s.names, at.restart, k), i);
+    return settled && (name === 'params' ? settled.params[0] : (settled.state[name] as Rational[])[0]);
+  };
   const count = indices === undefined ? c.params.length : indices.length;
   const sampled = track.sampled;
   const { decParams, decStates, t } = at;
@@ -455,7 +460,7 @@ function compareStep(s: StepComparison, track: CaseTrack): { failure?: OutputChe
       const e = f.e === null ? 0 : f.e[a] + (f.w as Float64Array)[a];
       const rr = f.r === null ? 0 : f.r[a];
       // NOTE-4: the float64 reference value, decided (an undecided one is evaluated again alone)
-      const reference = rd ? new Settled(j === 0 ? rd.param : rd.state[o.name], i, o.name, replay, 25) : undefined;
+      const reference = rd ? new Settled(j === 0 ? rd.param : rd.state[o.name], i, o.name, replay, 25, exactly) : undefined;
       const got = o.got[i];
       const r = compareFields(f.v[a], e, rr, reference, got, dtype, nonFinite !== undefined, nonFinite && (() => nonFinite.has(o.name)));
       const ratio = margin(r);

@@ -10,6 +10,9 @@ import { referenceRun } from '../../conformance/adapters/reference.ts';
 import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
 import { exact, roundToDtype } from '../../reference/dtype.ts';
 import { NotRational, Rational, SIZE_LIMIT_BITS } from '../../reference/rational.ts';
+import { findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
+import { toRunRequest, type Case } from '../../conformance/check/case.ts';
+import { checkCase } from '../../conformance/check/compare.ts';
 
 const FC = { seed: 20261129, numRuns: 200 };
 
@@ -96,5 +99,23 @@ describe('NOTE-4 · NOTE-5 · a tie no ball can show to be one, decided in ratio
     if (reply.op !== 'result') return;
     expect(reply.steps[0].params[0]).toBe(1148 * 2 ** -19);
     expect((reply.steps[0].exact?.params as readonly string[])[0]).toBe('0.00218868255615234375');
+  });
+
+  it('NOTE-4 · PREC-1 · RMSPROP-2 · a float64 check whose reference value is exactly 0, reached through g/ε with lr = ε (centered, α = 0: √(v − ḡ²) = 0), is decided: the honest reply passes', () => {
+    // θ − lr·g/(√0 + ε) = 1 − ε·(1/ε) = 0 exactly, through the non-dyadic 1/ε: no ball shows it is 0
+    const eps = Math.fround(0.001);
+    const c: Case = {
+      optimizer: 'rmsprop',
+      dtype: 'float64',
+      hyper: { lr: eps, alpha: 0, eps, weight_decay: 0, momentum: 0, centered: true },
+      params: [1, 1],
+      state: null,
+      steps: [{ grad: [1, 1] }, { grad: [1, 1] }],
+    };
+    const reply = referenceRun(toRunRequest(c, 'zero'));
+    expect(reply.op, JSON.stringify(reply)).toBe('result');
+    if (reply.op !== 'result') return;
+    expect(reply.steps[0].params[0], 'θ₁ = 0').toBe(0);
+    expect(checkCase(findOptimizer('rmsprop') as OptimizerDef, c, reply.steps).ok).toBe(true);
   });
 });
