@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Ball, withWorkingPrecision } from '../../reference/ball.ts';
-import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
+import { Dec } from '../../reference/decimal.ts';
+import { atPrecision, nonZeroDouble } from './helpers.ts';
 import { exact } from '../../reference/dtype.ts';
 
 const FC = { seed: 20261211, numRuns: 150 };
@@ -21,17 +22,9 @@ function expectHolds(b: Ball, truth: Dec, what: string): void {
   expect(error.lte(radiusOf(b)), `${what}: |${truth.toSignificantDigits(30).toString()} − ${b.toString()}| = ${error.toExponential(3)}`).toBe(true);
 }
 
-const at1000 = <R>(f: () => R): R => {
-  const saved = precision();
-  setPrecision(2000);
-  try {
-    return f();
-  } finally {
-    setPrecision(saved);
-  }
-};
+const at1000 = <R>(f: () => R): R => atPrecision(2000, f);
 
-const double = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 }).filter((x) => x !== 0);
+const double = nonZeroDouble;
 
 describe('NOTE-4: balls hold the exact value', () => {
   it('NOTE-4: + − × ÷ √ of exact doubles: the exact result lies in the ball (property)', () => {

@@ -2,8 +2,9 @@
  * Small assertion helpers for the reference tests. Expected values are written by hand (decimal
  * strings or numbers that are exact in binary), never produced by the code under test.
  */
+import fc from 'fast-check';
 import { expect } from 'vitest';
-import { Dec } from '../../reference/decimal.ts';
+import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
 import { exact } from '../../reference/dtype.ts';
 import type { Hyper } from '../../reference/notation.ts';
 
@@ -124,3 +125,17 @@ export function expectTrajectory(got: readonly { params: readonly Dec[] }[], exp
   expect(got.length, `${clause}: steps`).toBe(expected.length);
   expected.forEach((row, k) => row.forEach((x, i) => expectClose(got[k].params[i], exact(x), clause, rel, `θ${k + 1}[${i}]`)));
 }
+
+/** decimal.js at `digits` significant digits while `f` runs, the previous precision restored after: the tests' high-precision truth. */
+export function atPrecision<R>(digits: number, f: () => R): R {
+  const saved = precision();
+  setPrecision(digits);
+  try {
+    return f();
+  } finally {
+    setPrecision(saved);
+  }
+}
+
+/** Non-zero finite doubles up to 1e30 in magnitude: operands for the arithmetics' properties. */
+export const nonZeroDouble = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 }).filter((x) => x !== 0);

@@ -7,7 +7,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { referenceRun } from '../../conformance/adapters/reference.ts';
-import { Dec, precision, setPrecision } from '../../reference/decimal.ts';
+import { Dec } from '../../reference/decimal.ts';
+import { atPrecision, nonZeroDouble } from './helpers.ts';
 import { exact, roundToDtype } from '../../reference/dtype.ts';
 import { NotRational, Rational, SIZE_LIMIT_BITS } from '../../reference/rational.ts';
 import { findOptimizer, type OptimizerDef } from '../../reference/registry.ts';
@@ -16,18 +17,9 @@ import { checkCase } from '../../conformance/check/compare.ts';
 
 const FC = { seed: 20261129, numRuns: 200 };
 
-/** decimal.js at 1,200 digits (restored after). */
-function at1200<R>(f: () => R): R {
-  const saved = precision();
-  setPrecision(1200);
-  try {
-    return f();
-  } finally {
-    setPrecision(saved);
-  }
-}
+const at1200 = <R>(f: () => R): R => atPrecision(1200, f);
 
-const double = fc.double({ noNaN: true, noDefaultInfinity: true, min: -1e30, max: 1e30 }).filter((x) => x !== 0);
+const double = nonZeroDouble;
 
 describe('NOTE-4 · exact rationals, the precision cap’s last resort', () => {
   it('NOTE-4 · NOTE-5 · + − × of exact doubles: the same float32 and float64 roundings and 50-digit strings as decimal.js at 1,200 digits (property)', () => {
