@@ -120,13 +120,8 @@ export const RATIONAL: Arithmetic<Rational> = { exact: (x) => Rational.exact(x),
  * output left undecided gets its exact rounding and string; false where one is not.
  */
 function decideByRationals(def: OptimizerDef, input: CaseInput, i: number, out: RoundedStep[], dtypes: readonly Dtype[], digits: number): boolean {
-  let steps: ExactStep<Rational>[];
-  try {
-    steps = referenceTrajectory(def, elementInput(input, i), RATIONAL);
-  } catch (e) {
-    if (e instanceof NotRational) return false;
-    throw e;
-  }
+  const steps = rationalTrajectory(def, input, i);
+  if (steps === undefined) return false;
   const fill = (target: RoundedValues, r: Rational) => {
     if (target.text[i] !== undefined) return;
     for (const d of dtypes) (target.rounded[d] as number[])[i] = r.toDtype(d);
@@ -252,15 +247,20 @@ export function replayElement(def: OptimizerDef, input: CaseInput, i: number, w:
   return run?.[run.length - 1];
 }
 
-/** NOTE-4: element i's values after the last step of `input` in exact rationals (undefined: a root or a power that is not rational, or numbers too large). */
-export function replayElementExactly(def: OptimizerDef, input: CaseInput, i: number): ExactStep<Rational> | undefined {
+/** NOTE-4: element i of a case in exact rationals, every step (undefined: a root or a power that is not rational, or numbers too large). */
+function rationalTrajectory(def: OptimizerDef, input: CaseInput, i: number): ExactStep<Rational>[] | undefined {
   try {
-    const run = referenceTrajectory(def, elementInput(input, i), RATIONAL);
-    return run[run.length - 1];
+    return referenceTrajectory(def, elementInput(input, i), RATIONAL);
   } catch (e) {
     if (e instanceof NotRational) return undefined;
     throw e;
   }
+}
+
+/** NOTE-4: element i's values after the last step of `input` in exact rationals (undefined as for rationalTrajectory). */
+export function replayElementExactly(def: OptimizerDef, input: CaseInput, i: number): ExactStep<Rational> | undefined {
+  const run = rationalTrajectory(def, input, i);
+  return run?.[run.length - 1];
 }
 
 /** Evaluates element i's output `name` (`params` or a state name) again at w digits (undefined: a comparison undecided there). */
