@@ -97,12 +97,16 @@ function decidePending(
   for (const i of left) {
     let w = alone;
     let done = false;
+    let rationalsTried = false;
     while (!done) {
       w *= 2;
-      if (w > MAX_WORKING_PRECISION) {
+      // from 4P digits on, where a string would be cut to fewer digits (decidedDigits), and at the
+      // cap: exact rationals first, which decide every tie a non-dyadic quotient leads to in full
+      if (!rationalsTried && (w >= 4 * digits || w > MAX_WORKING_PRECISION)) {
+        rationalsTried = true;
         if (decideByRationals(def, input, i, out, request.dtypes, digits)) break;
-        throw new Error(undecidedMessage(out, i, MAX_WORKING_PRECISION));
       }
+      if (w > MAX_WORKING_PRECISION) throw new Error(undecidedMessage(out, i, MAX_WORKING_PRECISION));
       const balls = evaluate(def, elementInput(input, i), w);
       // decided at the precision evaluated at: decidedDigits's fallback reads it
       done = balls !== undefined && withWorkingPrecision(w, () => decideElement(out, balls, 0, i, request.dtypes, digits));
@@ -115,7 +119,7 @@ function decidePending(
 export const RATIONAL: Arithmetic<Rational> = { exact: (x) => Rational.exact(x), zero: Rational.exact(0) };
 
 /**
- * NOTE-4: element i, undecided at the cap, evaluated in exact rationals: where every operation of
+ * NOTE-4: element i, undecided at 4P digits or at the cap, evaluated in exact rationals: where every operation of
  * its trajectory is rational (no irrational root, no real power, numbers of bounded size) each
  * output left undecided gets its exact rounding and string; false where one is not.
  */
@@ -200,9 +204,9 @@ export const MIN_EXACT_DIGITS = 45;
 
 /**
  * NOTE-4: the `digits`-digit string of a ball, or — once the working precision is four times the
- * digits asked and that rounding is still open (a decimal tie reached through inexact
- * intermediates, which no precision proves) — the string cut to the most digits, down to
- * MIN_EXACT_DIGITS, whose rounding is decided.
+ * digits asked and that rounding is still open (a decimal tie reached through an irrational
+ * intermediate, which no precision proves; rational ones were decided by decideByRationals first)
+ * — the string cut to the most digits, down to MIN_EXACT_DIGITS, whose rounding is decided.
  */
 function decidedDigits(b: Ball, digits: number): string | undefined {
   const text = ballText(b, digits);

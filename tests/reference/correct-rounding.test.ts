@@ -331,7 +331,7 @@ describe('NOTE-6: the BigInt engine and decimal.js at 1,200 digits give identica
           expect(cases.length, `${d.name} ${dtype}: no random case to judge`).toBeGreaterThan(0);
           // NOTE-4 allows an error naming the cap, never a wrong value, and no random case reaches it (RAdam's
           // seed 20261210 bfloat16 case once did: a 51-digit decimal tie reached through lr·(m/0.875), lr a
-          // multiple of 7, whose 49-digit string the fallback to fewer digits now finds): any error fails
+          // multiple of 7, now printed in full by the exact-rational evaluation): any error fails
           for (const c of cases) expectOracle(d, c, [dtype, 'float64'], false, `${d.name} ${dtype} random`, true);
         }
       }

@@ -110,4 +110,24 @@ describe('NOTE-4 · NOTE-5 · a tie no ball can show to be one, decided in ratio
     expect(reply.steps[0].params[0], 'θ₁ = 0').toBe(0);
     expect(checkCase(findOptimizer('rmsprop') as OptimizerDef, c, reply.steps).ok).toBe(true);
   });
+
+  it('NOTE-4 · ADAGRAD-2 · a 50-digit decimal tie through a non-dyadic quotient is printed in full, rounded half-even (not cut to fewer digits)', () => {
+    // θ' = θ − lr·g/(g + ε) with lr = 1049·2⁻⁵⁰, g = 1509/2¹⁰, ε = 1638/2¹⁰: g/(g + ε) = 503/1049, so
+    // θ' = (1 + 504·2⁻⁵⁰) − 503·2⁻⁵⁰ = 1 + 2⁻⁵⁰ = 1.00000000000000088817841970012523233890533447265625, 51
+    // digits ending in 5: at 50 digits a tie, the even …2 kept (Python's decimal gives the same)
+    const reply = referenceRun({
+      op: 'run',
+      id: 'decimal-tie',
+      optimizer: 'adagrad',
+      dtype: 'float64',
+      hyper: { lr: 1049 * 2 ** -50, lr_decay: 0, weight_decay: 0, initial_accumulator_value: 0, eps: 1638 / 1024 },
+      params: [1 + 504 * 2 ** -50],
+      state: null,
+      steps: [{ grad: [1509 / 1024] }],
+    });
+    expect(reply.op, JSON.stringify(reply)).toBe('result');
+    if (reply.op !== 'result') return;
+    expect(reply.steps[0].params[0]).toBe(1 + 2 ** -50);
+    expect((reply.steps[0].exact?.params as readonly string[])[0]).toBe('1.0000000000000008881784197001252323389053344726562');
+  });
 });
