@@ -182,7 +182,7 @@ function exactResult(q: bigint, e: number): void {
  * leading bits (a little over half of them) — the same, recursively, down to a double's root — so
  * only the last division is at full length.
  */
-function isqrtBits(n: bigint, bits: number): bigint {
+export function isqrtBits(n: bigint, bits: number): bigint {
   const x = rootEstimate(n, bits);
   let r = (x + n / x) >> 1n;
   while (r * r > n) r -= 1n;

@@ -175,16 +175,13 @@ function ends(b: DecimalBall): [BigDecimal, BigDecimal] {
 export function ballDigits(b: Ball, digits: number): BigDecimal | undefined {
   if (b.special !== 0) return b.isExact ? b.mid : undefined;
   if (b.rad === Infinity) return undefined;
-  if (b.isExact) {
-    // clear of the half-points within the conversion's unit, or rounded from every digit
-    const d = b.bits === 0 ? undefined : decimalBall(b, Math.max(bitsWorth(b), digits + 3));
-    const quick = d !== undefined && d.mid.digits > digits ? clearOfHalfPoints(d.mid, d.rad, d.mid.digits - digits) : undefined;
-    return quick ?? toDigits(b.mid, digits);
-  }
+  // clear of the half-points within the conversion's unit and the radius (undefined for a zero midpoint)
   const d = decimalBall(b, Math.max(bitsWorth(b), digits + 3));
-  if (d === undefined || !(d.rad < Infinity)) return undefined;
-  const quick = d.mid.digits > digits ? clearOfHalfPoints(d.mid, d.rad, d.mid.digits - digits) : undefined;
+  const quick = d !== undefined && d.mid.digits > digits ? clearOfHalfPoints(d.mid, d.rad, d.mid.digits - digits) : undefined;
   if (quick !== undefined) return quick;
+  // an exact ball is rounded from every digit; an inexact one decides where both ends round alike
+  if (b.isExact) return toDigits(b.mid, digits);
+  if (d === undefined || !(d.rad < Infinity)) return undefined;
   const [lo, hi] = ends(d);
   if (lo.coefficient === 0n || hi.coefficient === 0n || lo.sign !== hi.sign) return undefined;
   const a = toDigits(lo, digits);
@@ -233,9 +230,6 @@ function clearOfHalfPoints(mid: BigDecimal, rad: number, k: number): BigDecimal 
   return up === pow10(kept) ? BigDecimal.of(mid.sign, pow10(kept - 1), mid.exponent + k + 1, kept) : BigDecimal.of(mid.sign, up, mid.exponent + k, kept);
 }
 
-/** 10^0 … 10^14, exact doubles. */
-const SMALL_POW10 = Array.from({ length: 15 }, (_, i) => Number(`1e${i}`));
-
 /** −1 or 1 as rest (0 ≤ rest < 10^k) is below or above 10^k/2 by more than rad, else 0: in doubles while both are exact integers (k ≤ 15), else in BigInts. */
 function sideOfHalf(rest: bigint, k: number, rad: number): number {
   if (k <= 15) return sideOfHalfInDoubles(Number(rest), k, rad);
@@ -247,6 +241,6 @@ function sideOfHalf(rest: bigint, k: number, rad: number): number {
 /** sideOfHalf for k ≤ 15, rest given as a double (exact: below 10^15). */
 function sideOfHalfInDoubles(rest: number, k: number, rad: number): number {
   const r = Math.ceil(rad * UP);
-  const d = rest - 5 * SMALL_POW10[k - 1];
+  const d = rest - 5 * TEN_TO_THE[299 + k]; // 10^(k−1), exact for k ≤ 15
   return d > r ? 1 : d < -r ? -1 : 0;
 }

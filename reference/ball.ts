@@ -105,10 +105,6 @@ export class Ball implements Scalar<Ball> {
   }
 
   /** NaN and the infinities are not. */
-  get finite(): boolean {
-    return this.special === 0;
-  }
-
   /** NOTE-4: the midpoint as an exact decimal (c·2^e = c·5^−e·10^e), for printing and for measuring errors. */
   get mid(): BigDecimal {
     if (this.special !== 0) return BigDecimal.exact(this.special);
@@ -286,11 +282,7 @@ export class Ball implements Scalar<Ball> {
     if (this.special !== 0) return fromDecimal(BigDecimal.exact(this.special).powerOf(base), this.isExact ? 0 : Infinity);
     // a whole exponent (t·ψ with ψ = 0, or 1, …) gives an exact power: a tie through it must be decided, not capped
     const k = this.isExact ? this.mid.toNumber() : NaN;
-    if (Number.isInteger(k) && k >= 0 && k <= EXACT_POWER_LIMIT) {
-      let power = Ball.exact(1);
-      for (let i = 0; i < k; i++) power = power.times(Ball.exact(base));
-      return power;
-    }
+    if (Number.isInteger(k) && k >= 0 && k <= EXACT_POWER_LIMIT) return Ball.exact(base).pow(k);
     const D = decimalAt(W);
     const value = BigDecimal.fromDecimal(new D(exactString(base)).pow(new D(this.mid.toString())));
     if (!value.finite || value.coefficient === 0n) return fromDecimal(value, Infinity);
@@ -369,7 +361,7 @@ function inexact(negative: boolean, rad: number): Ball {
 
 /**
  * A decimal (decimal.js's result, NOTE-6) as a ball: NaN and the infinities as they are; a finite
- * c·10^k exact when k ≥ 0 (c·5^k·2^k), else c·2^s/5^−k cut to P bits (one unit more of radius).
+ * c·10^k exact when k ≥ 0 (c·5^k·2^k), else c·2^s/5^−k cut to about P + 2 bits (one unit more of radius).
  */
 function fromDecimal(d: BigDecimal, rad: number): Ball {
   if (!d.finite) return new Ball(d.isNegative(), 0n, 0, 0, rad, d.toNumber());

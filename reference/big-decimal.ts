@@ -167,21 +167,21 @@ export class BigDecimal implements Scalar<BigDecimal> {
   plus(other: BigDecimal | number): BigDecimal {
     const y = this.lift(other);
     if (this.nonFinite || y.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.plus(y.toDecimal()));
-    return add(this, y.sign, y, Dec.precision, Dec.precision);
+    return add(this, y.sign, y, Dec.precision);
   }
 
   minus(other: BigDecimal | number): BigDecimal {
     const y = this.lift(other);
     if (this.nonFinite || y.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.minus(y.toDecimal()));
     // decimal.js's x − y is x + (−y), zeros included
-    return add(this, y.sign === 1 ? -1 : 1, y, Dec.precision, Dec.precision);
+    return add(this, y.sign === 1 ? -1 : 1, y, Dec.precision);
   }
 
   times(y: BigDecimal): BigDecimal {
     if (this.nonFinite || y.nonFinite) return BigDecimal.viaDecimal(this, (d) => d.times(y.toDecimal()));
     const sign = this.sign === y.sign ? 1 : -1;
     if (this.coefficient === 0n || y.coefficient === 0n) return new BigDecimal(sign, 0n, 0);
-    return multiply(this, y, Dec.precision, Dec.precision);
+    return multiply(this, y, Dec.precision);
   }
 
   div(y: BigDecimal): BigDecimal {
@@ -258,22 +258,13 @@ export class BigDecimal implements Scalar<BigDecimal> {
 }
 
 /**
- * Whether the last operation of this module's core (`add`, `multiply`, `divide`, `squareRoot`)
- * rounded: its result differs from the exact value (IEEE 754's inexact flag, NOTE-6). The ball
- * arithmetic (reference/ball.ts) reads it to know which results are exact.
+ * sign · c · 10^e rounded half-even to p digits (kept as it is when it has at most p). `sticky`:
+ * the exact magnitude is strictly between c and c + 1 (units of 10^e); c then has more digits than
+ * p, so no tie is mistaken for one. `atLeast`: c has that many digits or one more (−1: count them).
  */
-export let inexact = false;
-
-/**
- * sign · c · 10^e rounded half-even to p digits, or kept exact when it has at most `keep` digits
- * (keep ≥ p; keep = p is plain rounding). `sticky`: the exact magnitude is strictly between c and
- * c + 1 (units of 10^e); c then has more digits than p, so no tie is mistaken for one. `atLeast`:
- * c has that many digits or one more (−1: count them). Sets `inexact`.
- */
-function rounded(sign: 1 | -1, c: bigint, e: number, sticky: boolean, atLeast: number, p: number, keep = p): BigDecimal {
+function rounded(sign: 1 | -1, c: bigint, e: number, sticky: boolean, atLeast: number, p: number): BigDecimal {
   const d = atLeast < 0 ? digits(c) : c >= pow10(atLeast) ? atLeast + 1 : atLeast;
-  if (d <= keep && !sticky) {
-    inexact = false;
+  if (d <= p && !sticky) {
     return BigDecimal.of(sign, c, e, d);
   }
   if (d <= p) throw new Error('BigDecimal: internal error, an inexact result without guard digits');
@@ -281,7 +272,6 @@ function rounded(sign: 1 | -1, c: bigint, e: number, sticky: boolean, atLeast: n
   const unit = pow10(k);
   let q = c / unit;
   const r = c - q * unit;
-  inexact = sticky || r !== 0n;
   const half = halfPow10(k);
   if (r > half || (r === half && (sticky || (q & 1n) === 1n))) {
     q += 1n;
@@ -303,32 +293,30 @@ export function toDigits(x: BigDecimal, p: number): BigDecimal {
 export function exactSum(x: BigDecimal, ySign: 1 | -1, y: BigDecimal): BigDecimal {
   const top = Math.max(x.exponent + x.digits, y.exponent + y.digits);
   const span = top - Math.min(x.exponent, y.exponent) + 2;
-  return add(x, ySign, y, span, span);
+  return add(x, ySign, y, span);
 }
 
 /**
- * NOTE-6: x + (ySign · |y|) of finite values, rounded to p digits (exact when the sum has at most
- * `keep`), with decimal.js's zeros: a zero operand returns the other rounded; two zeros of one
- * sign keep it; two of opposite signs, or an exact cancellation, give +0 (half-even rounding,
- * IEEE 754 §6.3). Sets `inexact`.
+ * NOTE-6: x + (ySign · |y|) of finite values, rounded to p digits, with decimal.js's zeros: a zero
+ * operand returns the other rounded; two zeros of one sign keep it; two of opposite signs, or an
+ * exact cancellation, give +0 (half-even rounding, IEEE 754 §6.3).
  */
-export function add(x: BigDecimal, ySign: 1 | -1, y: BigDecimal, p: number, keep = p): BigDecimal {
+export function add(x: BigDecimal, ySign: 1 | -1, y: BigDecimal, p: number): BigDecimal {
   const xZero = x.coefficient === 0n;
   const yZero = y.coefficient === 0n;
   if (xZero || yZero) {
     if (xZero && yZero) {
-      inexact = false;
       return x.sign === ySign ? x : BigDecimal.of(1, 0n, 0);
     }
-    return xZero ? rounded(ySign, y.coefficient, y.exponent, false, y.digits, p, keep) : rounded(x.sign, x.coefficient, x.exponent, false, x.digits, p, keep);
+    return xZero ? rounded(ySign, y.coefficient, y.exponent, false, y.digits, p) : rounded(x.sign, x.coefficient, x.exponent, false, x.digits, p);
   }
   const dx = x.digits;
   const dy = y.digits;
   // `big` has the higher leading digit
   const xBig = x.exponent + dx >= y.exponent + dy;
   const [big, bigSign, bigDigits, small, smallSign, smallDigits] = xBig ? [x, x.sign, dx, y, ySign, dy] : [y, ySign, dy, x, x.sign, dx];
-  // `big` scaled to keep + 3 digits or more; a `small` below one unit of it only decides the rounding direction
-  const g = Math.max(0, keep + 3 - bigDigits);
+  // `big` scaled to p + 3 digits or more; a `small` below one unit of it only decides the rounding direction
+  const g = Math.max(0, p + 3 - bigDigits);
   const unitExponent = big.exponent - g;
   if (small.exponent + smallDigits <= unitExponent) {
     const c = big.coefficient * pow10(g);
@@ -338,34 +326,30 @@ export function add(x: BigDecimal, ySign: 1 | -1, y: BigDecimal, p: number, keep
   const cx = x.coefficient * pow10(x.exponent - e);
   const cy = y.coefficient * pow10(y.exponent - e);
   // a sum has as many digits as the longer aligned operand, or one more
-  if (x.sign === ySign) return rounded(x.sign, cx + cy, e, false, Math.max(dx + x.exponent, dy + y.exponent) - e, p, keep);
+  if (x.sign === ySign) return rounded(x.sign, cx + cy, e, false, Math.max(dx + x.exponent, dy + y.exponent) - e, p);
   const difference = cx - cy;
   if (difference === 0n) {
-    inexact = false;
     return BigDecimal.of(1, 0n, 0);
   }
-  return difference > 0n ? rounded(x.sign, difference, e, false, -1, p, keep) : rounded(ySign, -difference, e, false, -1, p, keep);
+  return difference > 0n ? rounded(x.sign, difference, e, false, -1, p) : rounded(ySign, -difference, e, false, -1, p);
 }
 
-/** NOTE-6: x × y of finite values, rounded to p digits (exact when the product has at most `keep`). Sets `inexact`. */
-export function multiply(x: BigDecimal, y: BigDecimal, p: number, keep = p): BigDecimal {
+/** NOTE-6: x × y of finite values, rounded to p digits. */
+export function multiply(x: BigDecimal, y: BigDecimal, p: number): BigDecimal {
   const sign = x.sign === y.sign ? 1 : -1;
   if (x.coefficient === 0n || y.coefficient === 0n) {
-    inexact = false;
     return BigDecimal.of(sign, 0n, 0);
   }
-  return rounded(sign, x.coefficient * y.coefficient, x.exponent + y.exponent, false, x.digits + y.digits - 1, p, keep);
+  return rounded(sign, x.coefficient * y.coefficient, x.exponent + y.exponent, false, x.digits + y.digits - 1, p);
 }
 
 /**
  * NOTE-6: x ÷ y of finite values, y ≠ 0, rounded to p digits: an integer quotient of p + 2 digits
- * or more, the remainder the sticky bit — so the quotient is exact exactly when the remainder is
- * zero, and then kept exact when it has at most `keep` digits (p + 3 keeps every one). Sets `inexact`.
+ * or more, the remainder the sticky bit — so the quotient is exact exactly when the remainder is zero.
  */
-export function divide(x: BigDecimal, y: BigDecimal, p: number, keep = p): BigDecimal {
+export function divide(x: BigDecimal, y: BigDecimal, p: number): BigDecimal {
   const sign = x.sign === y.sign ? 1 : -1;
   if (x.coefficient === 0n) {
-    inexact = false;
     return BigDecimal.of(sign, 0n, 0);
   }
   // scale so the integer quotient has at least p + 2 digits; the remainder is the sticky bit
@@ -374,22 +358,20 @@ export function divide(x: BigDecimal, y: BigDecimal, p: number, keep = p): BigDe
   const den = k < 0 ? y.coefficient * pow10(-k) : y.coefficient;
   const q = num / den;
   // num has x.digits + max(k, 0) digits and den y.digits + max(−k, 0): q has p + 2 or p + 3
-  return rounded(sign, q, x.exponent - y.exponent - k, q * den !== num, p + 2, p, keep);
+  return rounded(sign, q, x.exponent - y.exponent - k, q * den !== num, p + 2, p);
 }
 
 /** x's coefficient, exponent and digit count with the exponent made even (a root halves it): c·10 and e − 1 when e is odd. */
-export function evenScaled(x: BigDecimal): [bigint, number, number] {
+function evenScaled(x: BigDecimal): [bigint, number, number] {
   return x.exponent % 2 === 0 ? [x.coefficient, x.exponent, x.digits] : [x.coefficient * 10n, x.exponent - 1, x.digits + 1];
 }
 
 /**
  * NOTE-6: √x of a finite x ≥ 0 (√−0 = −0), rounded to p digits: ⌊√⌋ of at least p + 2 digits,
- * "not a perfect square" the sticky bit — exact exactly when the root is, and then kept exact when
- * it has at most `keep` digits. Sets `inexact`.
+ * "not a perfect square" the sticky bit — exact exactly when the root is.
  */
-export function squareRoot(x: BigDecimal, p: number, keep = p): BigDecimal {
+export function squareRoot(x: BigDecimal, p: number): BigDecimal {
   if (x.coefficient === 0n) {
-    inexact = false;
     return x;
   }
   let [c, e, d] = evenScaled(x);
@@ -403,7 +385,7 @@ export function squareRoot(x: BigDecimal, p: number, keep = p): BigDecimal {
   }
   const r = isqrt(c, d);
   // 10^(d−1) ≤ c < 10^d: ⌊√c⌋ has ⌈d/2⌉ digits
-  return rounded(1, r, e / 2, r * r !== c, Math.ceil(d / 2), p, keep);
+  return rounded(1, r, e / 2, r * r !== c, Math.ceil(d / 2), p);
 }
 
 /** −1, 0 or 1 as x <, =, > y (finite values; −0 equals +0). */

@@ -160,17 +160,6 @@ export function roundToDtype(d: Dec, dtype: Dtype): number {
   return roundRational(negative, num, den, dtype);
 }
 
-/**
- * NOTE-5: ±c·10^e (c ≥ 0 a BigInt) rounded to a dtype as `roundToDtype` rounds it: float64 by
- * JavaScript's decimal-string conversion (correctly rounded, ties to even, IEEE 754 §5.12.2),
- * the others from the exact rational.
- */
-export function roundScaledToDtype(negative: boolean, c: bigint, e: number, dtype: Dtype): number {
-  if (c === 0n) return negative ? -0 : 0;
-  if (dtype === 'float64') return Number(`${negative ? '-' : ''}${c}e${e}`);
-  return e >= 0 ? roundRational(negative, c * 10n ** BigInt(e), 1n, dtype) : roundRational(negative, c, 10n ** BigInt(-e), dtype);
-}
-
 /** NOTE-5: ±c·2^e (c ≥ 0 a BigInt) rounded to a dtype, ties to even (a ball's end, reference/ball-rounding.ts). */
 export function roundDyadicToDtype(negative: boolean, c: bigint, e: number, dtype: Dtype): number {
   if (c === 0n) return negative ? -0 : 0;

@@ -102,7 +102,7 @@ export function foreachNoEpsUpdate<T extends Scalar<T>>(param: T, s: RadamStep<T
     () => num(s.h, 'lr'),
   )
     .neg()
-    .times(s.mHat);
+    .times(unrectifiedDirection(s));
   const denominator = s.v.sqrt().div(biasCorrection(num(s.h, 'beta2'), s.t).sqrt());
   return param.plus(rectifiedSize.times(s.m).div(denominator)).plus(unrectified);
 }

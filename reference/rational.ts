@@ -1,12 +1,16 @@
 /**
- * Exact rational arithmetic (NOTE-4): the precision cap's last resort. A tie reached through a
+ * Exact rational arithmetic (NOTE-4): what decides an element the balls leave open at 4P digits or
+ * at the precision cap. A tie reached through a
  * quotient that does not terminate in binary — lr·(g/(|g| + ε)) where 1049 divides both lr's
  * numerator and |g| + ε's — has a dyadic exact value that no ball proves to be one, at any
  * precision. Every double is a rational, and + − × ÷ of rationals are rationals, so such an element
  * is evaluated again here and its roundings are decided exactly. A root that is not rational, a
- * real power, or numbers past SIZE_LIMIT_BITS end the attempt (`NotRational`): the cap's error stands.
+ * real power, or numbers past SIZE_LIMIT_BITS end the attempt (`NotRational`): the balls go on,
+ * and at the cap its error stands.
  */
-import { decimalText } from './big-decimal.ts';
+import { BigDecimal, divide } from './big-decimal.ts';
+import { isqrtBits } from './ball-midpoint.ts';
+import { bitLength } from './radius.ts';
 import { decompose, roundRational, type Dtype } from './dtype.ts';
 import type { Scalar } from './scalar.ts';
 
@@ -23,18 +27,9 @@ function gcd(a: bigint, b: bigint): bigint {
   while (b !== 0n) [a, b] = [b, a % b];
   return a;
 }
-const bits = (x: bigint) => (x === 0n ? 0 : abs(x).toString(16).length * 4);
-
-/** ⌊√n⌋ of n ≥ 0, by Newton's iteration from above. */
-function isqrt(n: bigint): bigint {
-  if (n < 2n) return n;
-  let x = 1n << BigInt(Math.ceil(bits(n) / 2) + 1);
-  for (;;) {
-    const y = (x + n / x) >> 1n;
-    if (y >= x) return x;
-    x = y;
-  }
-}
+const bits = (x: bigint) => (x === 0n ? 0 : bitLength(abs(x)));
+/** ⌊√n⌋ of n ≥ 0. */
+const isqrt = (n: bigint) => (n < 2n ? n : isqrtBits(n, bitLength(n)));
 
 /** NOTE-4: a rational n/d in lowest terms (d > 0), or NaN/±∞ as `special`; a zero keeps its sign. */
 export class Rational implements Scalar<Rational> {
@@ -68,10 +63,6 @@ export class Rational implements Scalar<Rational> {
     if (n === 0n) return new Rational(0n, 1n, 0, negativeZero);
     const g = gcd(n, d);
     return new Rational(n / g, d / g);
-  }
-
-  get finite(): boolean {
-    return this.special === 0;
   }
 
   /** The sign of a finite value as IEEE 754 sees it: −0 is negative. */
@@ -197,24 +188,15 @@ export class Rational implements Scalar<Rational> {
     return roundRational(this.n < 0n, abs(this.n), this.d, dtype);
   }
 
+  /** NOTE-4: the value correctly rounded to `digits` significant digits, half-even (NaN and ±∞ as they are). */
+  toBigDecimal(digits: number): BigDecimal {
+    if (this.special !== 0) return BigDecimal.exact(this.special);
+    return divide(BigDecimal.of(this.n < 0n || this.negativeZero ? -1 : 1, abs(this.n), 0), BigDecimal.of(1, this.d, 0), digits);
+  }
+
   /** NOTE-4: the value correctly rounded to `digits` significant digits (half-even), as reference strings are written. */
   toDigits(digits: number): string {
-    if (this.special !== 0) return String(this.special);
-    if (this.n === 0n) return this.negativeZero ? '-0' : '0';
-    const n = abs(this.n);
-    // 10^e ≤ n/d < 10^(e+1): an estimate from the sizes, then corrected
-    let e = Math.floor((bits(n) - bits(this.d)) * Math.log10(2));
-    const pow = (k: number) => 10n ** BigInt(k);
-    const atLeast = (k: number) => (k >= 0 ? n >= this.d * pow(k) : n * pow(-k) >= this.d);
-    while (atLeast(e + 1)) e += 1;
-    while (!atLeast(e)) e -= 1;
-    // q = n/d·10^(digits − 1 − e), rounded half-even
-    const k = digits - 1 - e;
-    const [num, den] = k >= 0 ? [n * pow(k), this.d] : [n, this.d * pow(-k)];
-    let q = num / den;
-    const r2 = (num - q * den) * 2n;
-    if (r2 > den || (r2 === den && (q & 1n) === 1n)) q += 1n;
-    return decimalText(this.n < 0n, q.toString(), -k);
+    return this.toBigDecimal(digits).toString();
   }
 }
 

@@ -3,13 +3,13 @@
  * rounded correctly — to each dtype asked for, and to a number of significant digits for the
  * `exact` strings — by Ziv's strategy: decide each rounding from the ball; an element whose ball
  * holds a rounding boundary is evaluated again, alone (elements never interact), at twice the
- * working precision, until every rounding is decided or the precision cap is reached (an error
- * naming it, never a guess).
+ * working precision — and from 4P digits on in exact rationals, where its operations are rational —
+ * until every rounding is decided or the precision cap is reached (an error naming it, never a guess).
  */
 import { Ball, Undecided, withWorkingPrecision } from './ball.ts';
 import { ballDigits, ballText, roundBall } from './ball-rounding.ts';
-import { Dec, precision } from './decimal.ts';
-import { BigDecimal } from './big-decimal.ts';
+import { precision } from './decimal.ts';
+import type { BigDecimal } from './big-decimal.ts';
 import { ulp, type Dtype } from './dtype.ts';
 import { NotRational, Rational } from './rational.ts';
 import { UP, p2 } from './radius.ts';
@@ -73,7 +73,7 @@ function inShape(input: CaseInput): boolean {
   return input.steps.every((s) => s.grad.length === n) && state.every((v) => !Array.isArray(v) || v.length === n);
 }
 
-/** Ziv's strategy for the elements left undecided: each alone at 2W, 4W, … digits, up to the cap. */
+/** Ziv's strategy for the elements left undecided: each alone at 2W, 4W, … digits (in rationals from 4P), up to the cap. */
 function decidePending(
   def: OptimizerDef,
   input: CaseInput,
@@ -115,8 +115,8 @@ function decidePending(
   return out;
 }
 
-/** NOTE-4: exact rationals (reference/rational.ts), the precision cap's last resort. */
-export const RATIONAL: Arithmetic<Rational> = { exact: (x) => Rational.exact(x), zero: Rational.exact(0) };
+/** NOTE-4: exact rationals (reference/rational.ts), for what the balls leave open. */
+const RATIONAL: Arithmetic<Rational> = { exact: (x) => Rational.exact(x), zero: Rational.exact(0) };
 
 /**
  * NOTE-4: element i, undecided at 4P digits or at the cap, evaluated in exact rationals: where every operation of
@@ -269,7 +269,7 @@ export function replayElementExactly(def: OptimizerDef, input: CaseInput, i: num
 
 /** Evaluates element i's output `name` (`params` or a state name) again at w digits (undefined: a comparison undecided there). */
 export type Replay = (i: number, name: string, w: number) => Ball | undefined;
-/** Evaluates element i's output `name` in exact rationals, the cap's last resort (undefined where they do not reach it). */
+/** Evaluates element i's output `name` in exact rationals, after the balls' last precision (undefined where rationals do not reach it). */
 export type ReplayExactly = (i: number, name: string) => Rational | undefined;
 
 /**
@@ -291,9 +291,7 @@ export class Settled {
     private readonly digits: number,
     private readonly exactly?: ReplayExactly,
   ) {
-    const found =
-      settled64(ball) ??
-      this.decide(settled64, (r) => ({ value: r.toDtype('float64'), mid: BigDecimal.fromDecimal(new Dec(r.toDigits(precision() + GUARD_DIGITS))) }));
+    const found = settled64(ball) ?? this.decide(settled64, (r) => ({ value: r.toDtype('float64'), mid: r.toBigDecimal(precision() + GUARD_DIGITS) }));
     this.value = found.value;
     this.mid = found.mid;
   }

@@ -1,6 +1,7 @@
 /**
- * A user's JavaScript optimizer, checked in process: `optconf run --impl module:./my-adam.mjs`, or
- * `moduleImplementation(myAdam)` from a test. The module describes one family and makes, per case,
+ * A user's JavaScript optimizer: `optconf run --impl module:./my-adam.mjs` (run in a process of its
+ * own, `optconf serve module:…`, so a step that never returns is killed at the case limit), or
+ * `moduleImplementation(myAdam)` in process, from a test. The module describes one family and makes, per case,
  * an object whose `step` updates typed arrays in place (the contract is in adapters/README.md,
  * "Your own JavaScript optimizer"):
  *
@@ -74,34 +75,32 @@ const ARRAY_TYPES = { float32: Float32Array, float64: Float64Array } as const;
 const CONTRACT = 'export default { family, dtypes, create(hyper, dtype) } (see conformance/adapters/README.md, "Your own JavaScript optimizer")';
 
 /** PROTO-4: the module's shape checked, or a one-line error naming what is wrong. */
-export function checkOptimizerModule(value: unknown, who: string): OptimizerModule {
+function checkOptimizerModule(value: unknown, who: string): OptimizerModule {
   const m = (value ?? {}) as Partial<OptimizerModule>;
   const missing = (['family', 'dtypes', 'create'] as const).filter((k) => m[k] === undefined);
   if (missing.length > 0) throw new Error(`${who} exports no ${missing.join(', ')}: expected ${CONTRACT}`);
   if (typeof m.family !== 'string' || !findOptimizer(m.family))
     throw new Error(`${who}: family ${JSON.stringify(m.family)} is not one of ${FAMILIES.join(', ')}`);
   const dtypes = m.dtypes as unknown;
-  if (!Array.isArray(dtypes) || dtypes.length === 0 || !dtypes.every((d) => d in ARRAY_TYPES)) {
+  if (!Array.isArray(dtypes) || dtypes.length === 0 || !dtypes.every((d) => typeof d === 'string' && Object.hasOwn(ARRAY_TYPES, d))) {
     throw new Error(`${who}: dtypes must be a non-empty array of 'float32' and 'float64', got ${JSON.stringify(dtypes)}`);
   }
   if (typeof m.create !== 'function') throw new Error(`${who}: create must be a function (hyper, dtype) → { step(params, grads, state, hyper) }`);
-  const def = findOptimizer(m.family)!;
-  for (const [name, v] of Object.entries(m.fixed ?? {})) {
-    const spec = def.hyper.find((h) => h.name === name);
-    if (!spec) throw new Error(`${who}: fixed names ${name}, which ${m.family} does not have (${def.hyper.map((h) => h.name).join(', ')})`);
-    if (typeof v !== (spec.kind === 'boolean' ? 'boolean' : 'number'))
-      throw new Error(`${who}: fixed.${name} must be a ${spec.kind}, got ${JSON.stringify(v)}`);
+  if (m.ranges !== undefined) checkRangeShapes(m as OptimizerModule, who);
+  // PROTO-4: pins and ranges by the runner's own rules (hyperparameters.ts checkPins, checkRanges), for each dtype
+  try {
+    for (const dtype of dtypes as ModuleDtype[]) hyperArb(m.family as Family, dtype, m.fixed, m.ranges);
+  } catch (e) {
+    throw new Error(`${who}: ${(e as Error).message}`);
   }
-  if (m.ranges !== undefined) checkModuleRanges(m as OptimizerModule, who);
   return m as OptimizerModule;
 }
 
 /**
  * PROTO-4: `ranges` as the hello reply carries them (the protocol's schema: a process's hello is held
- * to it), then by the runner's own rule for each dtype — a name the family has, numeric, not empty,
- * holding a value the runner can send and any pin — so a mistake is named when the module loads.
+ * to it), name by name — in process, a range of 5 would otherwise read as no bound at all.
  */
-function checkModuleRanges(m: OptimizerModule, who: string): void {
+function checkRangeShapes(m: OptimizerModule, who: string): void {
   const ranges = m.ranges as unknown;
   if (typeof ranges !== 'object' || ranges === null || Array.isArray(ranges))
     throw new Error(`${who}: ranges must be an object of hyperparameter names, each [lo, hi] or bounds; got ${JSON.stringify(ranges)}`);
@@ -113,11 +112,6 @@ function checkModuleRanges(m: OptimizerModule, who: string): void {
       supports: [{ optimizer: m.family, dtypes: m.dtypes, ranges: { [name]: range } }],
     });
     if (!hello.ok) throw new Error(`${who}: ranges.${name}: ${hello.error}, got ${JSON.stringify(range)}`);
-  }
-  try {
-    for (const dtype of m.dtypes) hyperArb(m.family as Family, dtype, m.fixed, m.ranges);
-  } catch (e) {
-    throw new Error(`${who}: ${(e as Error).message}`);
   }
 }
 

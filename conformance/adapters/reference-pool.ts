@@ -1,16 +1,17 @@
 /**
  * `optconf reference` on every core: a large case is cut into slices of elements (every step is
  * elementwise, NOTE-1), computed by worker threads (reference-worker.ts) and put back together in
- * order, so the reply is the one `referenceRun` gives on one thread. The request is checked whole
+ * order, so the reply is on the wire the one `referenceRun` gives on one thread (the same bytes; in
+ * process its arrays are Float64Arrays and its exact strings JSON text, JsonStrings). The request is checked whole
  * first (checkReferenceRequest), so a slice fails only where every slice does (an inadmissible
  * hyperparameter at some step), with the same message.
  */
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Implementation } from '../protocol/implementation.ts';
-import type { RunReply, RunRequest, WireArray, WireState, WireStepOutput } from '../protocol/messages.ts';
+import type { RunReply, RunRequest, WireArray, WireStepOutput } from '../protocol/messages.ts';
 import { JsonStrings } from '../protocol/wire.ts';
-import { referenceHello, referenceRun, resolveDefinition } from './reference.ts';
+import { referenceHello, referenceRun, resolveDefinition, wireStep } from './reference.ts';
 import { caseProgress, type ProgressSink } from './reference-progress.ts';
 import { checkReferenceRequest } from './reference-request.ts';
 import type { SliceAnswer, SliceJob, SliceStep } from './reference-worker.ts';
@@ -102,18 +103,7 @@ function replyStep(first: SliceStep, n: number): ReplyStep {
 
 /** PROTO-6: a put-together step as a wire step, its exact strings as JSON text (the writer sends the pieces as they are). */
 function wireStepOf(s: ReplyStep, n: number): WireStepOutput {
-  const state: Record<string, Float64Array | number> = { step: s.step };
-  const exactState: Record<string, JsonStrings | number> = { step: s.step };
-  for (const [name, values] of s.values) {
-    if (name === 'params') continue;
-    state[name] = values;
-    exactState[name] = new JsonStrings(n, s.pieces.get(name) as Uint8Array[]);
-  }
-  return {
-    params: s.values.get('params') as Float64Array,
-    state: state as WireState,
-    exact: { params: new JsonStrings(n, s.pieces.get('params') as Uint8Array[]), state: exactState },
-  };
+  return wireStep(s.step, s.values, new Map([...s.pieces].map(([name, pieces]) => [name, new JsonStrings(n, pieces)])));
 }
 
 /** The steps of a checked request from `workers` threads, slices put back in order. */
@@ -154,7 +144,7 @@ async function parallelSteps(request: RunRequest, workers: number, onSlice: (don
   return (steps as ReplyStep[]).map((s) => wireStepOf(s, n));
 }
 
-/** PROTO-6: the reply to a run request, a large case computed on `workers` threads; the same reply as `referenceRun`'s. */
+/** PROTO-6: the reply to a run request, a large case computed on `workers` threads; on the wire the same bytes as `referenceRun`'s. */
 export async function referenceRunParallel(request: RunRequest, progress?: ProgressSink, workers = availableParallelism()): Promise<RunReply> {
   if (workers < 2 || request.params.length < 2 || request.params.length * request.steps.length < PARALLEL_MIN_PARAM_STEPS)
     return referenceRun(request, progress);

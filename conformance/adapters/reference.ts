@@ -13,7 +13,16 @@ import { FAMILIES, OPTIMIZERS, findOptimizer, type OptimizerDef } from '../../re
 import { roundedTrajectory, type RoundedStep, type RoundedValues } from '../../reference/rounded-trajectory.ts';
 import type { CaseInput } from '../../reference/trajectory.ts';
 import type { Implementation } from '../protocol/implementation.ts';
-import { PROTOCOL, type HelloReply, type RunReply, type RunRequest, type WireArray, type WireStepOutput } from '../protocol/messages.ts';
+import {
+  PROTOCOL,
+  type ExactStrings,
+  type HelloReply,
+  type RunReply,
+  type RunRequest,
+  type WireArray,
+  type WireState,
+  type WireStepOutput,
+} from '../protocol/messages.ts';
 import { decodeNumber, type WireNumber } from '../protocol/wire.ts';
 import { caseProgress, type ProgressSink } from './reference-progress.ts';
 import { checkReferenceRequest } from './reference-request.ts';
@@ -80,9 +89,8 @@ function filled<T>(n: number, x: T): T[] {
   return out;
 }
 
-/** Arrays of n elements for one step, to be filled: `params` and the state arrays named. */
-function stepArrays(step: number, stateNames: readonly string[], n: number): StepArrays {
-  const names = ['params', ...stateNames];
+/** Arrays of n elements for one step, to be filled: `params` and the state arrays (outputNames). */
+function stepArrays(step: number, names: readonly string[], n: number): StepArrays {
   return {
     step,
     // 0.5, not 0: a double, so the array holds unboxed doubles from the start
@@ -106,19 +114,19 @@ function putRoundedSlice(step: RoundedStep, into: StepArrays, from: number, dtyp
   }
 }
 
-/** PROTO-6: a filled step as a wire step, with `exact`. */
-function wireStep(arrays: StepArrays): WireStepOutput {
-  const state: Record<string, number[] | number> = { step: arrays.step };
-  const exactState: Record<string, string[] | number> = { step: arrays.step };
-  for (const [name, values] of arrays.values) {
+/** PROTO-6: a step's outputs (`params`, then each state array, by name) and their exact strings as a wire step. */
+export function wireStep(step: number, values: ReadonlyMap<string, WireArray>, exact: ReadonlyMap<string, ExactStrings>): WireStepOutput {
+  const state: Record<string, WireArray | number> = { step };
+  const exactState: Record<string, ExactStrings | number> = { step };
+  for (const [name, v] of values) {
     if (name === 'params') continue;
-    state[name] = values;
-    exactState[name] = arrays.texts.get(name) as string[];
+    state[name] = v;
+    exactState[name] = exact.get(name) as ExactStrings;
   }
   return {
-    params: arrays.values.get('params') as number[],
-    state: state as unknown as WireStepOutput['state'],
-    exact: { params: arrays.texts.get('params') as string[], state: exactState },
+    params: values.get('params') as WireArray,
+    state: state as WireState,
+    exact: { params: exact.get('params') as ExactStrings, state: exactState },
   };
 }
 
@@ -142,11 +150,11 @@ export function computeSteps(
   const n = request.params.length;
   let steps: StepArrays[] = [];
   forEachRoundedSlice(request, SLICE_ELEMENTS, def, (from, to, rounded) => {
-    if (from === 0) steps = rounded.map((s) => stepArrays(s.state.step, stateNamesOf(s.state), n));
+    if (from === 0) steps = rounded.map((s) => stepArrays(s.state.step, outputNames(s), n));
     rounded.forEach((s, k) => putRoundedSlice(s, steps[k], from, request.dtype));
     onSlice(to);
   });
-  return steps.map(wireStep);
+  return steps.map((s) => wireStep(s.step, s.values, s.texts));
 }
 
 /**

@@ -28,7 +28,8 @@ says the class computes that named variant, so cases asking for it are run. A mo
 family or map entry that is wrong ends the process at start-up: one line on stderr, exit 2.
 
 Copy this file as the starting point for an adapter of your own: `main` is the hello/run/bye
-loop, `run_case` is the only part that knows about torch. Standard library and torch only.
+loop, `run_case` runs one case; the rest (FAMILIES, Layout, load_state, read_state, probe) says
+how torch.optim holds each family. Standard library and torch only.
 
 Written against PyTorch 1.13 (CPU). The families are one table (FAMILIES: hyperparameters,
 defaults, state names) and torch.optim's classes another (torch_optim(): how each holds its state,
@@ -551,13 +552,10 @@ def probe(target, dtype):
             p.grad = torch.ones(2, dtype=dtype)
             optimizer.step()
         return optimizer.state[p]
-    except RuntimeError as e:
-        if "not implemented for '" in str(e):
+    except Exception as e:
+        if isinstance(e, RuntimeError) and "not implemented for '" in str(e):
             log(f"torch_optim: {target.name} in {dtype} not supported: {type(e).__name__}: {e}")
             return None
-        log(f"torch_optim: {target.name} failed in {dtype}: {type(e).__name__}: {e} (its cases will report it)")
-        return FAILED
-    except Exception as e:
         log(f"torch_optim: {target.name} failed in {dtype}: {type(e).__name__}: {e} (its cases will report it)")
         return FAILED
 

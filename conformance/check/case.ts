@@ -13,7 +13,7 @@ export interface CaseStep {
 }
 
 export interface Case {
-  /** family: sgd, rmsprop, adam, adamw, ewma */
+  /** the family (reference/registry.ts `FAMILIES`) */
   readonly optimizer: string;
   /** a named variant, only when asking the reference for one */
   readonly variant?: string;

@@ -430,7 +430,7 @@ function newFields(n: number): Fields & { e: Float64Array; r: Float64Array; w: F
 }
 
 /** Element i of a tensor as a Bounded tensor value. */
-function boundedAt(f: Fields, i: number, p: Precision): Bounded {
+export function boundedAt(f: Fields, i: number, p: Precision): Bounded {
   if (f.e === null) return Bounded.input(f.v[i], p);
   const [e, r, w] = [f.e[i], (f.r as Float64Array)[i], (f.w as Float64Array)[i]];
   // PREC-9: a carried value with no error in any channel is known exactly, as `leafExactness` says

@@ -12,13 +12,13 @@
 import type { Hyper } from '../../reference/notation.ts';
 import type { Scalar } from '../../reference/scalar.ts';
 import { Bounded, branchSide } from './error-model.ts';
-import type { Fields, StepSpec } from './kernel.ts';
+import { boundedAt, type Fields, type StepInputs, type StepSpec } from './kernel.ts';
 
 /** A finite value with a finite bound: an operand PREC-2's formulas bound. */
 const bounded = (b: Bounded): boolean => Number.isFinite(b.v) && Number.isFinite(b.bound);
 
 /** PREC-4: a `Bounded` value and whether it, or a value it is computed from, is unbounded there. */
-export class Unbounded implements Scalar<Unbounded> {
+class Unbounded implements Scalar<Unbounded> {
   constructor(
     readonly b: Bounded,
     readonly unbounded: boolean,
@@ -102,8 +102,7 @@ export class Unbounded implements Scalar<Unbounded> {
 
 /** Element i of a tensor: a carried finite value with an infinite bound, or one marked in `carried`, is unbounded. */
 function inputAt(f: Fields, i: number, step: StepSpec, carried: boolean): Unbounded {
-  if (f.e === null) return new Unbounded(Bounded.input(f.v[i], step.p), carried);
-  const b = new Bounded(f.v[i], f.e[i], (f.r as Float64Array)[i], false, step.p, (f.w as Float64Array)[i]);
+  const b = boundedAt(f, i, step.p);
   return new Unbounded(b, carried || (Number.isFinite(b.v) && !Number.isFinite(b.bound)));
 }
 
@@ -114,7 +113,7 @@ function inputAt(f: Fields, i: number, step: StepSpec, carried: boolean): Unboun
  */
 export function unboundedOutputs(
   step: StepSpec,
-  inputs: { readonly param: Fields; readonly grad: ArrayLike<number>; readonly state: Readonly<Record<string, Fields>> },
+  inputs: StepInputs<Fields, ArrayLike<number>>,
   i: number,
   carried: ReadonlySet<string> = new Set(),
 ): Set<string> {

@@ -14,7 +14,7 @@ export const f32 = Math.fround;
 export type Rng = () => number;
 
 /** A value uniform in [−scale, scale), with all the significand bits of the dtype, rounded into it. */
-export function draw(next: Rng, dtype: Dtype, scale: number): number {
+function draw(next: Rng, dtype: Dtype, scale: number): number {
   // 53 random bits for float64; fewer are rounded away for the narrower dtypes.
   const u = (next() * 2 ** 21 + (next() >>> 11)) / 2 ** 53;
   return roundDoubleToDtype((u * 2 - 1) * scale, dtype);
@@ -26,7 +26,7 @@ export const vector = (next: Rng, n: number, dtype: Dtype, scale: number): numbe
 export const positive = (next: Rng, n: number, dtype: Dtype, lo: number, hi: number): number[] =>
   Array.from({ length: n }, () => roundDoubleToDtype(lo + ((next() >>> 0) / 2 ** 32) * (hi - lo), dtype));
 
-export function gradSteps(
+function gradSteps(
   next: Rng,
   steps: number,
   n: number,

@@ -8,9 +8,19 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Dec } from '../../reference/decimal.ts';
 import { DTYPES, exact, ulp, type Dtype } from '../../reference/dtype.ts';
-import { describeDefect, FAMILIES, findOptimizer, KNOWN_DEFECTS, type Family } from '../../reference/registry.ts';
+import { describeDefect, FAMILIES, findOptimizer, KNOWN_DEFECTS, type DefectDef, type Family } from '../../reference/registry.ts';
 import { describeFailure, margin, type OutputCheck } from '../check/compare.ts';
-import { goldenCase, hyperAt, sha256, singleStepCase, validateGolden, type GoldenBefore, type GoldenDtypeOutput, type GoldenFile } from './format.ts';
+import {
+  goldenCase,
+  hyperAt,
+  sha256,
+  singleStepCase,
+  validateGolden,
+  type GoldenBefore,
+  type GoldenDtypeOutput,
+  type GoldenFile,
+  type ManifestEntry,
+} from './format.ts';
 import { GOLDEN_DIR, MANIFEST } from './store.ts';
 import { greet, revive, type Implementation } from '../protocol/implementation.ts';
 import { toRunRequest, type Case } from '../check/case.ts';
@@ -189,14 +199,6 @@ export interface LoadedGolden {
   readonly golden: GoldenFile;
 }
 
-/** A manifest entry (GOLD-5), as `loadGolden` may select on it before reading the file. */
-export interface ManifestEntry {
-  readonly file: string;
-  readonly sha256: string;
-  /** `adam` or `adam/eps-inside-sqrt` */
-  readonly optimizer: string;
-}
-
 /**
  * GOLD-5, GOLD-6: the golden files of a folder in manifest order, each checked against its hash and
  * the schema; throws naming the first bad one. `keep` picks manifest entries first, so a check of
@@ -243,7 +245,7 @@ function formFor(support: Support, options: GoldenVerifyOptions): GoldenForm {
 
 /** The golden files the options pick, in manifest order (throws when the folder cannot be used). */
 function selectFiles(options: GoldenVerifyOptions): LoadedGolden[] {
-  const familyOf = (definition: unknown) => (typeof definition === 'string' ? definition.split('/')[0] : undefined);
+  const familyOf = (definition: string) => definition.split('/')[0];
   const picked = (e: ManifestEntry) =>
     (options.optimizer === undefined || familyOf(e.optimizer) === options.optimizer) && (options.files === undefined || options.files.includes(e.file));
   // the manifest's `optimizer` only narrows what is read; each file read is still held to its own case
@@ -270,10 +272,11 @@ function planJobs(files: readonly LoadedGolden[], hello: HelloReply, options: Go
  * (`; the file catches known defect … in float64`): a checker cannot tell which one it met.
  */
 function declaredDefects(g: GoldenFile, dtype: Dtype): string {
-  const ids = Object.entries(g.known_defects ?? {})
+  // every id is a known defect: validateGolden refuses a file that names another (GOLD-8)
+  return Object.entries(g.known_defects ?? {})
     .filter(([, dtypes]) => dtypes.includes(dtype))
-    .map(([id]) => KNOWN_DEFECTS.find((d) => d.name === id));
-  return ids.map((d) => (d ? `; the file catches ${describeDefect(d)} in ${dtype}` : '')).join('');
+    .map(([id]) => `; the file catches ${describeDefect(KNOWN_DEFECTS.find((d) => d.name === id) as DefectDef)} in ${dtype}`)
+    .join('');
 }
 
 /** What the golden cases of one definition in one dtype gave: the first failure is the one reported. */

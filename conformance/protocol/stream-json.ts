@@ -5,7 +5,7 @@
  * writer that sends a request in chunks. The wire format is unchanged: the writer's bytes are
  * `stringifyLine`'s.
  */
-import { JsonStrings, decodeBase64Array, encodeNumber } from './wire.ts';
+import { JsonStrings, decodeBase64Array, encodeNumber, latin1 } from './wire.ts';
 
 /** A parsed line, or why it is not JSON (with the line's first bytes, for the message). */
 export type ParsedLine =
@@ -390,7 +390,7 @@ export class JsonLineReader {
   private plainText(b: Buffer): string | undefined {
     if (this.textOf !== b) {
       this.textOf = b;
-      const text = (b as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(0, b.length);
+      const text = latin1(b, 0, b.length);
       this.text = NOT_PLAIN.test(text) ? undefined : text;
       this.newlineAt = -1;
     }
@@ -620,12 +620,6 @@ export function parseJsonNumber(b: Uint8Array, start: number, end: number): numb
   return x;
 }
 
-function latin1(b: Uint8Array, start: number, end: number): string {
-  return b instanceof Buffer
-    ? (b as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(start, end)
-    : Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
-}
-
 /** The wire text of a double in an array (PROTO-3): `-0`, "NaN", "Infinity", "-Infinity". */
 function numberText(x: number): string {
   if (Object.is(x, -0)) return '-0';
@@ -666,7 +660,7 @@ function* valueChunks(v: unknown): Generator<string | Uint8Array> {
       const end = Math.min(a.length, s + CHUNK_ELEMENTS);
       // a chunk of strings (the reference's millions of `exact` strings) in one native stringify: the same bytes
       const strings = Array.isArray(v) && typeof v[s] === 'string' ? (v.slice(s, end) as unknown[]) : undefined;
-      if (strings !== undefined && strings.every((x) => typeof x === 'string')) {
+      if (strings !== undefined && allStrings(strings)) {
         yield `${s === 0 ? '[' : ','}${JSON.stringify(strings).slice(1, -1)}`;
         continue;
       }

@@ -44,14 +44,21 @@ export class JsonStrings {
   }
 
   /** The JSON text of the array. */
-  text(): string {
-    return `[${this.pieces.map((piece) => Buffer.from(piece.buffer, piece.byteOffset, piece.length).toString('latin1')).join(',')}]`;
+  private text(): string {
+    return `[${this.pieces.map((piece) => latin1(piece, 0, piece.length)).join(',')}]`;
   }
 
   /** The strings themselves (JSON.stringify, and a reader in process, see the array). */
   toJSON(): string[] {
     return JSON.parse(this.text()) as string[];
   }
+}
+
+/** Bytes [start, end) as a string, one character per byte (ASCII JSON text, base64). */
+export function latin1(b: Uint8Array, start: number, end: number): string {
+  return b instanceof Buffer
+    ? (b as Buffer & { latin1Slice(s: number, e: number): string }).latin1Slice(start, end)
+    : Buffer.from(b.buffer, b.byteOffset + start, end - start).toString('latin1');
 }
 
 const NEG_ZERO = '\u0000optconf-negative-zero\u0000';

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { checkImplementation } from '../../conformance/check/runner.ts';
 import type { CheckReport } from '../../conformance/check/verdict.ts';
-import type { Implementation } from '../../conformance/protocol/implementation.ts';
+import { stoppedAnswering, type Implementation } from '../../conformance/protocol/implementation.ts';
 import type { RunRequest } from '../../conformance/protocol/messages.ts';
 import { spawnImplementation, type ProcessLimits } from '../../conformance/protocol/process.ts';
 import { formatReport } from '../../conformance/report/report.ts';
@@ -154,10 +154,10 @@ describe.concurrent('PROTO-8 · start-up failures: the check could not run (exit
   ]);
 
   it('PROTO-8 · banner-then-exit, the hello asked only once both are in (a busy runner): the banner is the hello’s reply, not the exit', async () => {
-    const file = pidFile();
-    const log = requestLog();
-    const impl = spawnImplementation([PYTHON, join(FAULTS, 'banner-then-exit.py'), file.path, log.path], LIMITS);
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const impl = spawnImplementation([PYTHON, join(FAULTS, 'banner-then-exit.py'), pidFile().path, requestLog().path], LIMITS);
+    // until the runner has seen the ending (and read the banner before it): only then is hello asked
+    for (let waited = 0; stoppedAnswering(impl) === undefined && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    expect(stoppedAnswering(impl), 'the process has ended before hello').toMatch(/exited with code 0/);
     await expect(impl.hello()).rejects.toThrow(/non-JSON hello reply \(unexpected character "L"\): Loading library\.\.\. done/);
     await impl.close();
   });

@@ -119,7 +119,7 @@ describe('loadOptimizerModule and moduleImplementation (the in-process API)', ()
     expect(report.targets[0].fingerprint, text).toEqual(['adam/eps-inside-sqrt']);
   });
 
-  it('PROTO-4: a missing file, or one that does not import, is a one-line error naming it', async () => {
+  it('PROTO-8: a missing file, or one that does not import, is a one-line error naming it', async () => {
     await expect(loadOptimizerModule(`${BYO}/no-such-optimizer.mjs`)).rejects.toThrow(
       new RegExp(`^module:${BYO}/no-such-optimizer\\.mjs: no such file \\(.*no-such-optimizer\\.mjs\\)$`),
     );
@@ -211,7 +211,7 @@ describe('loadOptimizerModule and moduleImplementation (the in-process API)', ()
     }
   });
 
-  it('NOTE-2: two steps from the returned state (loaded as typed arrays) give the last two of four, bit for bit', async () => {
+  it('PROTO-5: two steps from the returned state (loaded as typed arrays) give the last two of four, bit for bit', async () => {
     const impl = await loadOptimizerModule(`${BYO}/my-adam.mjs`);
     const whole = adamRequest(4, { amsgrad: true, weight_decay: f(0.01) });
     const all = stepsOf(await impl.run(whole));
@@ -221,7 +221,7 @@ describe('loadOptimizerModule and moduleImplementation (the in-process API)', ()
     expect(resumed).toEqual(all.slice(2));
   });
 
-  it('NOTE-2: the module works on copies: it can change neither the request nor a reply it already gave', async () => {
+  it('PROTO-6: the module works on copies: it can change neither the request nor a reply it already gave', async () => {
     const kept: (Float32Array | Float64Array)[] = [];
     const hoarder = adamModule((p, g, s) => {
       s.step = (s.step as number) + 1;
@@ -252,8 +252,10 @@ describe('loadOptimizerModule and moduleImplementation (the in-process API)', ()
     const refusals: [unknown, string][] = [
       [{ family: 'adamm', dtypes: ['float32'], create }, 'family "adamm" is not one of sgd, rmsprop, adam'],
       [{ family: 'adam', dtypes: ['float16'], create }, `dtypes must be a non-empty array of 'float32' and 'float64', got ["float16"]`],
-      [{ family: 'adam', dtypes: ['float32'], fixed: { ams_grad: false }, create }, 'fixed names ams_grad, which adam does not have'],
-      [{ family: 'adam', dtypes: ['float32'], fixed: { amsgrad: 0 }, create }, 'fixed.amsgrad must be a boolean, got 0'],
+      [{ family: 'adam', dtypes: ['float32'], fixed: { ams_grad: false }, create }, 'fixed: adam has no hyperparameter ams_grad'],
+      [{ family: 'adam', dtypes: ['float32'], fixed: { amsgrad: 0 }, create }, 'fixed: adam.amsgrad must be true or false'],
+      [{ family: 'adam', dtypes: ['float32'], fixed: { lr: Infinity }, create }, 'fixed: adam.lr must be a finite number'],
+      [{ family: 'adam', dtypes: ['toString'], create }, `dtypes must be a non-empty array of 'float32' and 'float64', got ["toString"]`],
       [{ family: 'adam', dtypes: ['float32'], create: 'create' }, 'create must be a function'],
       // PROTO-4: ranges held to the protocol's shape and to the runner's rule when the module loads
       [{ family: 'adam', dtypes: ['float32'], ranges: [0, 1], create }, 'ranges must be an object of hyperparameter names, each [lo, hi] or bounds; got [0,1]'],

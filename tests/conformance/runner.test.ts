@@ -15,7 +15,7 @@ import { FAMILIES } from '../../reference/registry.ts';
 
 const FIXTURE = 'tests/fixtures/bad-impl.mjs';
 /**
- * The fixture is a plain .mjs file (no tsx) that answers a case at once: 1 s a case is an honest
+ * The fixture is a plain .mjs file (no tsx) that answers a case at once: 2 s a case is an honest
  * limit (the hang test waits it out six times, with the restarts). Start-up keeps 5 s, as the
  * misbehaviours' tests run at once (describe.concurrent: they mostly wait on a limit or a child
  * process) and no-hello's wait overlaps the hang's.

@@ -176,10 +176,11 @@ describe('torch_optim.py --class: what it cannot load or run', () => {
     expect(replies[1].steps[0].state, 'no state without names to report it by').toBeUndefined();
   });
 
-  it('PROTO-6 · PROTO-8 · a class that raises in one dtype of its own doing (NumPy has no bfloat16) keeps that dtype in hello, and the check fails naming the error; torch’s own gaps (no float16 addcmul in 1.13) are left out', async () => {
+  it('PROTO-6 · PROTO-8 · a class that raises in one dtype of its own doing (NumPy has no bfloat16) keeps that dtype in hello, and the check fails naming the error', async () => {
     const impl = spawnImplementation(byPath('my_sgd_bugs.py', 'MySGDThroughNumPy', 'sgd'));
     const hello = await impl.hello();
-    expect(hello.supports[0].dtypes).toContain('bfloat16');
+    // SGD needs no op torch 1.13 lacks on the CPU: every dtype, bfloat16 included
+    expect(hello.supports[0].dtypes).toEqual(['float64', 'float32', 'bfloat16', 'float16']);
     const report = await checkImplementation(impl, { optimizer: 'sgd', dtype: 'bfloat16', runs: 5, seed: SEED });
     expect(report.targets[0].verdict, formatReport(report)).toBe('fail');
     expect(formatReport(report)).toMatch(/TypeError: Got unsupported ScalarType BFloat16/);

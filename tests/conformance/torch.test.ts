@@ -242,7 +242,7 @@ describe('NOTE-7 · non-finite values: the reference propagates them as torch.op
     let compared = 0;
     for (const dtype of ['float32', 'float64'] as const)
       for (const [optimizer, hyper, state, from = 3] of configs)
-        // NAdam's μ product is one scalar for the tensor: never spoiled element by element (PROTO-8)
+        // NAdam's μ product is one scalar for the tensor: never spoiled element by element (PROTO-5, NADAM-3)
         for (const slot of ['grad', 'params', ...Object.keys(state).filter((name) => name !== 'mu_product')])
           for (const special of ['NaN', 'Infinity', '-Infinity']) {
             const at = (name: string, x: number) => [name === slot ? special : x] as unknown as number[];

@@ -11,14 +11,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Dec } from '../../reference/decimal.ts';
 import { exactString, type Dtype } from '../../reference/dtype.ts';
-import { KNOWN_DEFECTS, findOptimizer, freshValue, type DefectDef } from '../../reference/registry.ts';
+import { KNOWN_DEFECTS, findOptimizer, freshArray, type DefectDef } from '../../reference/registry.ts';
 import { resolveHyper } from '../../reference/notation.ts';
 import type { Scalar } from '../../reference/scalar.ts';
 import { dtypeRounder, type Round } from '../../conformance/adapters/float.ts';
 import { MUTANTS } from '../../conformance/adapters/mutants.ts';
 import { computeSteps, referenceImplementation } from '../../conformance/adapters/reference.ts';
 import type { Implementation } from '../../conformance/protocol/implementation.ts';
-import type { GoldenFile } from '../../conformance/golden/format.ts';
+import { hyperAt, type GoldenFile } from '../../conformance/golden/format.ts';
 import { GOLDEN_DIR } from '../../conformance/golden/store.ts';
 import { verifyGolden, type GoldenVerifyOptions } from '../../conformance/golden/verify.ts';
 
@@ -87,7 +87,7 @@ function before(g: GoldenFile, k: number, d: Dtype): { params: number[]; state: 
   for (const name of inputNames(g)) {
     const v = g.case.state?.[name];
     // NOTE-2: a fresh array starts at 0, or at the family's start (NAdam's μ product 1, Adagrad's initial accumulator)
-    state[name] = Array.isArray(v) ? v.map(num) : new Array<number>(n).fill(freshValue(def, name, { ...g.case.hyper, ...g.case.steps[0]?.hyper }));
+    state[name] = Array.isArray(v) ? v.map(num) : Array.from(freshArray(def, name, hyperAt(g.case, 0), n));
   }
   return { params: g.case.params.map(num), state, step: g.case.state?.step ?? 0 };
 }

@@ -6,23 +6,15 @@ import { createHash } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GoldenFile } from '../../conformance/golden/format.ts';
+import type { GoldenFile, ManifestEntry } from '../../conformance/golden/format.ts';
 import { GOLDEN_DIR } from '../../conformance/golden/store.ts';
 
-export interface ManifestFile {
-  file: string;
-  sha256: string;
-  bytes: number;
-  optimizer: string;
-  dtypes: string[];
-  clauses: string[];
-}
-export const manifest = JSON.parse(readFileSync(join(GOLDEN_DIR, 'manifest.json'), 'utf8')) as { files: ManifestFile[] };
+export const manifest = JSON.parse(readFileSync(join(GOLDEN_DIR, 'manifest.json'), 'utf8')) as { files: ManifestEntry[] };
 export const load = (file: string): GoldenFile => JSON.parse(readFileSync(join(GOLDEN_DIR, file), 'utf8')) as GoldenFile;
 
 /** A hand-edited file's new hash written into the copy's manifest, so only the edit itself can fail a check. */
 export function rehash(dir: string, file: string, text: string): void {
-  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files: ManifestFile[] };
+  const m = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as { files: { file: string; sha256: string }[] };
   m.files.find((f) => f.file === file)!.sha256 = createHash('sha256').update(text).digest('hex');
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify(m));
 }

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { roundUp, serializeGolden, validateGolden, type GoldenSpec } from '../../conformance/golden/format.ts';
+import { buildGoldenFile, roundUp, serializeGolden, validateGolden, type GoldenSpec } from '../../conformance/golden/format.ts';
 import { GOLDEN_DIR, checkGolden, generateGolden, writeGolden } from '../../conformance/golden/store.ts';
 import { goldenSpecs } from '../../conformance/golden/cases.ts';
 import { verifyGolden } from '../../conformance/golden/verify.ts';
@@ -61,7 +61,7 @@ describe('GOLD-2 · the curated set', () => {
     const definitions = new Set(manifest.files.map((f) => f.optimizer));
     for (const def of OPTIMIZERS) expect(definitions.has(def.name), `no golden file for ${def.name}`).toBe(true);
     const dtypes = new Set(manifest.files.flatMap((f) => f.dtypes));
-    for (const d of ['float64', 'float32', 'bfloat16', 'float16']) expect(dtypes.has(d), `no golden file checks ${d}`).toBe(true);
+    for (const d of ['float64', 'float32', 'bfloat16', 'float16'] as const) expect(dtypes.has(d), `no golden file checks ${d}`).toBe(true);
     for (const def of OPTIMIZERS) {
       const exercised = new Set(manifest.files.filter((f) => f.optimizer === def.name).flatMap((f) => f.clauses));
       for (const c of def.clauses) expect(exercised.has(c), `${def.name}: no golden file exercises ${c}`).toBe(true);
@@ -170,6 +170,21 @@ describe('GOLD-3 · GOLD-4 · expected values, worked by hand', () => {
     expect(roundUp(1.2344999e-7)).toBe(1.235e-7);
     expect(roundUp(Number.POSITIVE_INFINITY)).toBe('Infinity');
   });
+
+  it('GOLD-8 · a spec declaring a known defect in a dtype its file does not list is refused when built, naming both', () => {
+    const spec = goldenSpecs().find((g) => g.definition === 'nadam' && g.dtypes.length === 1 && g.dtypes[0] === 'float32') as GoldenSpec;
+    expect(spec, 'a float32-only NAdam spec').toBeDefined();
+    expect(() => buildGoldenFile({ ...spec, knownDefects: { 'torch-1.13/nadam-mu-product': ['float16'] } })).toThrow(
+      /known defect torch-1\.13\/nadam-mu-product in float16, a dtype the file does not list/,
+    );
+  });
+
+  it('GOLD-1 · GOLD-8 · a file declaring a known defect the catalog does not have is invalid, naming the id', () => {
+    const file = JSON.parse(readFileSync(join(GOLDEN_DIR, 'nadam-float32.json'), 'utf8'));
+    expect(validateGolden(file)).toBeUndefined();
+    file.known_defects = { ...file.known_defects, 'torch-1.13/nadam-mu-produkt': ['float32'] };
+    expect(validateGolden(file)).toMatch(/^known_defects names torch-1\.13\/nadam-mu-produkt, not a known defect \(torch-1\.13\/radam-foreach-eps, /);
+  });
 });
 
 describe('GOLD-5 · manifest and regeneration', () => {
@@ -234,13 +249,6 @@ describe('GOLD-5 · manifest and regeneration', () => {
       problems.some((p) => p.startsWith('ewma-float32.json: does not match schema.json')),
       problems.join('\n'),
     ).toBe(true);
-  });
-
-  it('GOLD-8 · a file declaring a known defect the catalog does not have is invalid, naming the id', () => {
-    const file = JSON.parse(readFileSync(join(GOLDEN_DIR, 'nadam-float32.json'), 'utf8'));
-    expect(validateGolden(file)).toBeUndefined();
-    file.known_defects = { ...file.known_defects, 'torch-1.13/nadam-mu-produkt': ['float32'] };
-    expect(validateGolden(file)).toMatch(/^known_defects names torch-1\.13\/nadam-mu-produkt, not a known defect \(torch-1\.13\/radam-foreach-eps, /);
   });
 
   it('GOLD-5 · an extra file and a missing file are reported by name; npm run golden -- --check exits 1', async () => {

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { serializeGolden, type GoldenFile } from '../../conformance/golden/format.ts';
 import { GOLDEN_DIR } from '../../conformance/golden/store.ts';
+import { KNOWN_DEFECTS, defectSource, type DefectDef } from '../../reference/registry.ts';
 import { verifyGolden } from '../../conformance/golden/verify.ts';
 import { spawnImplementation } from '../../conformance/protocol/process.ts';
 import { formatReport } from '../../conformance/report/report.ts';
@@ -105,10 +106,19 @@ describe('GOLD-6 · GOLD-8 · torch.optim 1.13 against the golden files', () => 
   /** The lines of a section of the run that name `file`. */
   const linesOf = (r: CheckGoldenPy, file: string) => r.out.split('\n').filter((l) => l.includes(` ${file}`));
 
-  it('GOLD-7 · check_golden.py refuses a format it does not know, and a file name the manifest does not list', () => {
+  it('GOLD-1 · GOLD-6 · check_golden.py refuses a format it does not know, and a file name the manifest does not list', () => {
     const typo = checkGoldenPy(['--files', 'adam-float32.json,adam-flaot32.json']);
     expect(typo.status, typo.out).toBe(2);
     expect(typo.out).toMatch(/not in .*manifest\.json: adam-flaot32\.json/);
+    // an unknown mode or dtype is refused before torch is imported
+    for (const args of [
+      ['--mode', 'singel'],
+      ['--dtypes', 'float8'],
+    ]) {
+      const refused = checkGoldenPy(args);
+      expect(refused.status, `${args.join(' ')}: ${refused.out}`).toBe(2);
+      expect(refused.out, args.join(' ')).toMatch(/expected one or more of/);
+    }
     const { stepWise } = editedRun();
     expect(stepWise.status, stepWise.out).toBe(1);
     expect(linesOf(stepWise, EDITED.format), stepWise.out).toEqual([`FAIL ${EDITED.format}: format 'optconf-golden/1' is not optconf-golden/2 (GOLD-1)`]);
@@ -169,7 +179,11 @@ function checkGoldenPySections(args: readonly string[]): CheckGoldenPy[] {
 
 function resultOf(status: number | null, out: string): CheckGoldenPy {
   const failures = new Map<string, string>();
-  for (const m of out.matchAll(/^FAIL (\S+) (\w+): .*?(?: -- known defect (\S+) \(.*\))?$/gm)) failures.set(`${m[1]} ${m[2]}`, m[3] ?? '');
+  for (const m of out.matchAll(/^FAIL (\S+) (\w+): .*?(?: -- known defect (\S+) \((.*)\))?$/gm)) {
+    failures.set(`${m[1]} ${m[2]}`, m[3] ?? '');
+    // DEFECT-1 … DEFECT-3: check_golden.py's own copy of where each defect was fixed says what the catalog says
+    if (m[3] !== undefined) expect(m[4], `${m[3]} in: ${m[0]}`).toBe(defectSource(KNOWN_DEFECTS.find((d) => d.name === m[3]) as DefectDef));
+  }
   const summary = /^torch .*: \d+ passed, .*$/m.exec(out)?.[0] ?? '';
   return { status, out, summary, passed: Number(/(\d+) passed/.exec(summary)?.[1] ?? -1), failures };
 }

@@ -283,7 +283,8 @@ const expectEveryKind = (family: Family) => KINDS.forEach((k) => expectGenerated
 describe('NOTE-5: exact ties, near ties and cancellations for every family, variant and dtype', () => {
   const original: Family[] = ['sgd', 'rmsprop', 'adam', 'adamw', 'ewma'];
   for (const k of KINDS) {
-    it(`NOTE-5: ${k.kind} round as decimal.js at 1,200 digits says, ties to even (sgd, rmsprop, adam, adamw, ewma)`, () => expectGenerated(original, k));
+    it(`NOTE-5: ${k.kind} round as the decimal.js oracle says (1,200 digits, or its screen), ties to even (sgd, rmsprop, adam, adamw, ewma)`, () =>
+      expectGenerated(original, k));
   }
 
   it('NOTE-4, NOTE-5, ADAGRAD-1, ADAGRAD-2, ADAGRAD-3, ADAGRAD-4, ADAGRAD-5: adagrad and its variant — exact ties, near ties and cancellations as the oracle says', () =>

@@ -2,9 +2,10 @@
  * NOTE-4, NOTE-5: exact-tie, near-tie and cancellation generators for the six families of issue 12
  * — Adagrad, Adadelta, Adamax, NAdam, RAdam, Lion — and each named variant, in every dtype. Each
  * case is derived by hand from the family's clauses (the derivation is beside it); none carries an
- * expected value: correct-rounding.test.ts decides every output with the decimal.js oracle at
- * 1,200 digits (oracle.ts), and its tie and near-tie counts confirm each case lands where its
- * derivation says.
+ * expected value: correct-rounding.test.ts decides every output with the decimal.js oracle
+ * (oracle.ts: exact ties at 1,200 digits; near ties and cancellations screened at 300 and 400
+ * digits, at 1,200 where those disagree or a value comes near a boundary), and its tie and near-tie
+ * counts confirm each case lands where its derivation says.
  *
  * Notation for a dtype of p significand bits: 1 − 2^−(p+1) is the tie between 1 − 2^−p and 1
  * (→ 1, the even one); odd = 1 + 2^(1−p) has an odd significand, so odd + 2^−p is the tie between
